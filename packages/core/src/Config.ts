@@ -1,0 +1,231 @@
+/**
+ * The configuration model of the toolkit: one `ObservabilityConfig`, decoded by an Effect Schema
+ * from plain data (an object in code, a YAML/JSON file, or the protobuf-JSON form of a config
+ * message). Every field is optional in the input and has a documented default.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "@lingo-obs/core"
+ * import { Schema } from "effect"
+ *
+ * const config = Schema.decodeUnknownSync(Config.ObservabilityConfig)({
+ *   tracing: { endpoint: "otel.example.com:4317", samplingRatio: 0.1 }
+ * })
+ * ```
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+// ---------------------------------------------------------------------------------------------
+// Field types
+// ---------------------------------------------------------------------------------------------
+
+const DURATION_PATTERN = /^(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)$/
+const UNIT_MILLIS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "µs": 1e-3,
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000
+}
+
+/** Parses `"5s"`, `"1.5s"`, `"250ms"`, `"1m"` into a Duration; `undefined` when it is not one. */
+export const parseDuration = (input: string): Duration.Duration | undefined => {
+  const match = DURATION_PATTERN.exec(input.trim())
+  if (match === null) return undefined
+  const millis = Number(match[1]) * UNIT_MILLIS[match[2]!]!
+  return Number.isFinite(millis) ? Duration.millis(millis) : undefined
+}
+
+/** Formats a Duration the way the config writes it (`"5s"`, `"250ms"`), so it decodes back. */
+export const formatDuration = (duration: Duration.Duration): string => {
+  const millis = Duration.toMillis(duration)
+  if (millis >= 1_000 && millis % 1_000 === 0) return `${millis / 1_000}s`
+  return `${millis}ms`
+}
+
+const DURATION_EXPECTATION = `a non-negative duration such as "5s", "1.5s", "250ms" or "1m"`
+
+/** A duration written as a string with a unit: `"5s"`, `"1.5s"`, `"250ms"`, `"1m"`. */
+export const DurationString = Schema.transformOrFail(Schema.String, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (input, _, ast) => {
+    const duration = parseDuration(input)
+    return duration === undefined
+      ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${DURATION_EXPECTATION}, got ${JSON.stringify(input)}`))
+      : ParseResult.succeed(duration)
+  },
+  encode: (duration) => ParseResult.succeed(formatDuration(duration))
+}).annotations({
+  identifier: "DurationString",
+  description: DURATION_EXPECTATION,
+  jsonSchema: { type: "string", pattern: DURATION_PATTERN.source }
+})
+
+const COUNT_EXPECTATION = "a positive integer"
+
+/** A positive integer; the protobuf-JSON form writes 64-bit integers as strings, so `"2048"` counts too. */
+export const Count = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Int, {
+  strict: true,
+  decode: (input, _, ast) => {
+    const value = typeof input === "string" && input.trim() !== "" ? Number(input) : input
+    return typeof value === "number" && Number.isSafeInteger(value) && value > 0
+      ? ParseResult.succeed(value)
+      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${COUNT_EXPECTATION}, got ${JSON.stringify(input)}`))
+  },
+  encode: ParseResult.succeed
+}).annotations({
+  identifier: "Count",
+  description: COUNT_EXPECTATION,
+  jsonSchema: { anyOf: [{ type: "integer", minimum: 1 }, { type: "string", pattern: "^[1-9][0-9]*$" }] }
+})
+
+/**
+ * A case-insensitive choice among `values`: protobuf-JSON writes enums in upper case
+ * (`OTLP_GRPC`), YAML files usually in lower case.
+ */
+const Choice = <const Values extends ReadonlyArray<string>>(identifier: string, values: Values) => {
+  const Target = Schema.Literal(...values)
+  const expectation = `one of ${values.map((v) => JSON.stringify(v)).join(", ")}`
+  return Schema.transformOrFail(Schema.String, Target, {
+    strict: true,
+    decode: (input, _, ast) => {
+      const lower = input.toLowerCase()
+      return values.includes(lower)
+        ? ParseResult.succeed(lower as Values[number])
+        : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${expectation}, got ${JSON.stringify(input)}`))
+    },
+    encode: ParseResult.succeed
+  }).annotations({ identifier, description: expectation, jsonSchema: { enum: values } })
+}
+
+/** Where a signal's data goes: OTLP over gRPC, one JSON object per item on stdout, or nowhere. */
+export const ExporterKind = Choice("ExporterKind", ["otlp_grpc", "stdout", "none"])
+export type ExporterKind = typeof ExporterKind.Type
+
+/** The OpenTelemetry sampler names of `OTEL_TRACES_SAMPLER`. */
+export const SamplerKind = Choice("SamplerKind", [
+  "parentbased_traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "traceidratio",
+  "always_on",
+  "always_off"
+])
+export type SamplerKind = typeof SamplerKind.Type
+
+/** The propagator names of `OTEL_PROPAGATORS`. */
+export const PropagatorName = Choice("PropagatorName", ["tracecontext", "baggage", "b3", "b3multi", "jaeger", "none"])
+export type PropagatorName = typeof PropagatorName.Type
+
+export const Compression = Choice("Compression", ["none", "gzip"])
+export type Compression = typeof Compression.Type
+
+const RATIO_EXPECTATION = "a number between 0 and 1"
+
+/** A sampling ratio. Values outside [0, 1] decode; `ConfigSource` clamps them with a warning. */
+export const SamplingRatio = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
+  strict: true,
+  decode: (input, _, ast) => {
+    const value = typeof input === "string" && input.trim() !== "" ? Number(input) : input
+    return typeof value === "number" && Number.isFinite(value)
+      ? ParseResult.succeed(value)
+      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${RATIO_EXPECTATION}, got ${JSON.stringify(input)}`))
+  },
+  encode: ParseResult.succeed
+}).annotations({ identifier: "SamplingRatio", description: RATIO_EXPECTATION, jsonSchema: { type: "number" } })
+
+/** A map of string to string, such as headers or resource attributes. */
+export const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+
+const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
+  Schema.optionalWith(schema, { default: value as any, exact: true }) as Schema.optionalWith<
+    S,
+    { default: () => Schema.Schema.Type<S>; exact: true }
+  >
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------------
+
+/** The default OTLP/gRPC endpoint: a collector on the same host. */
+export const DEFAULT_ENDPOINT = "localhost:4317"
+
+/** The fields every exporting signal shares. */
+const exporterFields = {
+  /** `false` switches the signal off entirely: nothing is recorded or exported. */
+  enabled: withDefault(Schema.Boolean, () => true),
+  exporter: withDefault(ExporterKind, () => "otlp_grpc" as const),
+  /** `host:port` of the OTLP/gRPC receiver (a URL with `http://` / `https://` is accepted too). */
+  endpoint: withDefault(Schema.NonEmptyTrimmedString, () => DEFAULT_ENDPOINT),
+  /** Plaintext gRPC instead of TLS; for a local collector only, never in production. */
+  insecure: withDefault(Schema.Boolean, () => false),
+  /** Sent as gRPC metadata on every export (API keys, tenant ids). Values are redacted in logs. */
+  headers: withDefault(StringMap, () => ({})),
+  compression: withDefault(Compression, () => "none" as const),
+  /** PEM file with the CA certificate(s) that sign the collector's TLS certificate. */
+  certificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  /** PEM files of the client's key and certificate, for mutual TLS. */
+  clientKey: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  clientCertificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  exportTimeout: withDefault(DurationString, () => Duration.seconds(10)),
+  /** `true`: a pipeline that cannot start stops the program. `false`: one warning, then a no-op. */
+  required: withDefault(Schema.Boolean, () => false)
+}
+
+export const TracingConfig = Schema.Struct({
+  ...exporterFields,
+  sampler: withDefault(SamplerKind, () => "parentbased_traceidratio" as const),
+  samplingRatio: withDefault(SamplingRatio, () => 1),
+  propagators: withDefault(Schema.Array(PropagatorName), () => ["tracecontext", "baggage"] as const),
+  batchTimeout: withDefault(DurationString, () => Duration.seconds(5)),
+  maxQueueSize: withDefault(Count, () => 2048),
+  maxExportBatchSize: withDefault(Count, () => 512)
+}).annotations({ identifier: "TracingConfig" })
+export type TracingConfig = typeof TracingConfig.Type
+
+export const MetricsConfig = Schema.Struct({
+  ...exporterFields,
+  interval: withDefault(DurationString, () => Duration.seconds(60)),
+  disableRuntimeStats: withDefault(Schema.Boolean, () => false),
+  grpcEnabled: withDefault(Schema.Boolean, () => true),
+  grpcIncludeHealth: withDefault(Schema.Boolean, () => false)
+}).annotations({ identifier: "MetricsConfig" })
+export type MetricsConfig = typeof MetricsConfig.Type
+
+/** Who the telemetry is about. The entry (`Observability.layer({ service })`) overrides these. */
+export const ServiceConfig = Schema.Struct({
+  name: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  version: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  environment: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true })
+}).annotations({ identifier: "ServiceConfig" })
+export type ServiceConfig = typeof ServiceConfig.Type
+
+export const ObservabilityConfig = Schema.Struct({
+  service: withDefault(ServiceConfig, () => ({})),
+  tracing: withDefault(TracingConfig, () => decodeDefaults(TracingConfig)),
+  metrics: withDefault(MetricsConfig, () => decodeDefaults(MetricsConfig)),
+  /** Resource attributes shared by every signal (`service.group`, `region`, ...). */
+  globalAttributes: withDefault(StringMap, () => ({})),
+  /** How long scope close may take to flush and shut down all signals. */
+  shutdownTimeout: withDefault(DurationString, () => Duration.seconds(5))
+}).annotations({ identifier: "ObservabilityConfig" })
+
+/** The decoded configuration, every default filled in. */
+export type ObservabilityConfig = typeof ObservabilityConfig.Type
+/** What a config file or object may contain: every field optional. */
+export type ObservabilityConfigInput = typeof ObservabilityConfig.Encoded
+
+function decodeDefaults<A, I>(schema: Schema.Schema<A, I>): A {
+  return Either.getOrThrow(Schema.decodeUnknownEither(schema)({}))
+}
+
+/** The configuration with nothing set: every default. */
+export const defaults: ObservabilityConfig = decodeDefaults(ObservabilityConfig)
+
+/** The config sections whose fields are exporter settings, by signal name. */
+export type Signal = "traces" | "metrics"

@@ -1,0 +1,244 @@
+/**
+ * Where the configuration comes from and in what order: an explicit object or file (YAML or JSON,
+ * with an `observability:` section or bare; protobuf-JSON too), the standard `OTEL_*` environment
+ * variables where the explicit config is silent, and the built-in defaults for the rest.
+ *
+ * The environment is read through Effect's `Config`, so tests supply their own with
+ * `Effect.withConfigProvider(ConfigProvider.fromMap(...))`.
+ *
+ * @example
+ * ```ts
+ * import { ConfigSource } from "@lingo-obs/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function* () {
+ *   const config = yield* ConfigSource.resolve({ tracing: { samplingRatio: 0.1 } })
+ *   // config.tracing.endpoint comes from OTEL_EXPORTER_OTLP_ENDPOINT when it is set
+ * })
+ * ```
+ */
+import * as FileSystem from "node:fs/promises"
+import * as EffectConfig from "effect/Config"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Yaml from "yaml"
+import * as Config from "./Config.js"
+import * as Diagnostics from "./Diagnostics.js"
+import { readEnvironment } from "./internal/environment.js"
+import { isPlainObject, splitEndpoint } from "./internal/input.js"
+
+/** One problem in a config: the field's dotted path and what was expected there. */
+export interface ConfigIssue {
+  readonly path: string
+  readonly message: string
+}
+
+/** A config that cannot be used. The message names each bad field's path and what it expected. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly source: string
+  readonly issues: ReadonlyArray<ConfigIssue>
+}> {
+  override get message(): string {
+    const lines = this.issues.map((issue) => `  - ${issue.path === "" ? "(root)" : issue.path}: ${issue.message}`)
+    return `Invalid observability config (${this.source}):\n${lines.join("\n")}`
+  }
+}
+
+const SECTIONS_WITH_FIELDS = new Set(["", "service", "tracing", "metrics"])
+
+/**
+ * Turns what a file or a protobuf-JSON encoder produced into the shape of the Schema input:
+ * takes the `observability:` section when there is one and renames `snake_case` keys of the
+ * known sections to `lowerCamelCase` (protobuf's original field names). Map-valued fields such
+ * as `headers` and `globalAttributes` keep their keys as they are.
+ */
+export const normalize = (input: unknown): unknown => {
+  const section = isPlainObject(input) && "observability" in input ? input["observability"] : input
+  return renameKeys(section, "")
+}
+
+const renameKeys = (value: unknown, path: string): unknown => {
+  if (!SECTIONS_WITH_FIELDS.has(path) || !isPlainObject(value)) return value
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => {
+      const name = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())
+      return [name, renameKeys(field, path === "" ? name : `${path}.${name}`)]
+    })
+  )
+}
+
+/** Parses the text of a config file; YAML is a superset of JSON, so one parser reads both. */
+export const parseText = (text: string, source = "inline text"): Effect.Effect<unknown, ConfigError> =>
+  Effect.try({
+    try: () => Yaml.parse(text) as unknown,
+    catch: (error) =>
+      new ConfigError({ source, issues: [{ path: "", message: `not valid YAML or JSON: ${String(error)}` }] })
+  }).pipe(Effect.map((parsed) => parsed ?? {}))
+
+/** Reads and parses a YAML or JSON config file. */
+export const readFile = (path: string): Effect.Effect<unknown, ConfigError> =>
+  Effect.tryPromise({
+    try: () => FileSystem.readFile(path, "utf8"),
+    catch: (error) =>
+      new ConfigError({ source: path, issues: [{ path: "", message: `cannot read the file: ${String(error)}` }] })
+  }).pipe(Effect.flatMap((text) => parseText(text, path)))
+
+/**
+ * Decodes a config without looking at the environment: explicit values, then defaults.
+ * Fails with a `ConfigError` naming each malformed field.
+ */
+export const decode = (input: unknown, source = "config"): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
+  Schema.decodeUnknown(Config.ObservabilityConfig, { onExcessProperty: "error", errors: "all" })(
+    applyEndpointSchemes(normalize(input))
+  ).pipe(
+    Effect.mapError((error) => new ConfigError({ source, issues: toIssues(error) })),
+    Effect.flatMap(clampRanges)
+  )
+
+/**
+ * The effective config: explicit values (an object or a file's content) first, then the
+ * `OTEL_*` environment where the explicit config is silent, then the defaults.
+ * Unparseable environment values are ignored with one warning each; a malformed explicit config
+ * fails with a `ConfigError`.
+ */
+export const resolve = (
+  input: unknown = {},
+  source = "config"
+): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const explicit = applyEndpointSchemes(normalize(input))
+    const environment = yield* readEnvironment
+    return yield* decode(overlay(explicit, environment), source)
+  })
+
+/**
+ * Loads the config of a program: the file named by `file` (or by `OBSERVABILITY_CONFIG_FILE`),
+ * deep-merged under the explicit `config` object, then resolved against the environment.
+ */
+export const load = (options: {
+  readonly config?: unknown
+  readonly file?: string | undefined
+} = {}): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const file = options.file ?? Option.getOrUndefined(yield* configFileFromEnv)
+    const fromFile = file === undefined ? {} : normalize(yield* readFile(file))
+    const merged = mergeExplicit(fromFile, normalize(options.config ?? {}))
+    return yield* resolve(merged, file ?? "config")
+  })
+
+/** `OBSERVABILITY_CONFIG_FILE`: the path of a YAML or JSON config file for `ObservabilityLive`. */
+export const CONFIG_FILE_VARIABLE = "OBSERVABILITY_CONFIG_FILE"
+
+const configFileFromEnv = EffectConfig.option(EffectConfig.string(CONFIG_FILE_VARIABLE)).pipe(
+  Effect.orElseSucceed(() => Option.none<string>()),
+  Effect.map(Option.filter((path) => path.trim() !== ""))
+)
+
+// ---------------------------------------------------------------------------------------------
+// Precedence
+// ---------------------------------------------------------------------------------------------
+
+/** Explicit values win field by field; for maps (headers, attributes) the explicit map wins whole. */
+const overlay = (explicit: unknown, environment: Record<string, unknown>): unknown => {
+  if (!isPlainObject(explicit)) return explicit
+  const result: Record<string, unknown> = { ...explicit }
+  for (const [section, envValue] of Object.entries(environment)) {
+    const own = explicit[section]
+    if (own === undefined) {
+      result[section] = section === "tracing" || section === "metrics" ? dropSchemeInsecure(envValue) : envValue
+    } else if (isPlainObject(own) && isPlainObject(envValue)) {
+      const merged: Record<string, unknown> = { ...envValue, ...withoutUndefined(own) }
+      if (section === "globalAttributes") {
+        result[section] = merged
+        continue
+      }
+      // `http://` in an environment endpoint means plaintext only for that endpoint.
+      const schemeInsecure = envValue["insecureFromScheme"]
+      delete merged["insecureFromScheme"]
+      if (merged["insecure"] === undefined && own["endpoint"] === undefined && schemeInsecure !== undefined) {
+        merged["insecure"] = schemeInsecure
+      }
+      result[section] = merged
+    }
+  }
+  return result
+}
+
+const dropSchemeInsecure = (section: unknown): unknown => {
+  if (!isPlainObject(section)) return section
+  const { insecureFromScheme, ...rest } = section
+  return rest["insecure"] === undefined && insecureFromScheme !== undefined
+    ? { ...rest, insecure: insecureFromScheme }
+    : rest
+}
+
+const withoutUndefined = (record: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined))
+
+/** Deep-merges two explicit configs (a file under an object in code): the second wins per field. */
+const mergeExplicit = (base: unknown, top: unknown): unknown => {
+  if (!isPlainObject(base) || !isPlainObject(top)) return top === undefined ? base : top
+  const result: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(top)) {
+    if (value === undefined) continue
+    result[key] = isPlainObject(value) && isPlainObject(base[key]) && key !== "headers"
+      ? mergeExplicit(base[key], value)
+      : value
+  }
+  return result
+}
+
+/** An endpoint written as a URL decides `insecure` unless the same section sets it. */
+const applyEndpointSchemes = (input: unknown): unknown => {
+  if (!isPlainObject(input)) return input
+  const result: Record<string, unknown> = { ...input }
+  for (const section of ["tracing", "metrics"]) {
+    const value = input[section]
+    if (!isPlainObject(value) || typeof value["endpoint"] !== "string") continue
+    const { endpoint, insecure } = splitEndpoint(value["endpoint"])
+    result[section] = {
+      ...value,
+      endpoint,
+      ...(value["insecure"] === undefined && insecure !== undefined ? { insecure } : {})
+    }
+  }
+  return result
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranges that are adjusted, not rejected
+// ---------------------------------------------------------------------------------------------
+
+const clampRanges = (config: Config.ObservabilityConfig): Effect.Effect<Config.ObservabilityConfig> =>
+  Effect.gen(function*() {
+    let tracing = config.tracing
+    if (tracing.samplingRatio < 0 || tracing.samplingRatio > 1) {
+      const clamped = Math.min(1, Math.max(0, tracing.samplingRatio))
+      yield* Effect.logWarning(
+        `tracing.samplingRatio ${tracing.samplingRatio} is outside [0, 1]; using ${clamped}`
+      ).pipe(Diagnostics.annotate({ field: "tracing.samplingRatio" }))
+      tracing = { ...tracing, samplingRatio: clamped }
+    }
+    if (tracing.maxExportBatchSize > tracing.maxQueueSize) {
+      yield* Effect.logWarning(
+        `tracing.maxExportBatchSize ${tracing.maxExportBatchSize} is above tracing.maxQueueSize ${tracing.maxQueueSize}; using ${tracing.maxQueueSize}`
+      ).pipe(Diagnostics.annotate({ field: "tracing.maxExportBatchSize" }))
+      tracing = { ...tracing, maxExportBatchSize: tracing.maxQueueSize }
+    }
+    return tracing === config.tracing ? config : { ...config, tracing }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Error formatting
+// ---------------------------------------------------------------------------------------------
+
+const toIssues = (error: ParseResult.ParseError): ReadonlyArray<ConfigIssue> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    path: issue.path.map(String).join("."),
+    message: issue._tag === "Unexpected"
+      ? "unknown field (check its spelling; fields are lowerCamelCase or snake_case)"
+      : issue.message
+  }))

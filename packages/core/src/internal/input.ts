@@ -1,0 +1,15 @@
+/** Small helpers for untyped config input. */
+
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Splits an endpoint written as a URL (`http://collector:4317`) into the `host:port` that gRPC
+ * dials and the transport security its scheme implies (`http` = plaintext, `https` = TLS).
+ * A bare `host:port` implies nothing.
+ */
+export const splitEndpoint = (endpoint: string): { readonly endpoint: string; readonly insecure?: boolean } => {
+  const match = /^(https?):\/\/([^/]+)\/?$/i.exec(endpoint.trim())
+  if (match === null) return { endpoint: endpoint.trim() }
+  return { endpoint: match[2]!, insecure: match[1]!.toLowerCase() === "http" }
+}
