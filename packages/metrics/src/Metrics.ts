@@ -1,0 +1,105 @@
+/**
+ * The Metrics layer: an OpenTelemetry meter provider with a periodic reader at the config's
+ * `interval` and an OTLP/gRPC or stdout exporter. Both Effect `Metric` values and instruments
+ * created through the OpenTelemetry API (`metrics.getMeter`) reach the exporter. Scoped: on
+ * close, one final collection is exported within the shutdown timeout.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "@lingo-obs/metrics"
+ *
+ * const orders = Metric.counter("orders_total")
+ * program.pipe(Metric.increment(orders), Effect.provide(Metrics.layer({ config: config.metrics, resource })))
+ * ```
+ */
+import * as OtelMetrics from "@effect/opentelemetry/Metrics"
+import * as OtelResource from "@effect/opentelemetry/Resource"
+import { type Config, Required, Shutdown } from "@lingo-obs/core"
+import * as OtelApi from "@opentelemetry/api"
+import type { Resource } from "@opentelemetry/resources"
+import {
+  MeterProvider,
+  type MetricReader,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter
+} from "@opentelemetry/sdk-metrics"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { makeExporter } from "./internal/exporter.js"
+
+/** What the Metrics layer needs besides its config section. */
+export interface Options {
+  readonly config: Config.MetricsConfig
+  /** The resource every metric carries (see `ServiceResource.make`). */
+  readonly resource: Resource
+  /** How long scope close may spend on the final export; default 5 s. */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * Replaces the periodic reader the config describes (tests collect on demand). It receives
+   * the producer of Effect's metrics, to pass on as one of its `metricProducers`.
+   */
+  readonly makeReader?: ((effectMetrics: OtelMetricsProducer) => MetricReader) | undefined
+}
+
+/** The producer that reads Effect's `Metric` registry at each collection. */
+export type OtelMetricsProducer = Effect.Effect.Success<typeof OtelMetrics.makeProducer>
+
+const periodicReader = (config: Config.MetricsConfig, exporter: PushMetricExporter) =>
+(effectMetrics: OtelMetricsProducer): MetricReader => {
+  const interval = Duration.toMillis(config.interval)
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: interval,
+    // The SDK refuses an export timeout longer than the interval.
+    exportTimeoutMillis: Math.min(Duration.toMillis(config.exportTimeout), interval),
+    metricProducers: [effectMetrics]
+  })
+}
+
+/** Makes `metrics.getMeter` (the OpenTelemetry API) record into this provider while the scope is open. */
+const registerGlobal = (provider: MeterProvider) =>
+  Effect.acquireRelease(
+    Effect.sync(() => OtelApi.metrics.setGlobalMeterProvider(provider)),
+    (registered) => Effect.sync(() => registered && OtelApi.metrics.disable())
+  )
+
+/** Builds the provider and reader in the current scope; shared by the live and the test layer. */
+export const makeProvider = (
+  options: Options & { readonly makeReader: (effectMetrics: OtelMetricsProducer) => MetricReader }
+) =>
+  Effect.gen(function*() {
+    const effectMetrics = yield* OtelMetrics.makeProducer.pipe(
+      Effect.provideService(OtelResource.Resource, options.resource)
+    )
+    const reader = options.makeReader(effectMetrics)
+    const provider = yield* Effect.acquireRelease(
+      Effect.sync(() => new MeterProvider({ resource: options.resource, readers: [reader] })),
+      // Shutting the provider down runs the reader's final collection and export.
+      (provider) =>
+        Shutdown.bounded("metrics", options.shutdownTimeout ?? Duration.seconds(5), () => provider.shutdown())
+    )
+    yield* registerGlobal(provider)
+    return { provider, reader }
+  })
+
+const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const makeReader = options.makeReader ?? periodicReader(options.config, yield* makeExporter(options.config))
+    yield* makeProvider({ ...options, makeReader })
+  }))
+
+/**
+ * The Metrics layer described by `options.config`. With `enabled: false` or exporter `none` it
+ * exports nothing. When the pipeline cannot start, `config.required` decides: fail startup with a
+ * `PipelineStartError`, or log one warning and run without metrics.
+ */
+export const layer = (options: Options): Layer.Layer<never, Required.PipelineStartError> => {
+  const { config } = options
+  if (!config.enabled || (config.exporter === "none" && options.makeReader === undefined)) return Layer.empty
+  return Required.withFallback(exporting(options), {
+    signal: "metrics",
+    required: config.required,
+    fallback: Layer.empty
+  })
+}

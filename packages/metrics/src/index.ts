@@ -1,0 +1,2 @@
+export * as Metrics from "./Metrics.js"
+export * as MetricsTest from "./MetricsTest.js"

@@ -1,0 +1,114 @@
+/**
+ * The one import a service needs. `ObservabilityLive` reads the config from the environment (and
+ * the file named by `OBSERVABILITY_CONFIG_FILE`); `layer({ service, config })` takes it in code;
+ * `ObservabilityTest` records to memory for tests.
+ *
+ * @example
+ * ```ts
+ * import { ObservabilityLive } from "@lingo-obs/observability"
+ * import { NodeRuntime } from "@effect/platform-node"
+ *
+ * main.pipe(Effect.provide(ObservabilityLive), NodeRuntime.runMain)
+ * ```
+ */
+import { Config, ConfigSource, Diagnostics, type Propagation, type Required, ServiceResource } from "@lingo-obs/core"
+import { MetricsTest, Metrics } from "@lingo-obs/metrics"
+import { Tracing, TracingTest } from "@lingo-obs/tracing"
+import type { TextMapPropagator } from "@opentelemetry/api"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+/** Options of `layer`: who the service is and, optionally, its config. */
+export interface Options {
+  /** Service name, version and environment; they override the config and the environment. */
+  readonly service?: ServiceResource.ServiceInfo | undefined
+  /** The config as plain data (the shape of a config file); missing fields come from `OTEL_*`, then defaults. */
+  readonly config?: Config.ObservabilityConfigInput | undefined
+  /** A YAML or JSON config file, under `config`; default: `OBSERVABILITY_CONFIG_FILE` if set. */
+  readonly file?: string | undefined
+  /** Replaces the propagator named by `tracing.propagators`. */
+  readonly propagator?: TextMapPropagator | undefined
+}
+
+/** What can stop startup: a malformed config, or a required pipeline that cannot start. */
+export type StartupError = ConfigSource.ConfigError | Required.PipelineStartError
+
+const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig) =>
+  !section.enabled || section.exporter === "none"
+    ? "off"
+    : section.exporter === "stdout"
+    ? "stdout"
+    : `otlp_grpc ${section.endpoint} (${section.insecure ? "plaintext" : "TLS"})`
+
+/** The pipelines for an already resolved config. */
+export const layerFromConfig = (
+  config: Config.ObservabilityConfig,
+  options: Pick<Options, "service" | "propagator"> = {}
+): Layer.Layer<Propagation.Propagator, Required.PipelineStartError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const resource = yield* ServiceResource.make(config, options.service)
+    const serviceName = String(resource.attributes["service.name"])
+    const pipelines = Layer.merge(
+      Tracing.layer({
+        config: config.tracing,
+        resource,
+        shutdownTimeout: config.shutdownTimeout,
+        propagator: options.propagator
+      }),
+      Metrics.layer({ config: config.metrics, resource, shutdownTimeout: config.shutdownTimeout })
+    )
+    const started = Layer.effectDiscard(
+      Effect.logInfo(
+        `observability started: traces ${describeSignal(config.tracing)}, metrics ${describeSignal(config.metrics)}`
+      ).pipe(Diagnostics.annotate())
+    )
+    return Layer.provideMerge(started, pipelines).pipe(
+      Layer.annotateLogs({ component: Diagnostics.COMPONENT, "service.name": serviceName })
+    )
+  }))
+
+/**
+ * Observability for a service: config from `options.config` and `options.file`, then `OTEL_*`
+ * environment variables, then defaults; traces and metrics pipelines flushed when the scope closes.
+ *
+ * @example
+ * ```ts
+ * const ObservabilityLive = Observability.layer({
+ *   service: { name: "gateway", version: "1.4.2", environment: process.env.APP_ENV },
+ *   config: { tracing: { samplingRatio: 0.1 } }
+ * })
+ * ```
+ */
+export const layer = (options: Options = {}): Layer.Layer<Propagation.Propagator, StartupError> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      ConfigSource.load({ config: options.config, file: options.file }),
+      (config) => layerFromConfig(config, options)
+    )
+  )
+
+/** `layer()` with everything from the environment: `OTEL_*`, `APP_ENV`, `OBSERVABILITY_CONFIG_FILE`. */
+export const ObservabilityLive: Layer.Layer<Propagation.Propagator, StartupError> = layer()
+
+/** What `ObservabilityTest` provides: the recorded spans and metrics, and the propagator. */
+export type TestServices = TracingTest.TestSpans | MetricsTest.TestMetrics | Propagation.Propagator
+
+/**
+ * Observability for tests: every span and metric is recorded in memory and read back with
+ * `TracingTest.spans` and `MetricsTest.collect` (or `Observability.spans` / `Observability.metrics`).
+ */
+export const layerTest = (options: Pick<Options, "service"> = {}): Layer.Layer<TestServices> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const resource = yield* ServiceResource.make(Config.defaults, { name: "test", ...options.service })
+    return Layer.merge(TracingTest.layer({ resource }), MetricsTest.layer({ resource }))
+  }))
+
+/** The test layer with a service called `test`. */
+export const ObservabilityTest: Layer.Layer<TestServices> = layerTest()
+
+/** The spans finished so far (with `ObservabilityTest`). */
+export const spans = TracingTest.spans
+/** Collects the metrics now (with `ObservabilityTest`). */
+export const metrics = MetricsTest.collect
+/** Forgets the spans and takes a metrics baseline (with `ObservabilityTest`). */
+export const reset = Effect.zipRight(TracingTest.reset, MetricsTest.reset)

@@ -1,0 +1,47 @@
+import { hrTimeToMicroseconds, type ExportResult, ExportResultCode } from "@opentelemetry/core"
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+
+const KIND_NAMES = ["internal", "server", "client", "producer", "consumer"] as const
+const STATUS_NAMES = ["unset", "ok", "error"] as const
+
+/** One span as a JSON-friendly object: ids in hex, times in microseconds since the epoch. */
+export const spanToJson = (span: ReadableSpan) => {
+  const context = span.spanContext()
+  return {
+    traceId: context.traceId,
+    spanId: context.spanId,
+    parentSpanId: span.parentSpanContext?.spanId,
+    name: span.name,
+    kind: KIND_NAMES[span.kind] ?? span.kind,
+    startTimeUnixMicros: Math.round(hrTimeToMicroseconds(span.startTime)),
+    durationMicros: Math.round(hrTimeToMicroseconds(span.duration)),
+    status: { code: STATUS_NAMES[span.status.code] ?? span.status.code, message: span.status.message },
+    attributes: span.attributes,
+    events: span.events.map((event) => ({
+      name: event.name,
+      timeUnixMicros: Math.round(hrTimeToMicroseconds(event.time)),
+      attributes: event.attributes
+    })),
+    links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId })),
+    resource: { "service.name": span.resource.attributes["service.name"] },
+    scope: span.instrumentationScope.name
+  }
+}
+
+/** Prints one JSON object per span and line on stdout: the `stdout` exporter, for local debugging. */
+export class StdoutSpanExporter implements SpanExporter {
+  constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(line)) {}
+
+  export(spans: Array<ReadableSpan>, done: (result: ExportResult) => void): void {
+    try {
+      this.write(spans.map((span) => JSON.stringify(spanToJson(span)) + "\n").join(""))
+      done({ code: ExportResultCode.SUCCESS })
+    } catch (error) {
+      done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) })
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
