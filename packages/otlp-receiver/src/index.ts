@@ -1,0 +1,1 @@
+export * as OtlpReceiver from "./OtlpReceiver.js"
