@@ -27,7 +27,7 @@ const placeOrder = (id: string, amount: number) =>
   Effect.gen(function*() {
     yield* Effect.sleep("5 millis").pipe(Effect.withSpan("validate-order"))
     yield* chargeCard(amount)
-    yield* Metric.increment(ordersPlaced.pipe(Metric.tagged("channel", "web")))
+    yield* Metric.increment(ordersPlaced).pipe(Effect.tagMetrics("channel", "web"))
     yield* Metric.update(orderAmount, amount)
     yield* Effect.logInfo(`order ${id} placed`)
   }).pipe(Effect.withSpan("place-order", { attributes: { "order.id": id } }))

@@ -1,6 +1,7 @@
 export * as Config from "./Config.js"
 export * as ConfigSource from "./ConfigSource.js"
 export * as Diagnostics from "./Diagnostics.js"
+export * as Instrumentation from "./Instrumentation.js"
 export * as OtlpGrpc from "./OtlpGrpc.js"
 export * as Propagation from "./Propagation.js"
 export * as Required from "./Required.js"

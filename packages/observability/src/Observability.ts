@@ -11,7 +11,15 @@
  * main.pipe(Effect.provide(ObservabilityLive), NodeRuntime.runMain)
  * ```
  */
-import { Config, ConfigSource, Diagnostics, type Propagation, type Required, ServiceResource } from "@lingo-obs/core"
+import {
+  Config,
+  ConfigSource,
+  Diagnostics,
+  Instrumentation,
+  type Propagation,
+  type Required,
+  ServiceResource
+} from "@lingo-obs/core"
 import { MetricsTest, Metrics } from "@lingo-obs/metrics"
 import { Tracing, TracingTest } from "@lingo-obs/tracing"
 import type { TextMapPropagator } from "@opentelemetry/api"
@@ -40,22 +48,26 @@ const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig) =>
     ? "stdout"
     : `otlp_grpc ${section.endpoint} (${section.insecure ? "plaintext" : "TLS"})`
 
+/** What the Observability layers provide: the propagator and the instrumentation settings. */
+export type Services = Propagation.Propagator | Instrumentation.Settings
+
 /** The pipelines for an already resolved config. */
 export const layerFromConfig = (
   config: Config.ObservabilityConfig,
   options: Pick<Options, "service" | "propagator"> = {}
-): Layer.Layer<Propagation.Propagator, Required.PipelineStartError> =>
+): Layer.Layer<Services, Required.PipelineStartError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const resource = yield* ServiceResource.make(config, options.service)
     const serviceName = String(resource.attributes["service.name"])
-    const pipelines = Layer.merge(
+    const pipelines = Layer.mergeAll(
       Tracing.layer({
         config: config.tracing,
         resource,
         shutdownTimeout: config.shutdownTimeout,
         propagator: options.propagator
       }),
-      Metrics.layer({ config: config.metrics, resource, shutdownTimeout: config.shutdownTimeout })
+      Metrics.layer({ config: config.metrics, resource, shutdownTimeout: config.shutdownTimeout }),
+      Instrumentation.layer(config.metrics)
     )
     const started = Layer.effectDiscard(
       Effect.logInfo(
@@ -79,7 +91,7 @@ export const layerFromConfig = (
  * })
  * ```
  */
-export const layer = (options: Options = {}): Layer.Layer<Propagation.Propagator, StartupError> =>
+export const layer = (options: Options = {}): Layer.Layer<Services, StartupError> =>
   Layer.unwrapEffect(
     Effect.map(
       ConfigSource.load({ config: options.config, file: options.file }),
@@ -88,7 +100,7 @@ export const layer = (options: Options = {}): Layer.Layer<Propagation.Propagator
   )
 
 /** `layer()` with everything from the environment: `OTEL_*`, `APP_ENV`, `OBSERVABILITY_CONFIG_FILE`. */
-export const ObservabilityLive: Layer.Layer<Propagation.Propagator, StartupError> = layer()
+export const ObservabilityLive: Layer.Layer<Services, StartupError> = layer()
 
 /** What `ObservabilityTest` provides: the recorded spans and metrics, and the propagator. */
 export type TestServices = TracingTest.TestSpans | MetricsTest.TestMetrics | Propagation.Propagator

@@ -1,5 +1,5 @@
 export * as Observability from "./Observability.js"
 export { ObservabilityLive, ObservabilityTest } from "./Observability.js"
-export { Config, ConfigSource, Diagnostics, Propagation, Required, ServiceResource } from "@lingo-obs/core"
+export { Config, ConfigSource, Diagnostics, Instrumentation, Propagation, Required, ServiceResource } from "@lingo-obs/core"
 export { Metrics, MetricsTest } from "@lingo-obs/metrics"
 export { Tracing, TracingTest } from "@lingo-obs/tracing"

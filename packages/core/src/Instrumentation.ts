@@ -1,0 +1,37 @@
+/**
+ * What the config says about instrumentation (the middleware of `@lingo-obs/http-middleware`):
+ * whether request metrics are recorded, for gRPC at all, and for health checks. An Effect
+ * service with a default, provided from the config by the Observability layer.
+ *
+ * @example
+ * ```ts
+ * const settings = yield* Instrumentation.Settings
+ * if (settings.grpcMetrics) yield* Metric.update(rpcServerDuration, millis)
+ * ```
+ */
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import type * as Config from "./Config.js"
+
+export interface SettingsShape {
+  /** Request metrics at all (`metrics.enabled` and an exporter other than `none`). */
+  readonly requestMetrics: boolean
+  /** gRPC server and client metrics (`metrics.grpcEnabled`). */
+  readonly grpcMetrics: boolean
+  /** Count `/grpc.health.v1.Health/Check` calls too (`metrics.grpcIncludeHealth`). */
+  readonly grpcIncludeHealth: boolean
+}
+
+export const fromConfig = (config: Config.MetricsConfig): SettingsShape => ({
+  requestMetrics: config.enabled && config.exporter !== "none",
+  grpcMetrics: config.grpcEnabled,
+  grpcIncludeHealth: config.grpcIncludeHealth
+})
+
+export class Settings extends Context.Reference<Settings>()("@lingo-obs/core/Instrumentation/Settings", {
+  defaultValue: (): SettingsShape => ({ requestMetrics: true, grpcMetrics: true, grpcIncludeHealth: false })
+}) {}
+
+/** Provides the settings of a metrics config section. */
+export const layer = (config: Config.MetricsConfig): Layer.Layer<Settings> =>
+  Layer.succeed(Settings, fromConfig(config))
