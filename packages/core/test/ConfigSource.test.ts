@@ -2,23 +2,16 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { ConfigProvider, Duration, Effect, Exit, Logger, Schema } from "effect"
-import { Config, ConfigSource } from "../src/index.js"
+import { ConfigProvider, Duration, Effect, Exit, Schema } from "effect"
+import { Config, ConfigSource, TestLogger } from "../src/index.js"
 
 /** Runs `self` with `env` as the only environment and collects the log lines it writes. */
 const withEnv = <A, E>(env: Record<string, string>, self: Effect.Effect<A, E>) => {
-  const lines: Array<{ level: string; message: string; annotations: Record<string, unknown> }> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    lines.push({
-      level: logLevel.label,
-      message: Array.isArray(message) ? message.join(" ") : String(message),
-      annotations: Object.fromEntries(annotations)
-    })
-  })
+  const capture = TestLogger.make()
   return self.pipe(
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
-    Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-    Effect.map((value) => ({ value, lines }))
+    Effect.provide(capture.layer),
+    Effect.map((value) => ({ value, lines: capture.lines }))
   )
 }
 

@@ -1,5 +1,14 @@
 export * as Observability from "./Observability.js"
 export { ObservabilityLive, ObservabilityTest } from "./Observability.js"
-export { Config, ConfigSource, Diagnostics, Instrumentation, Propagation, Required, ServiceResource } from "@lingo-obs/core"
+export {
+  Config,
+  ConfigSource,
+  Diagnostics,
+  Instrumentation,
+  Propagation,
+  Required,
+  ServiceResource,
+  TestLogger
+} from "@lingo-obs/core"
 export { Metrics, MetricsTest } from "@lingo-obs/metrics"
 export { Tracing, TracingTest } from "@lingo-obs/tracing"
