@@ -152,6 +152,19 @@ const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema
 // Sections
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * How a failed export is retried: exponential back-off with jitter from `initialBackoff` up to
+ * `maxBackoff`, for at most `maxElapsedTime` per batch; a server's RetryInfo delay wins.
+ * Only transient gRPC codes are retried (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED).
+ */
+export const RetryConfig = Schema.Struct({
+  enabled: withDefault(Schema.Boolean, () => true),
+  initialBackoff: withDefault(DurationString, () => Duration.seconds(5)),
+  maxBackoff: withDefault(DurationString, () => Duration.seconds(30)),
+  maxElapsedTime: withDefault(DurationString, () => Duration.minutes(1))
+}).annotations({ identifier: "RetryConfig" })
+export type RetryConfig = typeof RetryConfig.Type
+
 /** The default OTLP/gRPC endpoint: a collector on the same host. */
 export const DEFAULT_ENDPOINT = "localhost:4317"
 
@@ -173,6 +186,12 @@ const exporterFields = {
   clientKey: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   clientCertificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   exportTimeout: withDefault(DurationString, () => Duration.seconds(10)),
+  retry: withDefault(RetryConfig, () => decodeDefaults(RetryConfig)),
+  /**
+   * How long startup waits for the endpoint to accept a connection (and the TLS handshake).
+   * With `required: true` a failed probe stops startup; otherwise it logs one warning.
+   */
+  startupProbeTimeout: withDefault(DurationString, () => Duration.seconds(3)),
   /** `true`: a pipeline that cannot start stops the program. `false`: one warning, then a no-op. */
   required: withDefault(Schema.Boolean, () => false)
 }
@@ -183,8 +202,15 @@ export const TracingConfig = Schema.Struct({
   samplingRatio: withDefault(SamplingRatio, () => 1),
   propagators: withDefault(Schema.Array(PropagatorName), () => ["tracecontext", "baggage"] as const),
   batchTimeout: withDefault(DurationString, () => Duration.seconds(5)),
-  maxQueueSize: withDefault(Count, () => 2048),
-  maxExportBatchSize: withDefault(Count, () => 512)
+  /**
+   * Spans held at most: waiting for a batch, encoded and waiting (or retrying), and in flight.
+   * Above SPEC's 2048 so that a 50k-span burst or a short outage loses nothing; held batches are
+   * encoded, about 200 bytes a span, so the default bounds the queue to roughly 15 MB.
+   */
+  maxQueueSize: withDefault(Count, () => 65_536),
+  maxExportBatchSize: withDefault(Count, () => 512),
+  /** Exports in flight at once while the collector is healthy (one at a time while it fails). */
+  maxConcurrentExports: withDefault(Count, () => 4)
 }).annotations({ identifier: "TracingConfig" })
 export type TracingConfig = typeof TracingConfig.Type
 

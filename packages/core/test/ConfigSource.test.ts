@@ -29,7 +29,8 @@ describe("ConfigSource", () => {
         insecure: false,
         sampler: "parentbased_traceidratio",
         samplingRatio: 1,
-        maxQueueSize: 2048,
+        maxQueueSize: 65_536,
+        maxConcurrentExports: 4,
         maxExportBatchSize: 512,
         propagators: ["tracecontext", "baggage"],
         required: false
@@ -44,6 +45,11 @@ describe("ConfigSource", () => {
         grpcIncludeHealth: false
       })
       expect(Duration.toMillis(config.metrics.interval)).toBe(60_000)
+      expect(Duration.toMillis(config.tracing.retry.initialBackoff)).toBe(5_000)
+      expect(Duration.toMillis(config.tracing.retry.maxBackoff)).toBe(30_000)
+      expect(Duration.toMillis(config.metrics.retry.maxElapsedTime)).toBe(60_000)
+      expect(Duration.toMillis(config.metrics.startupProbeTimeout)).toBe(3_000)
+      expect(Duration.toMillis(config.shutdownTimeout)).toBe(5_000)
       expect(config.globalAttributes).toEqual({})
     }))
 
@@ -152,7 +158,7 @@ describe("ConfigSource", () => {
         OTEL_EXPORTER_OTLP_TRACES_HEADERS: "authorization=Bearer%20secret,broken",
         OTEL_EXPORTER_OTLP_HEADERS: "x-tenant=a"
       }, ConfigSource.resolve({}))
-      expect(config.tracing.maxQueueSize).toBe(2048)
+      expect(config.tracing.maxQueueSize).toBe(65_536)
       expect(config.tracing.samplingRatio).toBe(1)
       // The per-signal variable was bad, so the general one applies.
       expect(config.tracing.headers).toEqual({ "x-tenant": "a" })
