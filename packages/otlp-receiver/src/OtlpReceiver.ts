@@ -17,9 +17,8 @@ import * as grpc from "@grpc/grpc-js"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as Flatten from "./internal/flatten.js"
 import * as Proto from "./internal/otlpProto.js"
-import { encodeRetryInfoStatus, STATUS_DETAILS_KEY } from "./internal/statusDetails.js"
+import { RetryInfo } from "@lingo-obs/core"
 
-export { decodeRetryInfoDelayMs, STATUS_DETAILS_KEY } from "./internal/statusDetails.js"
 
 // ---------------------------------------------------------------------------------------------
 // Received data
@@ -315,7 +314,7 @@ const faultResponse = (fault: Fault, code: grpc.status): Partial<grpc.StatusObje
   const message = fault.message ?? `injected fault: ${grpc.status[code]}`
   const metadata = new grpc.Metadata()
   if (fault.retryDelayMs !== undefined) {
-    metadata.set(STATUS_DETAILS_KEY, encodeRetryInfoStatus(code, message, fault.retryDelayMs))
+    metadata.set(RetryInfo.TRAILER, RetryInfo.encodeStatus(code, message, fault.retryDelayMs))
   }
   return { code, details: message, metadata }
 }

@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js"
+import { RetryInfo } from "@lingo-obs/core"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc"
@@ -68,7 +69,7 @@ const finishedSpans = async (...names: Array<string>): Promise<Array<ReadableSpa
 }
 
 const statusDetailsOf = (error: unknown): Buffer | undefined => {
-  const value = (error as grpc.ServiceError).metadata.get(OtlpReceiver.STATUS_DETAILS_KEY)[0]
+  const value = (error as grpc.ServiceError).metadata.get(RetryInfo.TRAILER)[0]
   return Buffer.isBuffer(value) ? value : undefined
 }
 
@@ -268,7 +269,7 @@ describe("OtlpReceiver", () => {
     expect(error.details).toBe("slow down")
     const statusDetails = statusDetailsOf(error)
     expect(statusDetails).toBeDefined()
-    expect(OtlpReceiver.decodeRetryInfoDelayMs(statusDetails!)).toBe(1_500)
+    expect(RetryInfo.delayMillis(statusDetails!)).toBe(1_500)
   })
 
   it("goes down and comes back on the same port", async () => {
@@ -336,7 +337,7 @@ describe("OtlpReceiver CLI", () => {
 
   const spawnCli = (...args: Array<string>) => {
     // Run from the package so `--import tsx` resolves from the workspace.
-    const child = spawn(process.execPath, ["--import", "tsx", cliPath, ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@lingo-obs/source", cliPath, ...args], {
       cwd: packageDir,
       stdio: ["pipe", "pipe", "inherit"]
     })
