@@ -196,6 +196,9 @@ const exporterFields = {
   required: withDefault(Schema.Boolean, () => false)
 }
 
+/** The settings every exporting signal has. */
+export type ExporterConfig = Pick<Schema.Struct.Type<typeof exporterFields>, keyof typeof exporterFields>
+
 export const TracingConfig = Schema.Struct({
   ...exporterFields,
   sampler: withDefault(SamplerKind, () => "parentbased_traceidratio" as const),

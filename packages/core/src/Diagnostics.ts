@@ -3,7 +3,9 @@
  * with the fixed annotations `component=observability` and `service.name`, and secrets in headers
  * are redacted wherever they are printed.
  */
+import * as Grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
 
 /** The annotation every toolkit log line carries. */
 export const COMPONENT = "observability"
@@ -50,3 +52,70 @@ export const decodeURIComponentSafe = (text: string): string => {
     return text
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Export failures
+// ---------------------------------------------------------------------------------------------
+
+/** Codes a collector uses for "not now": the same data may succeed later. */
+const TRANSIENT = new Set([Grpc.status.UNAVAILABLE, Grpc.status.RESOURCE_EXHAUSTED, Grpc.status.DEADLINE_EXCEEDED, Grpc.status.ABORTED])
+/** Codes that will fail the same way however often they are retried. */
+const PERMANENT = new Set([
+  Grpc.status.INVALID_ARGUMENT,
+  Grpc.status.PERMISSION_DENIED,
+  Grpc.status.UNAUTHENTICATED,
+  Grpc.status.UNIMPLEMENTED
+])
+
+/** How an export failure is handled: retried, dropped as hopeless, or dropped as a surprise. */
+export type FailureKind = "transient" | "permanent" | "unexpected"
+
+/** Classifies a gRPC status code of a failed export. */
+export const classify = (code: number): FailureKind =>
+  TRANSIENT.has(code) ? "transient" : PERMANENT.has(code) ? "permanent" : "unexpected"
+
+/** The name of a gRPC status code (`UNAVAILABLE`), as operators know them. */
+export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${code}`
+
+/** Log levels of the toolkit's own lines. */
+export type Level = "debug" | "info" | "warning" | "error"
+
+/** Logging for code that runs outside Effect (exporter callbacks, timers) through the program's logger. */
+export interface Sink {
+  log(level: Level, message: string, fields?: Readonly<Record<string, unknown>>): void
+}
+
+const LOG_AT: Record<Level, (message: string) => Effect.Effect<void>> = {
+  debug: Effect.logDebug,
+  info: Effect.logInfo,
+  warning: Effect.logWarning,
+  error: Effect.logError
+}
+
+/**
+ * A sink that logs through the current fiber's logger and annotations (captured now), adding the
+ * fixed fields and `fields`.
+ *
+ * @example
+ * ```ts
+ * const sink = yield* Diagnostics.sink({ signal: "traces", endpoint })
+ * sink.log("warning", "export failed; retrying")
+ * ```
+ */
+export const sink = (fields: Readonly<Record<string, unknown>> = {}): Effect.Effect<Sink> =>
+  Effect.map(Effect.runtime<never>(), (runtime) => {
+    const run = Runtime.runFork(runtime)
+    return {
+      log: (level, message, extra = {}) => {
+        run(LOG_AT[level](message).pipe(annotate({ ...fields, ...extra })))
+      }
+    }
+  })
+
+/** Formats milliseconds for a log line: `250ms`, `5.0s`, `1m 2s`. */
+export const formatMillis = (millis: number): string =>
+  millis < 1_000
+    ? `${Math.round(millis)}ms`
+    : millis < 60_000
+    ? `${(millis / 1_000).toFixed(1)}s`
+    : `${Math.floor(millis / 60_000)}m ${Math.round((millis % 60_000) / 1_000)}s`

@@ -14,19 +14,25 @@
  */
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as OtelResource from "@effect/opentelemetry/Resource"
-import { type Config, Required, Shutdown } from "@lingo-obs/core"
+import { type Config, ExportPipeline, Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
+import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import {
   MeterProvider,
   type MetricReader,
   PeriodicExportingMetricReader,
-  type PushMetricExporter
+  type PushMetricExporter,
+  type ResourceMetrics
 } from "@opentelemetry/sdk-metrics"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { makeExporter } from "./internal/exporter.js"
+import { encodeJsonLines } from "./internal/metricJson.js"
+import { countPoints, PipelineMetricExporter } from "./internal/pipelineMetricExporter.js"
+
+/** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck reader. */
+const SHUTDOWN_GRACE = Duration.millis(250)
 
 /** What the Metrics layer needs besides its config section. */
 export interface Options {
@@ -57,6 +63,30 @@ const periodicReader = (config: Config.MetricsConfig, exporter: PushMetricExport
   })
 }
 
+/**
+ * Collections held while the collector is unreachable. Each is cumulative, so the newest
+ * carries every count; a few are enough to bridge the retry window.
+ */
+const MAX_HELD_COLLECTIONS = 16
+
+/** The export pipeline for collections: one at a time, each its own batch, retried like spans. */
+const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Duration) =>
+  Effect.map(
+    ExportPipeline.make<ResourceMetrics>({
+      signal: "metrics",
+      config,
+      encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
+      encodeJson: encodeJsonLines,
+      maxQueueSize: MAX_HELD_COLLECTIONS,
+      maxBatchSize: 1,
+      batchDelayMillis: 0,
+      maxConcurrentExports: 1,
+      itemName: "metric collections",
+      itemPoints: countPoints
+    }),
+    (pipeline) => new PipelineMetricExporter(pipeline, Duration.toMillis(shutdownTimeout))
+  )
+
 /** Makes `metrics.getMeter` (the OpenTelemetry API) record into this provider while the scope is open. */
 const registerGlobal = (provider: MeterProvider) =>
   Effect.acquireRelease(
@@ -77,15 +107,25 @@ export const makeProvider = (
       Effect.sync(() => new MeterProvider({ resource: options.resource, readers: [reader] })),
       // Shutting the provider down runs the reader's final collection and export.
       (provider) =>
-        Shutdown.bounded("metrics", options.shutdownTimeout ?? Duration.seconds(5), () => provider.shutdown())
+        Shutdown.bounded(
+          "metrics",
+          Duration.sum(options.shutdownTimeout ?? Duration.seconds(5), SHUTDOWN_GRACE),
+          () => provider.shutdown()
+        )
     )
     yield* registerGlobal(provider)
+    yield* Effect.acquireRelease(
+      Effect.sync(() => SelfMetrics.observe(provider.getMeter("@lingo-obs/observability"))),
+      (stopObserving) => Effect.sync(stopObserving)
+    )
     return { provider, reader }
   })
 
 const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
   Layer.scopedDiscard(Effect.gen(function*() {
-    const makeReader = options.makeReader ?? periodicReader(options.config, yield* makeExporter(options.config))
+    const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
+    const makeReader = options.makeReader ??
+      periodicReader(options.config, yield* makeExporter(options.config, shutdownTimeout))
     yield* makeProvider({ ...options, makeReader })
   }))
 

@@ -13,26 +13,33 @@
  * ```
  */
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
-import { Propagation, Required, Shutdown } from "@lingo-obs/core"
+import { ExportPipeline, Propagation, Required, Shutdown } from "@lingo-obs/core"
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import type { Resource } from "@opentelemetry/resources"
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
-  BatchSpanProcessor,
   ParentBasedSampler,
+  type ReadableSpan,
   type Sampler,
-  type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler
 } from "@opentelemetry/sdk-trace-base"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { makeExporter } from "./internal/exporter.js"
+import { PipelineSpanProcessor } from "./internal/pipelineSpanProcessor.js"
+import { encodeJsonLines } from "./internal/spanJson.js"
+
+/**
+ * The pipeline bounds its own flush by the shutdown timeout; this grace only catches a
+ * processor that ignores it.
+ */
+const SHUTDOWN_GRACE = Duration.millis(250)
 
 /** What the Tracing layer needs besides its config section. */
 export interface Options {
@@ -43,10 +50,8 @@ export interface Options {
   readonly shutdownTimeout?: Duration.DurationInput | undefined
   /** Replaces the propagator named by `config.propagators` (for a custom propagator). */
   readonly propagator?: OtelApi.TextMapPropagator | undefined
-  /** Replaces the exporter the config describes (tests use an in-memory one). */
-  readonly exporter?: SpanExporter | undefined
-  /** Replaces the batch processor around the exporter (tests export each span as it ends). */
-  readonly makeProcessor?: ((exporter: SpanExporter) => SpanProcessor) | undefined
+  /** Replaces the export pipeline the config describes (tests record each span as it ends). */
+  readonly spanProcessor?: SpanProcessor | undefined
 }
 
 /** The sampler the config describes; ratio samplers keep whole traces together by trace id. */
@@ -68,14 +73,22 @@ export const makeSampler = (config: Pick<Config.TracingConfig, "sampler" | "samp
   }
 }
 
-/** The batch processor with the config's queue, batch size, delay and export timeout. */
-const batchProcessor = (config: Config.TracingConfig) => (exporter: SpanExporter): SpanProcessor =>
-  new BatchSpanProcessor(exporter, {
-    maxQueueSize: config.maxQueueSize,
-    maxExportBatchSize: config.maxExportBatchSize,
-    scheduledDelayMillis: Duration.toMillis(config.batchTimeout),
-    exportTimeoutMillis: Duration.toMillis(config.exportTimeout)
-  })
+/** The export pipeline with the config's queue, batching, concurrency and retry settings. */
+const pipelineProcessor = (config: Config.TracingConfig, shutdownTimeout: Duration.Duration) =>
+  Effect.map(
+    ExportPipeline.make<ReadableSpan>({
+      signal: "traces",
+      config,
+      encodeOtlp: (spans) => ProtobufTraceSerializer.serializeRequest(spans as Array<ReadableSpan>),
+      encodeJson: encodeJsonLines,
+      maxQueueSize: config.maxQueueSize,
+      maxBatchSize: config.maxExportBatchSize,
+      batchDelayMillis: Duration.toMillis(config.batchTimeout),
+      maxConcurrentExports: config.maxConcurrentExports,
+      itemName: "spans"
+    }),
+    (pipeline) => new PipelineSpanProcessor(pipeline, Duration.toMillis(shutdownTimeout))
+  )
 
 /**
  * Makes the OpenTelemetry API (`trace.getTracer`, `propagation`, `context`) use this pipeline
@@ -106,16 +119,13 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator, Requir
   Layer.unwrapScoped(Effect.gen(function*() {
     const { config } = options
     const propagator = options.propagator ?? Propagation.fromNames(config.propagators)
-    const exporter = options.exporter ?? (yield* makeExporter(config))
+    const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
+    const processor = options.spanProcessor ?? (yield* pipelineProcessor(config, shutdownTimeout))
     const provider = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        new BasicTracerProvider({
-          resource: options.resource,
-          sampler: makeSampler(config),
-          spanProcessors: [(options.makeProcessor ?? batchProcessor(config))(exporter)]
-        })
+        new BasicTracerProvider({ resource: options.resource, sampler: makeSampler(config), spanProcessors: [processor] })
       ),
-      (provider) => Shutdown.bounded("traces", options.shutdownTimeout ?? Duration.seconds(5), () => provider.shutdown())
+      (provider) => Shutdown.bounded("traces", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
     )
     yield* registerGlobals(provider, propagator)
     const attributes = options.resource.attributes
@@ -146,7 +156,9 @@ export const layerNoop = (propagator: OtelApi.TextMapPropagator = Propagation.de
 export const layer = (options: Options): Layer.Layer<Propagation.Propagator, Required.PipelineStartError> => {
   const { config } = options
   const propagator = options.propagator ?? Propagation.fromNames(config.propagators)
-  if (!config.enabled || (config.exporter === "none" && options.exporter === undefined)) return layerNoop(propagator)
+  if (!config.enabled || (config.exporter === "none" && options.spanProcessor === undefined)) {
+    return layerNoop(propagator)
+  }
   return Required.withFallback(exporting(options), {
     signal: "traces",
     required: config.required,

@@ -99,8 +99,7 @@ export const layer = (options: {
   const tracing = Tracing.layer({
     config: { ...Config.defaults.tracing, ...options.config, enabled: true, required: true },
     resource: options.resource ?? resourceFromAttributes({ "service.name": "test" }),
-    exporter,
-    makeProcessor: (inMemory) => new SimpleSpanProcessor(inMemory)
+    spanProcessor: new SimpleSpanProcessor(exporter)
   })
   return Layer.merge(Layer.orDie(tracing), Layer.succeed(TestSpans, service))
 }

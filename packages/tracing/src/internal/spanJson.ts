@@ -1,5 +1,5 @@
-import { hrTimeToMicroseconds, type ExportResult, ExportResultCode } from "@opentelemetry/core"
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base"
+import { hrTimeToMicroseconds } from "@opentelemetry/core"
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 
 const KIND_NAMES = ["internal", "server", "client", "producer", "consumer"] as const
 const STATUS_NAMES = ["unset", "ok", "error"] as const
@@ -28,20 +28,6 @@ export const spanToJson = (span: ReadableSpan) => {
   }
 }
 
-/** Prints one JSON object per span and line on stdout: the `stdout` exporter, for local debugging. */
-export class StdoutSpanExporter implements SpanExporter {
-  constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(line)) {}
-
-  export(spans: Array<ReadableSpan>, done: (result: ExportResult) => void): void {
-    try {
-      this.write(spans.map((span) => JSON.stringify(spanToJson(span)) + "\n").join(""))
-      done({ code: ExportResultCode.SUCCESS })
-    } catch (error) {
-      done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) })
-    }
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
+/** The `stdout` exporter's encoding: one JSON object per span and line. */
+export const encodeJsonLines = (spans: ReadonlyArray<ReadableSpan>): string =>
+  spans.map((span) => JSON.stringify(spanToJson(span)) + "\n").join("")
