@@ -4,8 +4,11 @@
  * are redacted wherever they are printed.
  */
 import * as Grpc from "@grpc/grpc-js"
+import { DiagLogLevel, diag } from "@opentelemetry/api"
+import { loggingErrorHandler, setGlobalErrorHandler } from "@opentelemetry/core"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 
 /** The annotation every toolkit log line carries. */
 export const COMPONENT = "observability"
@@ -74,6 +77,15 @@ export type FailureKind = "transient" | "permanent" | "unexpected"
 export const classify = (code: number): FailureKind =>
   TRANSIENT.has(code) ? "transient" : PERMANENT.has(code) ? "permanent" : "unexpected"
 
+/**
+ * Whether the same data may succeed later: the transient codes, and the codes the OTLP
+ * specification also names retryable (CANCELLED, as when a collector is killed mid-call;
+ * OUT_OF_RANGE; DATA_LOSS), which are logged as unexpected.
+ */
+export const isRetryable = (code: number): boolean =>
+  TRANSIENT.has(code) || code === Grpc.status.CANCELLED || code === Grpc.status.OUT_OF_RANGE ||
+  code === Grpc.status.DATA_LOSS
+
 /** The name of a gRPC status code (`UNAVAILABLE`), as operators know them. */
 export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${code}`
 
@@ -119,3 +131,35 @@ export const formatMillis = (millis: number): string =>
     : millis < 60_000
     ? `${(millis / 1_000).toFixed(1)}s`
     : `${Math.floor(millis / 60_000)}m ${Math.round((millis % 60_000) / 1_000)}s`
+
+/**
+ * Routes the OpenTelemetry SDK's global error handler and diagnostic logger (warnings and errors)
+ * to the program's Effect logger while the scope is open, so SDK errors never reach raw stderr;
+ * the SDK's defaults are restored on close.
+ *
+ * @example
+ * ```ts
+ * Layer.scopedDiscard(Diagnostics.captureOpenTelemetryErrors)
+ * ```
+ */
+export const captureOpenTelemetryErrors: Effect.Effect<void, never, Scope.Scope> = Effect.gen(function*() {
+  const log = yield* sink({ source: "opentelemetry-sdk" })
+  const toText = (args: ReadonlyArray<unknown>) => args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(" ")
+  yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      setGlobalErrorHandler((error) => log.log("error", `OpenTelemetry SDK error: ${toText([error])}`))
+      diag.setLogger({
+        error: (...args) => log.log("error", `OpenTelemetry SDK: ${toText(args)}`),
+        warn: (...args) => log.log("warning", `OpenTelemetry SDK: ${toText(args)}`),
+        info: () => {},
+        debug: () => {},
+        verbose: () => {}
+      }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
+    }),
+    () =>
+      Effect.sync(() => {
+        setGlobalErrorHandler(loggingErrorHandler())
+        diag.disable()
+      })
+  )
+})

@@ -69,6 +69,7 @@ interface Batch<Payload> {
 
 /** At most one "queue full" line per this interval, with the count since the last one. */
 const DROP_LOG_INTERVAL_MILLIS = 10_000
+const FIRST_DROP_LOG_DELAY_MILLIS = 1_000
 /** While shutting down, retries wait at most this long so the shutdown timeout is used well. */
 const SHUTDOWN_MAX_BACKOFF_MILLIS = 500
 
@@ -90,6 +91,7 @@ export class ExportPipeline<Item, Payload> {
   private dropLogTimer: NodeJS.Timeout | undefined
   private readonly idleWaiters: Array<() => void> = []
   private shuttingDown = false
+  private shutdownDone: Promise<void> | undefined
   private closed = false
   private readonly attributes: { readonly signal: Signal }
   private readonly removeGauges: () => void
@@ -139,9 +141,15 @@ export class ExportPipeline<Item, Payload> {
     return idle
   }
 
-  /** Flushes within `timeoutMillis`, then stops: what is still held is dropped and counted. */
-  async shutdown(timeoutMillis: number): Promise<void> {
-    if (this.closed) return
+  /**
+   * Flushes within `timeoutMillis`, then stops: what is still held is dropped and counted.
+   * Calling it again joins the shutdown under way.
+   */
+  shutdown(timeoutMillis: number): Promise<void> {
+    return this.shutdownDone ??= this.runShutdown(timeoutMillis)
+  }
+
+  private async runShutdown(timeoutMillis: number): Promise<void> {
     this.shuttingDown = true
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -272,7 +280,7 @@ export class ExportPipeline<Item, Payload> {
     const failure = this.failure ??= { since: now, attempts: 0, loggedCode: undefined }
     const fields = this.fields({ grpc_code: code })
 
-    if (kind !== "transient" || !this.options.retry.enabled) {
+    if (!Diagnostics.isRetryable(result.code) || !this.options.retry.enabled) {
       this.drop(batch.count, kind === "unexpected" ? "unexpected_failure" : "permanent_failure")
       failure.attempts++
       // A collector that rejects every batch would otherwise log each one.
@@ -309,8 +317,8 @@ export class ExportPipeline<Item, Payload> {
     failure.loggedCode = result.code
     const delay = this.backoffDelay(failure.attempts, result.retryDelayMillis)
     this.options.log.log(
-      "warning",
-      `${this.options.signal} export failed: ${code} (${result.message}); retrying (attempt ${failure.attempts}) in ${
+      kind === "transient" ? "warning" : "error",
+      `${this.options.signal} export ${kind === "transient" ? "failed" : "unexpected failure"}: ${code} (${result.message}); retrying (attempt ${failure.attempts}) in ${
         Diagnostics.formatMillis(delay)
       }${result.retryDelayMillis === undefined ? "" : " as the server asked"}`,
       this.fields({ grpc_code: code, attempt: failure.attempts, backoff_ms: delay })
@@ -324,7 +332,8 @@ export class ExportPipeline<Item, Payload> {
   private backoffDelay(attempt: number, serverDelay: number | undefined): number {
     const { initialBackoffMillis, maxBackoffMillis } = this.options.retry
     const base = Math.min(maxBackoffMillis, initialBackoffMillis * 2 ** (attempt - 1))
-    const jittered = serverDelay ?? Math.round(base * (0.5 + (this.options.random ?? Math.random)()))
+    if (serverDelay !== undefined) return serverDelay
+    const jittered = Math.round(base * (0.5 + (this.options.random ?? Math.random)()))
     return this.shuttingDown ? Math.min(jittered, SHUTDOWN_MAX_BACKOFF_MILLIS) : jittered
   }
 
@@ -342,17 +351,23 @@ export class ExportPipeline<Item, Payload> {
     this.logDrops(false)
   }
 
-  /** Logs queue-full drops at most once per interval, with the count since the last line. */
+  /**
+   * Logs queue-full drops at most once per interval, with the count since the last line; the
+   * first line waits a moment so that a burst is reported as one count, not as "dropped 1".
+   */
   private logDrops(final: boolean) {
     if (this.droppedSinceLog === 0) return
     const now = Date.now()
-    if (!final && now - this.lastDropLogAt < DROP_LOG_INTERVAL_MILLIS) {
+    const due = this.lastDropLogAt === 0 ? FIRST_DROP_LOG_DELAY_MILLIS : DROP_LOG_INTERVAL_MILLIS - (now - this.lastDropLogAt)
+    if (!final && due > 0) {
       this.dropLogTimer ??= setTimeout(() => {
         this.dropLogTimer = undefined
-        this.logDrops(false)
-      }, DROP_LOG_INTERVAL_MILLIS - (now - this.lastDropLogAt)).unref()
+        this.logDrops(true)
+      }, due).unref()
       return
     }
+    clearTimeout(this.dropLogTimer)
+    this.dropLogTimer = undefined
     this.options.log.log(
       "warning",
       `${this.options.signal} queue full (${this.options.maxQueueSize} ${this.options.itemName}): dropped ${this.droppedSinceLog} ${this.options.itemName}`,

@@ -46,6 +46,8 @@ export interface Options {
    * the producer of Effect's metrics, to pass on as one of its `metricProducers`.
    */
   readonly makeReader?: ((effectMetrics: OtelMetricsProducer) => MetricReader) | undefined
+  /** Called when the layer starts closing, before the provider shuts down. */
+  readonly beforeShutdown?: (() => void) | undefined
 }
 
 /** The producer that reads Effect's `Metric` registry at each collection. */
@@ -110,7 +112,10 @@ export const makeProvider = (
         Shutdown.bounded(
           "metrics",
           Duration.sum(options.shutdownTimeout ?? Duration.seconds(5), SHUTDOWN_GRACE),
-          () => provider.shutdown()
+          () => {
+            options.beforeShutdown?.()
+            return provider.shutdown()
+          }
         )
     )
     yield* registerGlobal(provider)
@@ -123,10 +128,17 @@ export const makeProvider = (
 
 const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
   Layer.scopedDiscard(Effect.gen(function*() {
+    if (options.makeReader !== undefined) {
+      yield* makeProvider({ ...options, makeReader: options.makeReader })
+      return
+    }
     const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
-    const makeReader = options.makeReader ??
-      periodicReader(options.config, yield* makeExporter(options.config, shutdownTimeout))
-    yield* makeProvider({ ...options, makeReader })
+    const exporter = yield* makeExporter(options.config, shutdownTimeout)
+    yield* makeProvider({
+      ...options,
+      makeReader: periodicReader(options.config, exporter),
+      beforeShutdown: () => exporter.beginShutdown()
+    })
   }))
 
 /**

@@ -74,7 +74,10 @@ export const layerFromConfig = (
         `observability started: traces ${describeSignal(config.tracing)}, metrics ${describeSignal(config.metrics)}`
       ).pipe(Diagnostics.annotate())
     )
+    // Taken over first and released last, so SDK errors during shutdown are logged too.
+    const otelErrors = Layer.scopedDiscard(Diagnostics.captureOpenTelemetryErrors)
     return Layer.provideMerge(started, pipelines).pipe(
+      Layer.provideMerge(otelErrors),
       Layer.annotateLogs({ component: Diagnostics.COMPONENT, "service.name": serviceName })
     )
   }))

@@ -7,6 +7,7 @@ export {
   Instrumentation,
   Propagation,
   Required,
+  SelfMetrics,
   ServiceResource,
   TestLogger
 } from "@lingo-obs/core"

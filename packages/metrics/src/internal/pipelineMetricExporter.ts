@@ -8,10 +8,22 @@ import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics }
  * same failure a second time.
  */
 export class PipelineMetricExporter implements PushMetricExporter {
+  /** Set when the layer starts closing: the reader's final flush and the shutdown share one deadline. */
+  private deadline: number | undefined
+
   constructor(
     private readonly pipeline: ExportPipeline.ExportPipeline<ResourceMetrics, unknown>,
     private readonly shutdownTimeoutMillis: number
   ) {}
+
+  /** Bounds everything the reader's shutdown does next (final collection, flush, shutdown) by the timeout. */
+  beginShutdown(): void {
+    this.deadline = Date.now() + this.shutdownTimeoutMillis
+  }
+
+  private remaining(): number {
+    return this.deadline === undefined ? this.shutdownTimeoutMillis : Math.max(0, this.deadline - Date.now())
+  }
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     // A full queue is counted and logged by the pipeline; failing here would log it twice.
@@ -24,11 +36,17 @@ export class PipelineMetricExporter implements PushMetricExporter {
   }
 
   forceFlush(): Promise<void> {
-    return this.pipeline.flush()
+    if (this.deadline === undefined) return this.pipeline.flush()
+    // Closing: waiting past the deadline here would leave nothing for the shutdown.
+    let timer: NodeJS.Timeout | undefined
+    return Promise.race([
+      this.pipeline.flush(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.remaining()).unref()))
+    ]).finally(() => clearTimeout(timer))
   }
 
   shutdown(): Promise<void> {
-    return this.pipeline.shutdown(this.shutdownTimeoutMillis)
+    return this.pipeline.shutdown(this.remaining())
   }
 }
 
