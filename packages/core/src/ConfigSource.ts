@@ -132,7 +132,10 @@ export const load = (options: {
 /** `OBSERVABILITY_CONFIG_FILE`: the path of a YAML or JSON config file for `ObservabilityLive`. */
 export const CONFIG_FILE_VARIABLE = "OBSERVABILITY_CONFIG_FILE"
 
-const configFileFromEnv = EffectConfig.option(EffectConfig.string(CONFIG_FILE_VARIABLE)).pipe(
+/** The config file named by `OBSERVABILITY_CONFIG_FILE`, if any. */
+export const configFileFromEnv: Effect.Effect<Option.Option<string>> = EffectConfig.option(
+  EffectConfig.string(CONFIG_FILE_VARIABLE)
+).pipe(
   Effect.orElseSucceed(() => Option.none<string>()),
   Effect.map(Option.filter((path) => path.trim() !== ""))
 )

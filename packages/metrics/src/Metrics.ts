@@ -14,7 +14,7 @@
  */
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as OtelResource from "@effect/opentelemetry/Resource"
-import { type Config, ExportPipeline, Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
+import { type Config, Control, ExportPipeline, Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
@@ -72,7 +72,7 @@ const periodicReader = (config: Config.MetricsConfig, exporter: PushMetricExport
 const MAX_HELD_COLLECTIONS = 16
 
 /** The export pipeline for collections: one at a time, each its own batch, retried like spans. */
-const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Duration) =>
+const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Duration, exporting: Control.Switch) =>
   Effect.map(
     ExportPipeline.make<ResourceMetrics>({
       signal: "metrics",
@@ -86,7 +86,7 @@ const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Du
       itemName: "metric collections",
       itemPoints: countPoints
     }),
-    (pipeline) => new PipelineMetricExporter(pipeline, Duration.toMillis(shutdownTimeout))
+    (pipeline) => new PipelineMetricExporter(pipeline, Duration.toMillis(shutdownTimeout), exporting)
   )
 
 /** Makes `metrics.getMeter` (the OpenTelemetry API) record into this provider while the scope is open. */
@@ -126,32 +126,46 @@ export const makeProvider = (
     return { provider, reader }
   })
 
-const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
-  Layer.scopedDiscard(Effect.gen(function*() {
-    if (options.makeReader !== undefined) {
-      yield* makeProvider({ ...options, makeReader: options.makeReader })
-      return
-    }
-    const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
-    const exporter = yield* makeExporter(options.config, shutdownTimeout)
-    yield* makeProvider({
-      ...options,
-      makeReader: periodicReader(options.config, exporter),
-      beforeShutdown: () => exporter.beginShutdown()
+const exporting = (options: Options): Layer.Layer<Control.MetricsControl, Required.PipelineStartError> =>
+  Layer.scoped(
+    Control.MetricsControl,
+    Effect.gen(function*() {
+      const exporting = new Control.Switch(true)
+      if (options.makeReader !== undefined) {
+        yield* makeProvider({ ...options, makeReader: options.makeReader })
+      } else {
+        const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
+        const exporter = yield* makeExporter(options.config, shutdownTimeout, exporting)
+        yield* makeProvider({
+          ...options,
+          makeReader: periodicReader(options.config, exporter),
+          beforeShutdown: () => exporter.beginShutdown()
+        })
+      }
+      return {
+        exporting: Effect.sync(() => exporting.on),
+        setExporting: (enabled: boolean) => Effect.sync(() => void (exporting.on = enabled))
+      }
     })
-  }))
+  )
+
+/** No metrics pipeline: the control says so when asked to change it. */
+const layerNoop: Layer.Layer<Control.MetricsControl> = Layer.succeed(
+  Control.MetricsControl,
+  Control.notRunningSignal("metrics")
+)
 
 /**
  * The Metrics layer described by `options.config`. With `enabled: false` or exporter `none` it
  * exports nothing. When the pipeline cannot start, `config.required` decides: fail startup with a
  * `PipelineStartError`, or log one warning and run without metrics.
  */
-export const layer = (options: Options): Layer.Layer<never, Required.PipelineStartError> => {
+export const layer = (options: Options): Layer.Layer<Control.MetricsControl, Required.PipelineStartError> => {
   const { config } = options
-  if (!config.enabled || (config.exporter === "none" && options.makeReader === undefined)) return Layer.empty
+  if (!config.enabled || (config.exporter === "none" && options.makeReader === undefined)) return layerNoop
   return Required.withFallback(exporting(options), {
     signal: "metrics",
     required: config.required,
-    fallback: Layer.empty
+    fallback: layerNoop
   })
 }

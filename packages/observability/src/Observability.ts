@@ -23,8 +23,11 @@ import {
 import { MetricsTest, Metrics } from "@lingo-obs/metrics"
 import { Tracing, TracingTest } from "@lingo-obs/tracing"
 import type { TextMapPropagator } from "@opentelemetry/api"
+import * as EffectConfig from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Reconfigure from "./Reconfigure.js"
 
 /** Options of `layer`: who the service is and, optionally, its config. */
 export interface Options {
@@ -36,6 +39,11 @@ export interface Options {
   readonly file?: string | undefined
   /** Replaces the propagator named by `tracing.propagators`. */
   readonly propagator?: TextMapPropagator | undefined
+  /**
+   * Watch the config file and apply edits of the sampling ratio and of the signals' `enabled`
+   * while the program runs (see `Reconfigure`). Default: `OBSERVABILITY_CONFIG_WATCH=true`.
+   */
+  readonly watch?: boolean | undefined
 }
 
 /** What can stop startup: a malformed config, or a required pipeline that cannot start. */
@@ -48,8 +56,8 @@ const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig) =>
     ? "stdout"
     : `otlp_grpc ${section.endpoint} (${section.insecure ? "plaintext" : "TLS"})`
 
-/** What the Observability layers provide: the propagator and the instrumentation settings. */
-export type Services = Propagation.Propagator | Instrumentation.Settings
+/** What the Observability layers provide: the propagator, the instrumentation settings, reconfiguration. */
+export type Services = Propagation.Propagator | Instrumentation.Settings | Reconfigure.Reconfigure
 
 /** The pipelines for an already resolved config. */
 export const layerFromConfig = (
@@ -76,7 +84,7 @@ export const layerFromConfig = (
     )
     // Taken over first and released last, so SDK errors during shutdown are logged too.
     const otelErrors = Layer.scopedDiscard(Diagnostics.captureOpenTelemetryErrors)
-    return Layer.provideMerge(started, pipelines).pipe(
+    return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
       Layer.provideMerge(otelErrors),
       Layer.annotateLogs({ component: Diagnostics.COMPONENT, "service.name": serviceName })
     )
@@ -95,18 +103,30 @@ export const layerFromConfig = (
  * ```
  */
 export const layer = (options: Options = {}): Layer.Layer<Services, StartupError> =>
-  Layer.unwrapEffect(
-    Effect.map(
-      ConfigSource.load({ config: options.config, file: options.file }),
-      (config) => layerFromConfig(config, options)
-    )
-  )
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const file = options.file ?? Option.getOrUndefined(yield* ConfigSource.configFileFromEnv)
+    const config = yield* ConfigSource.load({ config: options.config, file })
+    const pipelines = layerFromConfig(config, options)
+    const watch = options.watch ?? (yield* watchFromEnv)
+    if (file === undefined || !watch) return pipelines
+    const watcher = Layer.scopedDiscard(Reconfigure.watchFile({ file, config: options.config, initial: config }))
+    return Layer.provideMerge(watcher, pipelines)
+  }))
+
+const watchFromEnv = EffectConfig.boolean("OBSERVABILITY_CONFIG_WATCH").pipe(
+  EffectConfig.withDefault(false),
+  Effect.orElseSucceed(() => false)
+)
 
 /** `layer()` with everything from the environment: `OTEL_*`, `APP_ENV`, `OBSERVABILITY_CONFIG_FILE`. */
 export const ObservabilityLive: Layer.Layer<Services, StartupError> = layer()
 
-/** What `ObservabilityTest` provides: the recorded spans and metrics, and the propagator. */
-export type TestServices = TracingTest.TestSpans | MetricsTest.TestMetrics | Propagation.Propagator
+/** What `ObservabilityTest` provides: the recorded spans and metrics, the propagator, reconfiguration. */
+export type TestServices =
+  | TracingTest.TestSpans
+  | MetricsTest.TestMetrics
+  | Propagation.Propagator
+  | Reconfigure.Reconfigure
 
 /**
  * Observability for tests: every span and metric is recorded in memory and read back with
@@ -115,7 +135,10 @@ export type TestServices = TracingTest.TestSpans | MetricsTest.TestMetrics | Pro
 export const layerTest = (options: Pick<Options, "service"> = {}): Layer.Layer<TestServices> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const resource = yield* ServiceResource.make(Config.defaults, { name: "test", ...options.service })
-    return Layer.merge(TracingTest.layer({ resource }), MetricsTest.layer({ resource }))
+    return Layer.provideMerge(
+      Reconfigure.layer,
+      Layer.merge(TracingTest.layer({ resource }), MetricsTest.layer({ resource }))
+    )
   }))
 
 /** The test layer with a service called `test`. */

@@ -1,8 +1,10 @@
 export * as Observability from "./Observability.js"
+export * as Reconfigure from "./Reconfigure.js"
 export { ObservabilityLive, ObservabilityTest } from "./Observability.js"
 export {
   Config,
   ConfigSource,
+  Control,
   Diagnostics,
   Instrumentation,
   Propagation,

@@ -13,7 +13,7 @@
  * ```
  */
 import * as OtelTracer from "@effect/opentelemetry/Tracer"
-import { ExportPipeline, Propagation, Required, Shutdown } from "@lingo-obs/core"
+import { Control, ExportPipeline, Propagation, Required, Shutdown } from "@lingo-obs/core"
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
@@ -73,8 +73,50 @@ export const makeSampler = (config: Pick<Config.TracingConfig, "sampler" | "samp
   }
 }
 
+/**
+ * The configured sampler with a ratio that can change while the program runs. Only root
+ * decisions use the ratio (in the parent-based samplers), so a change never splits a trace.
+ */
+class AdjustableSampler implements Sampler {
+  private current: Sampler
+
+  constructor(private readonly kind: Config.SamplerKind, public ratio: number) {
+    this.current = makeSampler({ sampler: kind, samplingRatio: ratio })
+  }
+
+  setRatio(ratio: number): void {
+    this.ratio = ratio
+    this.current = makeSampler({ sampler: this.kind, samplingRatio: ratio })
+  }
+
+  shouldSample(...args: Parameters<Sampler["shouldSample"]>) {
+    return this.current.shouldSample(...args)
+  }
+
+  toString(): string {
+    return `AdjustableSampler{${this.current.toString()}}`
+  }
+}
+
+/** The control of a running pipeline: the sampler's ratio and the export switch. */
+const makeControl = (sampler: AdjustableSampler, exporting: Control.Switch): Control.TracingControlShape => ({
+  exporting: Effect.sync(() => exporting.on),
+  setExporting: (enabled) => Effect.sync(() => void (exporting.on = enabled)),
+  samplingRatio: Effect.sync(() => sampler.ratio),
+  setSamplingRatio: (ratio) =>
+    Number.isFinite(ratio) && ratio >= 0 && ratio <= 1
+      ? Effect.sync(() => sampler.setRatio(ratio))
+      : Effect.fail(
+        new Control.ReconfigureError({ field: "tracing.samplingRatio", reason: `expected a number between 0 and 1, got ${ratio}` })
+      )
+})
+
 /** The export pipeline with the config's queue, batching, concurrency and retry settings. */
-const pipelineProcessor = (config: Config.TracingConfig, shutdownTimeout: Duration.Duration) =>
+const pipelineProcessor = (
+  config: Config.TracingConfig,
+  shutdownTimeout: Duration.Duration,
+  exporting: Control.Switch
+) =>
   Effect.map(
     ExportPipeline.make<ReadableSpan>({
       signal: "traces",
@@ -87,7 +129,7 @@ const pipelineProcessor = (config: Config.TracingConfig, shutdownTimeout: Durati
       maxConcurrentExports: config.maxConcurrentExports,
       itemName: "spans"
     }),
-    (pipeline) => new PipelineSpanProcessor(pipeline, Duration.toMillis(shutdownTimeout))
+    (pipeline) => new PipelineSpanProcessor(pipeline, Duration.toMillis(shutdownTimeout), exporting)
   )
 
 /**
@@ -115,16 +157,16 @@ const registerGlobals = (provider: OtelApi.TracerProvider, propagator: OtelApi.T
       })
   )
 
-const exporting = (options: Options): Layer.Layer<Propagation.Propagator, Required.PipelineStartError> =>
+const exporting = (options: Options): Layer.Layer<Propagation.Propagator | Control.TracingControl, Required.PipelineStartError> =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const { config } = options
     const propagator = options.propagator ?? Propagation.fromNames(config.propagators)
     const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
-    const processor = options.spanProcessor ?? (yield* pipelineProcessor(config, shutdownTimeout))
+    const exporting = new Control.Switch(true)
+    const processor = options.spanProcessor ?? (yield* pipelineProcessor(config, shutdownTimeout, exporting))
+    const sampler = new AdjustableSampler(config.sampler, config.samplingRatio)
     const provider = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        new BasicTracerProvider({ resource: options.resource, sampler: makeSampler(config), spanProcessors: [processor] })
-      ),
+      Effect.sync(() => new BasicTracerProvider({ resource: options.resource, sampler, spanProcessors: [processor] })),
       (provider) => Shutdown.bounded("traces", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
     )
     yield* registerGlobals(provider, propagator)
@@ -135,7 +177,8 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator, Requir
     )
     return Layer.mergeAll(
       OtelTracer.layerWithoutOtelTracer,
-      Propagation.layer(propagator)
+      Propagation.layer(propagator),
+      Layer.succeed(Control.TracingControl, makeControl(sampler, exporting))
     ).pipe(
       Layer.provide(Layer.succeed(OtelTracer.OtelTracer, tracer))
     )
@@ -145,15 +188,17 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator, Requir
  * The no-op tracing layer: nothing is exported. `Effect.withSpan` still works (Effect's own
  * tracer), and middleware still propagates incoming context with the configured propagator.
  */
-export const layerNoop = (propagator: OtelApi.TextMapPropagator = Propagation.defaultPropagator) =>
-  Propagation.layer(propagator)
+export const layerNoop = (
+  propagator: OtelApi.TextMapPropagator = Propagation.defaultPropagator
+): Layer.Layer<Propagation.Propagator | Control.TracingControl> =>
+  Layer.merge(Propagation.layer(propagator), Layer.succeed(Control.TracingControl, Control.notRunningTracing))
 
 /**
  * The Tracing layer described by `options.config`. With `enabled: false` or exporter `none` it
  * exports nothing. When the pipeline cannot start, `config.required` decides: fail startup with a
  * `PipelineStartError`, or log one warning and run the no-op layer.
  */
-export const layer = (options: Options): Layer.Layer<Propagation.Propagator, Required.PipelineStartError> => {
+export const layer = (options: Options): Layer.Layer<Propagation.Propagator | Control.TracingControl, Required.PipelineStartError> => {
   const { config } = options
   const propagator = options.propagator ?? Propagation.fromNames(config.propagators)
   if (!config.enabled || (config.exporter === "none" && options.spanProcessor === undefined)) {

@@ -1,4 +1,4 @@
-import type { ExportPipeline } from "@lingo-obs/core"
+import type { Control, ExportPipeline } from "@lingo-obs/core"
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
 import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 
@@ -13,7 +13,8 @@ export class PipelineMetricExporter implements PushMetricExporter {
 
   constructor(
     private readonly pipeline: ExportPipeline.ExportPipeline<ResourceMetrics, unknown>,
-    private readonly shutdownTimeoutMillis: number
+    private readonly shutdownTimeoutMillis: number,
+    private readonly exporting: Control.Switch
   ) {}
 
   /** Bounds everything the reader's shutdown does next (final collection, flush, shutdown) by the timeout. */
@@ -27,7 +28,7 @@ export class PipelineMetricExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     // A full queue is counted and logged by the pipeline; failing here would log it twice.
-    this.pipeline.offer(metrics)
+    if (this.exporting.on) this.pipeline.offer(metrics)
     done({ code: ExportResultCode.SUCCESS })
   }
 
