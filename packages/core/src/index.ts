@@ -1,5 +1,6 @@
 export * as Config from "./Config.js"
 export * as ConfigSource from "./ConfigSource.js"
+export * as Control from "./Control.js"
 export * as Diagnostics from "./Diagnostics.js"
 export * as ExportPipeline from "./ExportPipeline.js"
 export * as Instrumentation from "./Instrumentation.js"
