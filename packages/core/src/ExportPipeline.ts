@@ -95,6 +95,7 @@ export class ExportPipeline<Item, Payload> {
   private closed = false
   private readonly attributes: { readonly signal: Signal }
   private readonly removeGauges: () => void
+  private readonly counters = new Map<string, SelfMetrics.CounterHandle>()
 
   constructor(private readonly options: Options<Item, Payload>) {
     this.attributes = { signal: options.signal }
@@ -181,6 +182,17 @@ export class ExportPipeline<Item, Payload> {
 
   // -------------------------------------------------------------------------------------------
 
+  /** A self-metric of this signal, its handle made once per attribute set. */
+  private count(name: SelfMetrics.CounterName, attribute: string, value: string, amount = 1) {
+    const key = `${name}|${attribute}|${value}`
+    let handle = this.counters.get(key)
+    if (handle === undefined) {
+      handle = SelfMetrics.counter(name, { ...this.attributes, [attribute]: value })
+      this.counters.set(key, handle)
+    }
+    handle.add(amount)
+  }
+
   private fields(extra: Record<string, unknown> = {}) {
     return { signal: this.options.signal, endpoint: this.options.endpoint, ...extra }
   }
@@ -253,8 +265,8 @@ export class ExportPipeline<Item, Payload> {
   }
 
   private succeeded(batch: Batch<Payload>) {
-    SelfMetrics.add("lingo_obs.exporter.batches", { ...this.attributes, outcome: "exported" })
-    SelfMetrics.add("lingo_obs.exporter.items", { ...this.attributes, outcome: "exported" }, batch.points)
+    this.count("lingo_obs.exporter.batches", "outcome", "exported")
+    this.count("lingo_obs.exporter.items", "outcome", "exported", batch.points)
     this.consecutiveFailures = 0
     if (this.failure !== undefined) {
       const { attempts, since } = this.failure
@@ -272,9 +284,9 @@ export class ExportPipeline<Item, Payload> {
   private failed(batch: Batch<Payload>, result: Extract<SendResult, { ok: false }>) {
     const now = Date.now()
     const code = Diagnostics.codeName(result.code)
-    SelfMetrics.add("lingo_obs.exporter.batches", { ...this.attributes, outcome: "failed" })
-    SelfMetrics.add("lingo_obs.exporter.items", { ...this.attributes, outcome: "failed" }, batch.points)
-    SelfMetrics.add("lingo_obs.exporter.failures", { ...this.attributes, grpc_code: code })
+    this.count("lingo_obs.exporter.batches", "outcome", "failed")
+    this.count("lingo_obs.exporter.items", "outcome", "failed", batch.points)
+    this.count("lingo_obs.exporter.failures", "grpc_code", code)
     this.consecutiveFailures++
     const kind = Diagnostics.classify(result.code)
     const failure = this.failure ??= { since: now, attempts: 0, loggedCode: undefined }
@@ -345,7 +357,7 @@ export class ExportPipeline<Item, Payload> {
   }
 
   private drop(count: number, reason: string) {
-    SelfMetrics.add("lingo_obs.queue.dropped", { ...this.attributes, reason }, count)
+    this.count("lingo_obs.queue.dropped", "reason", reason, count)
     if (reason !== "queue_full") return
     this.droppedSinceLog += count
     this.logDrops(false)

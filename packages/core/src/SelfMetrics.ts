@@ -37,16 +37,24 @@ interface Point {
 const counters = new Map<CounterName, Map<string, Point>>()
 const gaugeSources = new Set<() => ReadonlyArray<{ name: GaugeName; attributes: Attributes; value: number }>>()
 
-/** Adds `value` to a counter. */
-export const add = (name: CounterName, attributes: Attributes, value = 1): void => {
-  if (value === 0) return
+/** One counter with fixed attributes; adding to it is a field increment (pipelines hold these). */
+export interface CounterHandle {
+  add(value?: number): void
+}
+
+/** The handle of a counter for exactly these attributes. */
+export const counter = (name: CounterName, attributes: Attributes): CounterHandle => {
   let points = counters.get(name)
   if (points === undefined) counters.set(name, points = new Map())
   const key = JSON.stringify(attributes)
-  const point = points.get(key)
-  if (point === undefined) points.set(key, { attributes, value })
-  else point.value += value
+  let point = points.get(key)
+  if (point === undefined) points.set(key, point = { attributes, value: 0 })
+  const target = point
+  return { add: (value = 1) => void (target.value += value) }
 }
+
+/** Adds `value` to a counter (for occasional updates; hot paths keep a `counter` handle). */
+export const add = (name: CounterName, attributes: Attributes, value = 1): void => counter(name, attributes).add(value)
 
 /** The current value of a counter for exactly these attributes (0 when never recorded). */
 export const value = (name: CounterName, attributes: Attributes): number =>

@@ -12,11 +12,9 @@
  * program.pipe(Effect.withSpan("checkout"), Effect.provide(TracingLive))
  * ```
  */
-import * as OtelTracer from "@effect/opentelemetry/Tracer"
 import { Control, ExportPipeline, Propagation, Required, Shutdown } from "@lingo-obs/core"
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import type { Resource } from "@opentelemetry/resources"
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
 import {
@@ -32,6 +30,8 @@ import {
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { FiberContextManager } from "./internal/contextManager.js"
+import * as EffectTracer from "./internal/effectTracer.js"
 import { PipelineSpanProcessor } from "./internal/pipelineSpanProcessor.js"
 import { encodeJsonLines } from "./internal/spanJson.js"
 
@@ -54,49 +54,50 @@ export interface Options {
   readonly spanProcessor?: SpanProcessor | undefined
 }
 
-/** The sampler the config describes; ratio samplers keep whole traces together by trace id. */
-export const makeSampler = (config: Pick<Config.TracingConfig, "sampler" | "samplingRatio">): Sampler => {
-  const ratio = new TraceIdRatioBasedSampler(config.samplingRatio)
-  switch (config.sampler) {
-    case "always_on":
-      return new AlwaysOnSampler()
-    case "always_off":
-      return new AlwaysOffSampler()
-    case "traceidratio":
-      return ratio
-    case "parentbased_always_on":
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() })
-    case "parentbased_always_off":
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() })
-    case "parentbased_traceidratio":
-      return new ParentBasedSampler({ root: ratio })
-  }
-}
+/** The sampler of root spans for a sampler name (the part after `parentbased_`). */
+const rootSampler = (kind: Config.SamplerKind, ratio: number): Sampler =>
+  kind.endsWith("always_on")
+    ? new AlwaysOnSampler()
+    : kind.endsWith("always_off")
+    ? new AlwaysOffSampler()
+    : new TraceIdRatioBasedSampler(ratio)
 
 /**
- * The configured sampler with a ratio that can change while the program runs. Only root
- * decisions use the ratio (in the parent-based samplers), so a change never splits a trace.
+ * The configured sampler, with a ratio that can change while the program runs. In the
+ * parent-based samplers only root decisions use the ratio, so a change never splits a trace.
  */
-class AdjustableSampler implements Sampler {
-  private current: Sampler
+export class AdjustableSampler implements Sampler {
+  readonly parentBased: boolean
+  private root: Sampler
+  private full: Sampler
 
   constructor(private readonly kind: Config.SamplerKind, public ratio: number) {
-    this.current = makeSampler({ sampler: kind, samplingRatio: ratio })
+    this.parentBased = kind.startsWith("parentbased_")
+    this.root = rootSampler(kind, ratio)
+    this.full = this.parentBased ? new ParentBasedSampler({ root: this.root }) : this.root
   }
 
   setRatio(ratio: number): void {
     this.ratio = ratio
-    this.current = makeSampler({ sampler: this.kind, samplingRatio: ratio })
+    this.root = rootSampler(this.kind, ratio)
+    this.full = this.parentBased ? new ParentBasedSampler({ root: this.root }) : this.root
   }
 
+  /** The sampler of root spans now in effect. */
+  readonly rootSampler = (): Sampler => this.root
+
   shouldSample(...args: Parameters<Sampler["shouldSample"]>) {
-    return this.current.shouldSample(...args)
+    return this.full.shouldSample(...args)
   }
 
   toString(): string {
-    return `AdjustableSampler{${this.current.toString()}}`
+    return `AdjustableSampler{${this.full.toString()}}`
   }
 }
+
+/** The sampler the config describes. */
+export const makeSampler = (config: Pick<Config.TracingConfig, "sampler" | "samplingRatio">): AdjustableSampler =>
+  new AdjustableSampler(config.sampler, config.samplingRatio)
 
 /** The control of a running pipeline: the sampler's ratio and the export switch. */
 const makeControl = (sampler: AdjustableSampler, exporting: Control.Switch): Control.TracingControlShape => ({
@@ -137,10 +138,13 @@ const pipelineProcessor = (
  * while the scope is open, so libraries instrumented with the API join the Effect spans; the
  * previous globals are restored on close. If another SDK already owns the globals, it keeps them.
  */
-const registerGlobals = (provider: OtelApi.TracerProvider, propagator: OtelApi.TextMapPropagator) =>
+const registerGlobals = (
+  provider: OtelApi.TracerProvider,
+  propagator: OtelApi.TextMapPropagator,
+  contextManager: FiberContextManager
+) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const contextManager = new AsyncLocalStorageContextManager().enable()
       return {
         contextManager,
         context: OtelApi.context.setGlobalContextManager(contextManager),
@@ -164,23 +168,29 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator | Contr
     const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
     const exporting = new Control.Switch(true)
     const processor = options.spanProcessor ?? (yield* pipelineProcessor(config, shutdownTimeout, exporting))
-    const sampler = new AdjustableSampler(config.sampler, config.samplingRatio)
+    const sampler = makeSampler(config)
     const provider = yield* Effect.acquireRelease(
       Effect.sync(() => new BasicTracerProvider({ resource: options.resource, sampler, spanProcessors: [processor] })),
       (provider) => Shutdown.bounded("traces", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
     )
-    yield* registerGlobals(provider, propagator)
+    const contextManager = new FiberContextManager()
+    yield* registerGlobals(provider, propagator, contextManager)
     const attributes = options.resource.attributes
-    const tracer = provider.getTracer(
-      String(attributes["service.name"] ?? "lingo-obs"),
-      attributes["service.version"] === undefined ? undefined : String(attributes["service.version"])
-    )
+    const tracer = EffectTracer.make({
+      processor,
+      resource: options.resource,
+      // Effect spans are reported under the service's own name, as the bridge of @effect/opentelemetry does.
+      scope: {
+        name: String(attributes["service.name"] ?? "lingo-obs"),
+        ...(attributes["service.version"] === undefined ? {} : { version: String(attributes["service.version"]) })
+      },
+      sampling: { root: sampler.rootSampler, parentBased: sampler.parentBased },
+      contextManager
+    })
     return Layer.mergeAll(
-      OtelTracer.layerWithoutOtelTracer,
+      Layer.setTracer(tracer),
       Propagation.layer(propagator),
       Layer.succeed(Control.TracingControl, makeControl(sampler, exporting))
-    ).pipe(
-      Layer.provide(Layer.succeed(OtelTracer.OtelTracer, tracer))
     )
   }))
 
