@@ -1,0 +1,275 @@
+/**
+ * gRPC clients (`@grpc/grpc-js`) whose calls are Effects: `dial` returns a client with one method
+ * per RPC of the service; a unary call is an Effect, a server-streaming call a Stream. Each call
+ * gets a client span `package.Service/Method` with the `rpc.*` attributes and
+ * `rpc.grpc.status_code`, the span's context and the current baggage are injected into the
+ * metadata with the configured propagator, and `rpc.client.duration` is recorded.
+ *
+ * A non-OK status fails the Effect with a `GrpcStatusError`. Interrupting the Effect (or stopping
+ * to consume the Stream) cancels the call; a timeout (per call, or a default per client) becomes
+ * the call's gRPC deadline, which the server sees too.
+ *
+ * @example
+ * ```ts
+ * import { GrpcClient } from "@lingo-obs/http-middleware"
+ *
+ * interface UsersClient {
+ *   readonly getUser: GrpcClient.Unary<{ id: string }, User>
+ *   readonly listUsers: GrpcClient.ServerStreaming<{}, User>
+ * }
+ * const users = yield* GrpcClient.dial<UsersClient>(UserServiceDefinition, "127.0.0.1:50051", { timeout: "2 seconds" })
+ * const user = yield* users.getUser({ id: "1" })
+ * ```
+ */
+import * as Grpc from "@grpc/grpc-js"
+import { Instrumentation, Propagation } from "@lingo-obs/core"
+import type { TextMapPropagator } from "@opentelemetry/api"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import * as GrpcStatus from "./GrpcStatus.js"
+import {
+  deadlineAfter,
+  definitionOf,
+  describePath,
+  rpcAttributes,
+  type ServiceInput,
+  targetAddress
+} from "./internal/grpc.js"
+import { inject, metadataSetter } from "./internal/propagation.js"
+import * as SemConv from "./internal/semconv.js"
+import * as Spans from "./internal/spans.js"
+import * as RequestMetrics from "./RequestMetrics.js"
+import * as Skipper from "./Skipper.js"
+
+/** Options of one call. */
+export interface CallOptions {
+  /** The call's deadline, from now; replaces the client's default `timeout`. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Request metadata to send along (trace context is added to it). */
+  readonly metadata?: Grpc.Metadata | Readonly<Record<string, string>> | undefined
+}
+
+/** A unary method of a client. */
+export type Unary<Req, Res> = (request: Req, options?: CallOptions) => Effect.Effect<Res, GrpcStatus.GrpcStatusError>
+
+/** A server-streaming method of a client. */
+export type ServerStreaming<Req, Res> = (
+  request: Req,
+  options?: CallOptions
+) => Stream.Stream<Res, GrpcStatus.GrpcStatusError>
+
+/** A client whose methods are not typed (the shape `dial` returns unless told otherwise). */
+export type Untyped = Readonly<Record<string, (request: any, options?: CallOptions) => any>>
+
+/** Options of `dial`. */
+export interface Options {
+  /** Default: plaintext (`credentials.createInsecure()`). */
+  readonly credentials?: Grpc.ChannelCredentials | undefined
+  readonly channelOptions?: Grpc.ChannelOptions | undefined
+  /** The default deadline of every call, from its start; default: none. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Replaces the configured propagator (`Propagation.Propagator`) for injection. */
+  readonly propagator?: TextMapPropagator | undefined
+  /** Calls to make without a span and without metrics; replaces `Skipper.defaultGrpc`. */
+  readonly skipper?: Skipper.GrpcSkipper | undefined
+  /** The Effect tracer that creates the client spans; default: the program's tracer. */
+  readonly tracer?: Tracer.Tracer | undefined
+}
+
+interface ClientContext {
+  readonly client: Grpc.Client
+  readonly options: Options
+  readonly skipper: Skipper.GrpcSkipper
+  readonly server: { readonly host: string; readonly port: number | undefined }
+}
+
+const toStatusError = (error: Partial<Grpc.ServiceError>): GrpcStatus.GrpcStatusError =>
+  GrpcStatus.make(
+    typeof error.code === "number" ? error.code : GrpcStatus.Code.UNKNOWN,
+    error.details ?? error.message ?? "Unknown error",
+    error.metadata
+  )
+
+const toMetadata = (input: CallOptions["metadata"]): Grpc.Metadata => {
+  if (input instanceof Grpc.Metadata) return input.clone()
+  const metadata = new Grpc.Metadata()
+  for (const [key, value] of Object.entries(input ?? {})) metadata.set(key, value)
+  return metadata
+}
+
+/** The code a call ended with, from the exit of its Effect. */
+const codeOf = (exit: Exit.Exit<unknown, unknown>): GrpcStatus.Code => {
+  if (Exit.isSuccess(exit)) return GrpcStatus.Code.OK
+  const failure = Option.getOrUndefined(Cause.failureOption(exit.cause))
+  if (GrpcStatus.isGrpcStatusError(failure)) return failure.code
+  if (Cause.isInterruptedOnly(exit.cause)) return GrpcStatus.Code.CANCELLED
+  return GrpcStatus.Code.INTERNAL
+}
+
+/** What every call does around the transport: span, injection, status, metrics. */
+interface Instrumented {
+  readonly span: Tracer.Span | undefined
+  readonly metadata: Grpc.Metadata
+  readonly deadline: Date | undefined
+  /** Ends the span and records the duration, given the call's code and the exit to end the span with. */
+  readonly finish: (code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+}
+
+const begin = (
+  path: string,
+  callOptions: CallOptions | undefined,
+  context: ClientContext
+): Effect.Effect<Instrumented> =>
+  Effect.gen(function*() {
+    const settings = yield* Instrumentation.Settings
+    const traced = !context.skipper(path)
+    const measured = Skipper.isGrpcHealthCheck(path) ? settings.grpcIncludeHealth : traced
+    const propagator = context.options.propagator ?? (yield* Propagation.Propagator)
+    const rpc = rpcAttributes(path)
+    const server = {
+      [SemConv.SERVER_ADDRESS]: context.server.host,
+      ...(context.server.port === undefined ? {} : { [SemConv.SERVER_PORT]: context.server.port })
+    }
+    let span: Tracer.Span | undefined
+    if (traced) {
+      const make = Spans.make(describePath(path).name, { kind: "client", attributes: { ...rpc, ...server } })
+      span = yield* (context.options.tracer === undefined ? make : Effect.withTracer(make, context.options.tracer))
+    }
+    const metadata = toMetadata(callOptions?.metadata)
+    yield* inject(propagator, metadata, metadataSetter, span)
+    const startTime = yield* Clock.currentTimeNanos
+    const finish = (code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) =>
+      Effect.gen(function*() {
+        if (span !== undefined) {
+          span.attribute(SemConv.RPC_GRPC_STATUS_CODE, code)
+          if (code !== GrpcStatus.Code.OK) span.attribute(SemConv.ERROR_TYPE, GrpcStatus.codeName(code))
+          yield* Spans.end(span, exit)
+        }
+        if (measured) {
+          const endTime = yield* Clock.currentTimeNanos
+          yield* RequestMetrics.recordRpcClient(
+            { ...rpc, ...server, [SemConv.RPC_GRPC_STATUS_CODE]: code },
+            Number(endTime - startTime) / 1e6
+          )
+        }
+      })
+    return {
+      span,
+      metadata,
+      deadline: deadlineAfter(callOptions?.timeout ?? context.options.timeout),
+      finish
+    }
+  })
+
+const unaryMethod = (method: Grpc.MethodDefinition<unknown, unknown>, context: ClientContext) =>
+(request: unknown, callOptions?: CallOptions): Effect.Effect<unknown, GrpcStatus.GrpcStatusError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const call = yield* begin(method.path, callOptions, context)
+      const transport = Effect.async<unknown, GrpcStatus.GrpcStatusError>((resume) => {
+        const pending = context.client.makeUnaryRequest(
+          method.path,
+          method.requestSerialize,
+          method.responseDeserialize,
+          request,
+          call.metadata,
+          call.deadline === undefined ? {} : { deadline: call.deadline },
+          (error, value) => resume(error === null ? Effect.succeed(value) : Effect.fail(toStatusError(error)))
+        )
+        return Effect.sync(() => pending.cancel())
+      })
+      const exit = yield* Effect.exit(restore(call.span === undefined ? transport : Effect.withParentSpan(transport, call.span)))
+      yield* call.finish(codeOf(exit), exit)
+      return yield* exit
+    })
+  )
+
+const serverStreamingMethod = (method: Grpc.MethodDefinition<unknown, unknown>, context: ClientContext) =>
+(request: unknown, callOptions?: CallOptions): Stream.Stream<unknown, GrpcStatus.GrpcStatusError> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const call = yield* begin(method.path, callOptions, context)
+    // The outcome as the transport reports it; a consumer that stops early leaves it unset.
+    let outcome: GrpcStatus.GrpcStatusError | "ended" | undefined
+    const stream = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        context.client.makeServerStreamRequest(
+          method.path,
+          method.requestSerialize,
+          method.responseDeserialize,
+          request,
+          call.metadata,
+          call.deadline === undefined ? {} : { deadline: call.deadline }
+        )
+      ),
+      (stream) => {
+        const code = outcome === undefined ? GrpcStatus.Code.CANCELLED : outcome === "ended" ? GrpcStatus.Code.OK : outcome.code
+        const exit = outcome === undefined || outcome === "ended" ? Exit.void : Exit.fail(outcome)
+        return Effect.zipRight(Effect.sync(() => outcome === undefined && stream.cancel()), call.finish(code, exit))
+      }
+    )
+    return Stream.async<unknown, GrpcStatus.GrpcStatusError>((emit) => {
+      stream.on("data", (message: unknown) => {
+        // Pause the transport until the consumer has taken the message: backpressure end to end.
+        stream.pause()
+        void emit.single(message).then(() => stream.resume())
+      })
+      stream.on("error", (error: Grpc.ServiceError) => {
+        if (error.code === GrpcStatus.Code.CANCELLED && outcome === undefined) return
+        outcome = toStatusError(error)
+        void emit.fail(outcome)
+      })
+      stream.on("end", () => {
+        outcome ??= "ended"
+        void emit.end()
+      })
+    })
+  }))
+
+/**
+ * Dials `target` and returns a client whose methods (named like the service's, in both their
+ * proto and camel-case forms) are Effects (unary) or Streams (server-streaming). The channel is
+ * closed when the scope closes. Type the client with a type argument listing its methods.
+ *
+ * @example
+ * ```ts
+ * const users = yield* GrpcClient.dial<UsersClient>(UserServiceDefinition, process.env.GRPC_TARGET ?? "127.0.0.1:50051")
+ * const user = yield* users.getUser({ id: "1" }, { timeout: "500 millis" })
+ * ```
+ */
+export const dial = <Client extends object = Untyped>(
+  service: ServiceInput,
+  target: string,
+  options: Options = {}
+): Effect.Effect<Client, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const definition = definitionOf(service)
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        new Grpc.Client(target, options.credentials ?? Grpc.credentials.createInsecure(), options.channelOptions)
+      ),
+      (client) => Effect.sync(() => client.close())
+    )
+    const address = targetAddress(target)
+    const context: ClientContext = {
+      client,
+      options,
+      skipper: options.skipper ?? Skipper.defaultGrpc,
+      server: { host: address.host, port: address.port }
+    }
+    const methods: Record<string, unknown> = {}
+    for (const [key, method] of Object.entries(definition)) {
+      // Client- and bidirectional-streaming methods are not offered (yet).
+      if (method.requestStream) continue
+      const call = method.responseStream ? serverStreamingMethod(method, context) : unaryMethod(method, context)
+      methods[key] = call
+      if (method.originalName !== undefined) methods[method.originalName] = call
+    }
+    return methods as Client
+  })

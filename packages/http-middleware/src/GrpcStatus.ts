@@ -1,0 +1,122 @@
+/**
+ * gRPC status codes as Effect errors. A handler chooses the status of its call by failing with a
+ * `GrpcStatusError`; a client call that ends with a non-OK status fails with one. Any other
+ * failure of a handler becomes `UNKNOWN` and a defect `INTERNAL`, both with a message that
+ * reveals nothing of the server's internals.
+ *
+ * @example
+ * ```ts
+ * import { GrpcStatus } from "@lingo-obs/http-middleware"
+ *
+ * const getUser = (request: { id: string }) =>
+ *   Effect.fromNullable(users.get(request.id)).pipe(
+ *     Effect.mapError(() => GrpcStatus.notFound(`user ${request.id} does not exist`))
+ *   )
+ * ```
+ */
+import * as Grpc from "@grpc/grpc-js"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+
+/** The gRPC status codes (`Code.NOT_FOUND`, …), as `@grpc/grpc-js` numbers them. */
+export const Code = Grpc.status
+export type Code = Grpc.status
+
+/** A call ended (or is to end) with `code`; `message` is what the peer sees as the status details. */
+export class GrpcStatusError extends Data.TaggedError("GrpcStatusError")<{
+  readonly code: Code
+  readonly message: string
+  /** Trailing metadata sent with (or received with) the status. */
+  readonly metadata?: Grpc.Metadata | undefined
+}> {
+  /** The code's name, e.g. `NOT_FOUND`. */
+  get codeName(): string {
+    return codeName(this.code)
+  }
+}
+
+/** Whether `u` is a `GrpcStatusError`. */
+export const isGrpcStatusError = (u: unknown): u is GrpcStatusError => Predicate.isTagged(u, "GrpcStatusError")
+
+/** The name of a code, e.g. `NOT_FOUND`; the number as text for a code gRPC does not define. */
+export const codeName = (code: number): string => Grpc.status[code] ?? String(code)
+
+/** A `GrpcStatusError` with `code` and `message`. */
+export const make = (code: Code, message: string, metadata?: Grpc.Metadata): GrpcStatusError =>
+  new GrpcStatusError({ code, message, metadata })
+
+export const invalidArgument = (message: string) => make(Code.INVALID_ARGUMENT, message)
+export const notFound = (message: string) => make(Code.NOT_FOUND, message)
+export const alreadyExists = (message: string) => make(Code.ALREADY_EXISTS, message)
+export const permissionDenied = (message: string) => make(Code.PERMISSION_DENIED, message)
+export const unauthenticated = (message: string) => make(Code.UNAUTHENTICATED, message)
+export const failedPrecondition = (message: string) => make(Code.FAILED_PRECONDITION, message)
+export const resourceExhausted = (message: string) => make(Code.RESOURCE_EXHAUSTED, message)
+export const unavailable = (message: string) => make(Code.UNAVAILABLE, message)
+export const unimplemented = (message: string) => make(Code.UNIMPLEMENTED, message)
+export const internal = (message: string) => make(Code.INTERNAL, message)
+
+/**
+ * The codes that mean the server failed, for which the semantic conventions mark a server span as
+ * an error; the others (NOT_FOUND, INVALID_ARGUMENT, …) are the client's doing.
+ */
+const SERVER_ERRORS: ReadonlySet<number> = new Set([
+  Code.UNKNOWN,
+  Code.DEADLINE_EXCEEDED,
+  Code.UNIMPLEMENTED,
+  Code.INTERNAL,
+  Code.UNAVAILABLE,
+  Code.DATA_LOSS
+])
+
+/** Whether a server span that ended with `code` is an error (the RPC semantic conventions). */
+export const isServerError = (code: number): boolean => SERVER_ERRORS.has(code)
+
+/** The status a call answers with, and what kind of outcome led to it. */
+export interface Status {
+  readonly code: Code
+  readonly details: string
+  readonly metadata?: Grpc.Metadata | undefined
+  /** `ok`, `status` (a `GrpcStatusError`), `failure` (another error), `defect`, `interrupted`. */
+  readonly kind: "ok" | "status" | "failure" | "defect" | "interrupted"
+  /** For `error.type`: the error's tag or class name, or the code name. */
+  readonly errorType: string | undefined
+}
+
+const nameOf = (error: unknown): string => {
+  if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") return error._tag
+  if (error instanceof Error) return error.name
+  return typeof error
+}
+
+/**
+ * The status an exit maps to: success is OK; a `GrpcStatusError` its own code and message; any
+ * other failure UNKNOWN; a defect INTERNAL; an interruption CANCELLED, or DEADLINE_EXCEEDED once
+ * `deadlinePassed` says so. Messages of unknown failures and defects stay on the server.
+ */
+export const fromExit = (exit: Exit.Exit<unknown, unknown>, deadlinePassed: () => boolean = () => false): Status => {
+  if (Exit.isSuccess(exit)) return { code: Code.OK, details: "OK", kind: "ok", errorType: undefined }
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (isGrpcStatusError(error)) {
+      return {
+        code: error.code,
+        details: error.message,
+        metadata: error.metadata,
+        kind: "status",
+        errorType: codeName(error.code)
+      }
+    }
+    return { code: Code.UNKNOWN, details: "Unknown error", kind: "failure", errorType: nameOf(error) }
+  }
+  const defect = Cause.dieOption(exit.cause)
+  if (Option.isSome(defect)) {
+    return { code: Code.INTERNAL, details: "Internal error", kind: "defect", errorType: nameOf(defect.value) }
+  }
+  const code = deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED
+  return { code, details: codeName(code), kind: "interrupted", errorType: codeName(code) }
+}

@@ -1,0 +1,8 @@
+export * as Baggage from "./Baggage.js"
+export * as GrpcClient from "./GrpcClient.js"
+export * as GrpcServer from "./GrpcServer.js"
+export * as GrpcStatus from "./GrpcStatus.js"
+export * as HttpClientMiddleware from "./HttpClientMiddleware.js"
+export * as HttpServerMiddleware from "./HttpServerMiddleware.js"
+export * as RequestMetrics from "./RequestMetrics.js"
+export * as Skipper from "./Skipper.js"

@@ -1,0 +1,134 @@
+/**
+ * Extraction and injection with an OpenTelemetry `TextMapPropagator`, bridged to Effect spans:
+ * extraction yields an Effect `ExternalSpan` to parent the server span on, and injection builds
+ * an OpenTelemetry context from an Effect span plus the baggage the request brought in.
+ */
+import type * as Grpc from "@grpc/grpc-js"
+import {
+  type Context as OtelContext,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  trace,
+  TraceFlags
+} from "@opentelemetry/api"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
+
+/**
+ * The OpenTelemetry context a request arrived with (its baggage and remote span context). It
+ * is a FiberRef so that it follows the request into every fiber forked while handling it, and
+ * client middleware finds the baggage to forward.
+ */
+export const incomingContext: FiberRef.FiberRef<OtelContext> = globalValue(
+  Symbol.for("@lingo-obs/http-middleware/incomingContext"),
+  () => FiberRef.unsafeMake<OtelContext>(ROOT_CONTEXT)
+)
+
+/** Header records as `@effect/platform` keeps them: lower-case names. */
+export const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key.toLowerCase()]
+}
+
+export const headersSetter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key.toLowerCase()] = value
+  }
+}
+
+/** gRPC metadata; binary (`-bin`) values are not text and never carry context. */
+export const metadataGetter: TextMapGetter<Grpc.Metadata> = {
+  keys: (carrier) => Object.keys(carrier.getMap()),
+  get: (carrier, key) => {
+    const values = carrier.get(key.toLowerCase()).filter((value): value is string => typeof value === "string")
+    return values.length === 0 ? undefined : values.length === 1 ? values[0] : values
+  }
+}
+
+export const metadataSetter: TextMapSetter<Grpc.Metadata> = {
+  set: (carrier, key, value) => carrier.set(key.toLowerCase(), value)
+}
+
+export interface Extracted {
+  /** Everything the propagator found: baggage, remote span context. */
+  readonly context: OtelContext
+  /** The remote span to parent the server span on, when the carrier held a valid one. */
+  readonly parent: Tracer.ExternalSpan | undefined
+}
+
+/**
+ * Extracts with `propagator`. A carrier the propagator cannot read (malformed `traceparent`,
+ * `baggage`, or a custom propagator that throws) yields an empty context: the request starts a
+ * fresh trace instead of failing.
+ */
+export const extract = <Carrier>(
+  propagator: TextMapPropagator,
+  carrier: Carrier,
+  getter: TextMapGetter<Carrier>
+): Extracted => {
+  let context: OtelContext
+  try {
+    context = propagator.extract(ROOT_CONTEXT, carrier, getter)
+  } catch {
+    context = ROOT_CONTEXT
+  }
+  const spanContext = trace.getSpanContext(context)
+  const parent = spanContext !== undefined && isSpanContextValid(spanContext)
+    ? Tracer.externalSpan({
+      traceId: spanContext.traceId,
+      spanId: spanContext.spanId,
+      sampled: (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+    })
+    : undefined
+  return { context, parent }
+}
+
+/**
+ * The OpenTelemetry context to inject for `span`: its ids and sampling flag, the incoming trace
+ * state when the span continues the incoming trace, and the incoming baggage.
+ */
+export const contextFor = (span: Tracer.AnySpan | undefined, incoming: OtelContext): OtelContext => {
+  const baggage = propagation.getBaggage(incoming)
+  let context = baggage === undefined ? ROOT_CONTEXT : propagation.setBaggage(ROOT_CONTEXT, baggage)
+  if (span !== undefined) {
+    const spanContext = {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      traceFlags: span.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      isRemote: false
+    }
+    if (isSpanContextValid(spanContext)) {
+      const remote = trace.getSpanContext(incoming)
+      const traceState = remote !== undefined && remote.traceId === span.traceId ? remote.traceState : undefined
+      context = trace.setSpanContext(context, traceState === undefined ? spanContext : { ...spanContext, traceState })
+    }
+  }
+  return context
+}
+
+/**
+ * Injects the context of `span` (or, without one, of the current span) and the current baggage
+ * into `carrier`. A propagator that throws injects nothing rather than failing the call.
+ */
+export const inject = <Carrier>(
+  propagator: TextMapPropagator,
+  carrier: Carrier,
+  setter: TextMapSetter<Carrier>,
+  span?: Tracer.AnySpan | undefined
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const current = span ?? Option.getOrUndefined(yield* Effect.option(Effect.currentParentSpan))
+    const incoming = yield* FiberRef.get(incomingContext)
+    try {
+      propagator.inject(contextFor(current, incoming), carrier, setter)
+    } catch {
+      // A broken custom propagator must not break the request it would annotate.
+    }
+  })
