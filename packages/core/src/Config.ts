@@ -207,10 +207,11 @@ export const TracingConfig = Schema.Struct({
   batchTimeout: withDefault(DurationString, () => Duration.seconds(5)),
   /**
    * Spans held at most: waiting for a batch, encoded and waiting (or retrying), and in flight.
-   * Above SPEC's 2048 so that a 50k-span burst or a short outage loses nothing; held batches are
-   * encoded, about 200 bytes a span, so the default bounds the queue to roughly 15 MB.
+   * Above SPEC's 2048 so that a burst of 100k spans (one a synchronous loop makes while no export
+   * can run) or a short outage loses nothing; held batches are encoded (about 80 bytes for a span
+   * without attributes), so the default bounds an outage's queue to roughly 10-30 MB.
    */
-  maxQueueSize: withDefault(Count, () => 65_536),
+  maxQueueSize: withDefault(Count, () => 131_072),
   maxExportBatchSize: withDefault(Count, () => 512),
   /** Exports in flight at once while the collector is healthy (one at a time while it fails). */
   maxConcurrentExports: withDefault(Count, () => 4)
@@ -226,6 +227,40 @@ export const MetricsConfig = Schema.Struct({
 }).annotations({ identifier: "MetricsConfig" })
 export type MetricsConfig = typeof MetricsConfig.Type
 
+/**
+ * How the program's log lines are written on stdout. `effect` leaves the program's own Effect
+ * logger alone; `json` (one object per line), `logfmt` and `pretty` (for a terminal) replace
+ * Effect's default logger with one that adds `trace_id`, `span_id` and `trace_flags` inside a span.
+ */
+export const LogFormat = Choice("LogFormat", ["effect", "json", "logfmt", "pretty"])
+export type LogFormat = typeof LogFormat.Type
+
+/** A minimum log level, by Effect's level names (`warning`, not `warn`; `none` logs nothing). */
+export const LogLevelName = Choice("LogLevelName", ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"])
+export type LogLevelName = typeof LogLevelName.Type
+
+/**
+ * The logs signal: Effect log records exported over OTLP (off unless `enabled`), and how the
+ * program's log lines are written on stdout (`format`, `level`), which applies whatever `enabled` says.
+ */
+export const LogsConfig = Schema.Struct({
+  ...exporterFields,
+  /** Export log records (OTLP/gRPC or stdout). Off by default: configs written before logs behave as before. */
+  enabled: withDefault(Schema.Boolean, () => false),
+  batchTimeout: withDefault(DurationString, () => Duration.seconds(1)),
+  /**
+   * Log records held at most while waiting, retrying or in flight. Held batches are encoded
+   * (a few hundred bytes a record), so the default bounds the queue to a few megabytes.
+   */
+  maxQueueSize: withDefault(Count, () => 8_192),
+  maxExportBatchSize: withDefault(Count, () => 512),
+  maxConcurrentExports: withDefault(Count, () => 4),
+  format: withDefault(LogFormat, () => "effect" as const),
+  /** The program's minimum log level, for stdout and export alike; absent: Effect's default (info). */
+  level: Schema.optionalWith(LogLevelName, { exact: true })
+}).annotations({ identifier: "LogsConfig" })
+export type LogsConfig = typeof LogsConfig.Type
+
 /** Who the telemetry is about. The entry (`Observability.layer({ service })`) overrides these. */
 export const ServiceConfig = Schema.Struct({
   name: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
@@ -238,6 +273,7 @@ export const ObservabilityConfig = Schema.Struct({
   service: withDefault(ServiceConfig, () => ({})),
   tracing: withDefault(TracingConfig, () => decodeDefaults(TracingConfig)),
   metrics: withDefault(MetricsConfig, () => decodeDefaults(MetricsConfig)),
+  logs: withDefault(LogsConfig, () => decodeDefaults(LogsConfig)),
   /** Resource attributes shared by every signal (`service.group`, `region`, ...). */
   globalAttributes: withDefault(StringMap, () => ({})),
   /** How long scope close may take to flush and shut down all signals. */
@@ -257,4 +293,4 @@ function decodeDefaults<A, I>(schema: Schema.Schema<A, I>): A {
 export const defaults: ObservabilityConfig = decodeDefaults(ObservabilityConfig)
 
 /** The config sections whose fields are exporter settings, by signal name. */
-export type Signal = "traces" | "metrics"
+export type Signal = "traces" | "metrics" | "logs"

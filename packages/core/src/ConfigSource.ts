@@ -47,7 +47,7 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
   }
 }
 
-const SECTIONS_WITH_FIELDS = new Set(["", "service", "tracing", "metrics"])
+const SECTIONS_WITH_FIELDS = new Set(["", "service", "tracing", "metrics", "logs"])
 
 /**
  * Turns what a file or a protobuf-JSON encoder produced into the shape of the Schema input:
@@ -144,6 +144,9 @@ export const configFileFromEnv: Effect.Effect<Option.Option<string>> = EffectCon
 // Precedence
 // ---------------------------------------------------------------------------------------------
 
+/** The sections with exporter settings (endpoint, insecure, ...). */
+const EXPORTING_SECTIONS: ReadonlyArray<string> = ["tracing", "metrics", "logs"]
+
 /** Explicit values win field by field; for maps (headers, attributes) the explicit map wins whole. */
 const overlay = (explicit: unknown, environment: Record<string, unknown>): unknown => {
   if (!isPlainObject(explicit)) return explicit
@@ -151,7 +154,7 @@ const overlay = (explicit: unknown, environment: Record<string, unknown>): unkno
   for (const [section, envValue] of Object.entries(environment)) {
     const own = explicit[section]
     if (own === undefined) {
-      result[section] = section === "tracing" || section === "metrics" ? dropSchemeInsecure(envValue) : envValue
+      result[section] = EXPORTING_SECTIONS.includes(section) ? dropSchemeInsecure(envValue) : envValue
     } else if (isPlainObject(own) && isPlainObject(envValue)) {
       const merged: Record<string, unknown> = { ...envValue, ...withoutUndefined(own) }
       if (section === "globalAttributes") {
@@ -198,7 +201,7 @@ const mergeExplicit = (base: unknown, top: unknown): unknown => {
 const applyEndpointSchemes = (input: unknown): unknown => {
   if (!isPlainObject(input)) return input
   const result: Record<string, unknown> = { ...input }
-  for (const section of ["tracing", "metrics"]) {
+  for (const section of EXPORTING_SECTIONS) {
     const value = input[section]
     if (!isPlainObject(value) || typeof value["endpoint"] !== "string") continue
     const { endpoint, insecure } = splitEndpoint(value["endpoint"])
@@ -231,7 +234,14 @@ const clampRanges = (config: Config.ObservabilityConfig): Effect.Effect<Config.O
       ).pipe(Diagnostics.annotate({ field: "tracing.maxExportBatchSize" }))
       tracing = { ...tracing, maxExportBatchSize: tracing.maxQueueSize }
     }
-    return tracing === config.tracing ? config : { ...config, tracing }
+    let logs = config.logs
+    if (logs.maxExportBatchSize > logs.maxQueueSize) {
+      yield* Effect.logWarning(
+        `logs.maxExportBatchSize ${logs.maxExportBatchSize} is above logs.maxQueueSize ${logs.maxQueueSize}; using ${logs.maxQueueSize}`
+      ).pipe(Diagnostics.annotate({ field: "logs.maxExportBatchSize" }))
+      logs = { ...logs, maxExportBatchSize: logs.maxQueueSize }
+    }
+    return tracing === config.tracing && logs === config.logs ? config : { ...config, tracing, logs }
   })
 
 // ---------------------------------------------------------------------------------------------

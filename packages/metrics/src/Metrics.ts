@@ -1,8 +1,9 @@
 /**
  * The Metrics layer: an OpenTelemetry meter provider with a periodic reader at the config's
  * `interval` and an OTLP/gRPC or stdout exporter. Both Effect `Metric` values and instruments
- * created through the OpenTelemetry API (`metrics.getMeter`) reach the exporter. Scoped: on
- * close, one final collection is exported within the shutdown timeout.
+ * created through the OpenTelemetry API (`metrics.getMeter`) reach the exporter, and so do the
+ * Node runtime metrics (`RuntimeMetrics`) unless `disableRuntimeStats`. Scoped: on close, one
+ * final collection is exported within the shutdown timeout.
  *
  * @example
  * ```ts
@@ -14,7 +15,7 @@
  */
 import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as OtelResource from "@effect/opentelemetry/Resource"
-import { type Config, Control, ExportPipeline, Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
+import { type Config, Control, ExportPipeline, Globals, Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
@@ -27,9 +28,12 @@ import {
 } from "@opentelemetry/sdk-metrics"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import { encodeJsonLines } from "./internal/metricJson.js"
 import { countPoints, PipelineMetricExporter } from "./internal/pipelineMetricExporter.js"
+import * as RuntimeMetrics from "./RuntimeMetrics.js"
 
 /** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck reader. */
 const SHUTDOWN_GRACE = Duration.millis(250)
@@ -91,10 +95,7 @@ const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Du
 
 /** Makes `metrics.getMeter` (the OpenTelemetry API) record into this provider while the scope is open. */
 const registerGlobal = (provider: MeterProvider) =>
-  Effect.acquireRelease(
-    Effect.sync(() => OtelApi.metrics.setGlobalMeterProvider(provider)),
-    (registered) => Effect.sync(() => registered && OtelApi.metrics.disable())
-  )
+  Globals.register("metrics", () => OtelApi.metrics.setGlobalMeterProvider(provider), () => OtelApi.metrics.disable())
 
 /** Builds the provider and reader in the current scope; shared by the live and the test layer. */
 export const makeProvider = (
@@ -105,6 +106,13 @@ export const makeProvider = (
       Effect.provideService(OtelResource.Resource, options.resource)
     )
     const reader = options.makeReader(effectMetrics)
+    // What the final collection reads (runtime sampling, the self-metrics) must outlive the
+    // provider's shutdown, which runs that collection: this scope is closed after the
+    // provider's release, which is acquired below.
+    const observedUntilShutdown = yield* Effect.flatMap(
+      Effect.scope,
+      (scope) => Scope.fork(scope, ExecutionStrategy.sequential)
+    )
     const provider = yield* Effect.acquireRelease(
       Effect.sync(() => new MeterProvider({ resource: options.resource, readers: [reader] })),
       // Shutting the provider down runs the reader's final collection and export.
@@ -119,10 +127,13 @@ export const makeProvider = (
         )
     )
     yield* registerGlobal(provider)
+    if (!options.config.disableRuntimeStats) {
+      yield* RuntimeMetrics.register(provider).pipe(Scope.extend(observedUntilShutdown))
+    }
     yield* Effect.acquireRelease(
       Effect.sync(() => SelfMetrics.observe(provider.getMeter("@lingo-obs/observability"))),
       (stopObserving) => Effect.sync(stopObserving)
-    )
+    ).pipe(Scope.extend(observedUntilShutdown))
     return { provider, reader }
   })
 

@@ -20,6 +20,7 @@ import {
   type Required,
   ServiceResource
 } from "@lingo-obs/core"
+import { Logs } from "@lingo-obs/logs"
 import { MetricsTest, Metrics } from "@lingo-obs/metrics"
 import { Tracing, TracingTest } from "@lingo-obs/tracing"
 import type { TextMapPropagator } from "@opentelemetry/api"
@@ -49,7 +50,7 @@ export interface Options {
 /** What can stop startup: a malformed config, or a required pipeline that cannot start. */
 export type StartupError = ConfigSource.ConfigError | Required.PipelineStartError
 
-const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig) =>
+const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig) =>
   !section.enabled || section.exporter === "none"
     ? "off"
     : section.exporter === "stdout"
@@ -79,13 +80,22 @@ export const layerFromConfig = (
     )
     const started = Layer.effectDiscard(
       Effect.logInfo(
-        `observability started: traces ${describeSignal(config.tracing)}, metrics ${describeSignal(config.metrics)}`
+        `observability started: traces ${describeSignal(config.tracing)}, metrics ${describeSignal(config.metrics)}, logs ${
+          describeSignal(config.logs)
+        }`
       ).pipe(Diagnostics.annotate())
     )
+    // Before the other pipelines, so that their own warnings are exported as log records too,
+    // and released after them, so that their shutdown lines are.
+    const logs = Logs.layer({ config: config.logs, resource, shutdownTimeout: config.shutdownTimeout })
     // Taken over first and released last, so SDK errors during shutdown are logged too.
     const otelErrors = Layer.scopedDiscard(Diagnostics.captureOpenTelemetryErrors)
+    // Outermost: every line of the toolkit, from the first to the last, is written in the format.
+    const consoleLines = Logs.layerConsole(config.logs)
     return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
+      Layer.provideMerge(logs),
       Layer.provideMerge(otelErrors),
+      Layer.provideMerge(consoleLines),
       Layer.annotateLogs({ component: Diagnostics.COMPONENT, "service.name": serviceName })
     )
   }))

@@ -13,5 +13,6 @@ export {
   ServiceResource,
   TestLogger
 } from "@lingo-obs/core"
-export { Metrics, MetricsTest } from "@lingo-obs/metrics"
+export { CorrelatedLogger, Logs } from "@lingo-obs/logs"
+export { Metrics, MetricsTest, RuntimeMetrics } from "@lingo-obs/metrics"
 export { Tracing, TracingTest } from "@lingo-obs/tracing"

@@ -118,8 +118,21 @@ const samplerValue = choiceValue([
   "parentbased_traceidratio"
 ])
 
+/** The processor's own export timeout variable of each signal, tried before the OTLP ones. */
+const BATCH_EXPORT_TIMEOUT = {
+  TRACES: "OTEL_BSP_EXPORT_TIMEOUT",
+  METRICS: "OTEL_METRIC_EXPORT_TIMEOUT",
+  LOGS: "OTEL_BLRP_EXPORT_TIMEOUT"
+} as const
+
+const logFormatValue = choiceValue(["effect", "json", "logfmt", "pretty"])
+const logLevelValue = choiceValue(
+  ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"],
+  { warn: "warning" }
+)
+
 /** The per-signal exporter variables, most specific first. */
-const exporterSection = (signal: "TRACES" | "METRICS") =>
+const exporterSection = (signal: "TRACES" | "METRICS" | "LOGS") =>
   Effect.gen(function*() {
     const names = (suffix: string) => [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]
     const endpoint = yield* first(names("ENDPOINT"), endpointValue)
@@ -135,9 +148,7 @@ const exporterSection = (signal: "TRACES" | "METRICS") =>
       clientCertificate: yield* first(names("CLIENT_CERTIFICATE"), pathValue),
       exporter: exporter === undefined ? undefined : EXPORTER_KIND[exporter]
     }
-    const timeoutNames = signal === "TRACES"
-      ? ["OTEL_BSP_EXPORT_TIMEOUT", ...names("TIMEOUT")]
-      : ["OTEL_METRIC_EXPORT_TIMEOUT", ...names("TIMEOUT")]
+    const timeoutNames = [BATCH_EXPORT_TIMEOUT[signal], ...names("TIMEOUT")]
     section["exportTimeout"] = yield* first(timeoutNames, millisValue)
     return section
   })
@@ -148,6 +159,11 @@ const compact = (record: Record<string, unknown>): Record<string, unknown> | und
   )
   return entries.length === 0 ? undefined : Object.fromEntries(entries)
 }
+
+/** `logs.format` from the environment, e.g. `pretty` on a developer's machine. Not an OTel variable. */
+export const LOG_FORMAT_VARIABLE = "OBSERVABILITY_LOG_FORMAT"
+/** `logs.level` from the environment. Not `OTEL_LOG_LEVEL`, which is the SDK's own diagnostics level. */
+export const LOG_LEVEL_VARIABLE = "OBSERVABILITY_LOG_LEVEL"
 
 /** Reads every supported variable; the result has the shape of the config input, sparse. */
 export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.gen(function*() {
@@ -166,6 +182,16 @@ export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.ge
   metrics["enabled"] = disabled
   metrics["interval"] = yield* first(["OTEL_METRIC_EXPORT_INTERVAL"], millisValue)
 
+  const logs = yield* exporterSection("LOGS")
+  // Naming an exporter in OTEL_LOGS_EXPORTER asks for logs; the section is off by default.
+  const logsExporter = logs["exporter"]
+  logs["enabled"] = disabled ?? (logsExporter === undefined ? undefined : logsExporter !== "none")
+  logs["batchTimeout"] = yield* first(["OTEL_BLRP_SCHEDULE_DELAY"], millisValue)
+  logs["maxQueueSize"] = yield* first(["OTEL_BLRP_MAX_QUEUE_SIZE"], countValue)
+  logs["maxExportBatchSize"] = yield* first(["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"], countValue)
+  logs["format"] = yield* first([LOG_FORMAT_VARIABLE], logFormatValue)
+  logs["level"] = yield* first([LOG_LEVEL_VARIABLE], logLevelValue)
+
   const resourceAttributes = (yield* first(["OTEL_RESOURCE_ATTRIBUTES"], keyValueList)) ?? {}
   const service = {
     name: (yield* first(["OTEL_SERVICE_NAME"], pathValue)) ?? resourceAttributes["service.name"],
@@ -178,6 +204,7 @@ export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.ge
     service: compact(service),
     tracing: compact(tracing),
     metrics: compact(metrics),
+    logs: compact(logs),
     globalAttributes: compact(resourceAttributes)
   }) ?? {}
 })

@@ -1,0 +1,2 @@
+export * as CorrelatedLogger from "./CorrelatedLogger.js"
+export * as Logs from "./Logs.js"
