@@ -1,0 +1,284 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { ConfigError, ConfigProvider, Effect, Exit, HashSet } from "effect"
+import * as PathPatch from "effect/ConfigProviderPathPatch"
+import { ConfigReport } from "../src/index.js"
+import { readEnvironment } from "../src/internal/environment.js"
+import { MILLISECOND_VARIABLES, VARIABLES } from "../src/internal/environmentVariables.js"
+
+const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")
+
+/** The report of `input` against `env` as the whole environment. */
+const report = (input: unknown, env: Record<string, string> = {}) =>
+  ConfigReport.make(input, "test").pipe(
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+  )
+
+const entry = (result: ConfigReport.Report, path: string) => {
+  const found = result.entries.find((item) => item.path === path)
+  if (found === undefined) throw new Error(`no entry ${path} in ${result.entries.map((item) => item.path).join(", ")}`)
+  return found
+}
+
+/** The entries of a field, or of the keys of a map field. */
+const entriesOf = (result: ConfigReport.Report, field: string) =>
+  result.entries.filter((item) =>
+    item.path === field || item.path.startsWith(`${field}.`) || item.path.startsWith(`${field}[`)
+  )
+
+/** A value each variable accepts; distinct per `index`, so the variable that won can be told. */
+const sample = (name: string, index: number): string => {
+  if (name.endsWith("_ENDPOINT")) return `http://collector-${index}.test:4317`
+  if (name.endsWith("_INSECURE") || name === "OTEL_SDK_DISABLED") return index % 2 === 0 ? "true" : "false"
+  if (name.endsWith("_HEADERS")) return `x-sample=${index}`
+  if (name.endsWith("_COMPRESSION")) return "gzip"
+  if (/_CERTIFICATE$|_CLIENT_KEY$/.test(name)) return `/etc/tls/${index}.pem`
+  if (MILLISECOND_VARIABLES.has(name)) return String(1_000 + index)
+  if (name.endsWith("_SIZE")) return String(100 + index)
+  if (name === "OTEL_TRACES_SAMPLER_ARG") return "0.25"
+  if (name === "OTEL_TRACES_SAMPLER") return "always_off"
+  if (name === "OTEL_PROPAGATORS") return "b3"
+  if (name.endsWith("_EXPORTER")) return "console"
+  if (name === "OTEL_SERVICE_NAME") return `service-${index}`
+  if (name === "APP_ENV") return `env-${index}`
+  if (name === "OBSERVABILITY_LOG_FORMAT") return "json"
+  if (name === "OBSERVABILITY_LOG_LEVEL") return "debug"
+  if (name === "OTEL_RESOURCE_ATTRIBUTES") {
+    return `service.name=service-${index},service.version=1.${index}.0,deployment.environment.name=env-${index},team=t${index}`
+  }
+  throw new Error(`no sample value for ${name}: add one to sample() in this test`)
+}
+
+describe("ConfigReport", () => {
+  it.effect("a file value wins over the environment, the environment over the default", () =>
+    Effect.gen(function*() {
+      const result = yield* report(
+        { observability: { tracing: { samplingRatio: 0.1 } } },
+        { OTEL_TRACES_SAMPLER_ARG: "0.5", OTEL_EXPORTER_OTLP_ENDPOINT: "collector.internal:4317" }
+      )
+      expect(entry(result, "tracing.samplingRatio")).toEqual({ path: "tracing.samplingRatio", value: 0.1, source: "file" })
+      expect(entry(result, "tracing.endpoint")).toMatchObject({
+        value: "collector.internal:4317",
+        source: "env:OTEL_EXPORTER_OTLP_ENDPOINT"
+      })
+      expect(entry(result, "tracing.batchTimeout")).toMatchObject({ value: "5s", source: "default" })
+      expect(entry(result, "tracing.certificate")).toMatchObject({ value: undefined, source: "default" })
+      expect(result.config.tracing.samplingRatio).toBe(0.1)
+    }))
+
+  it.effect("names the most specific variable that is set", () =>
+    Effect.gen(function*() {
+      const result = yield* report({}, {
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "traces.test:4317",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "all.test:4317",
+        OTEL_METRIC_EXPORT_INTERVAL: "15000"
+      })
+      expect(entry(result, "tracing.endpoint")).toMatchObject({
+        value: "traces.test:4317",
+        source: "env:OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+      })
+      expect(entry(result, "metrics.endpoint")).toMatchObject({
+        value: "all.test:4317",
+        source: "env:OTEL_EXPORTER_OTLP_ENDPOINT"
+      })
+      expect(entry(result, "metrics.interval")).toMatchObject({ value: "15s", source: "env:OTEL_METRIC_EXPORT_INTERVAL" })
+    }))
+
+  it.effect("an unparseable variable is skipped with a warning; the next one is named", () =>
+    Effect.gen(function*() {
+      const result = yield* report({}, {
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "not a url",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "all.test:4317",
+        OTEL_BSP_SCHEDULE_DELAY: "soon"
+      })
+      expect(entry(result, "tracing.endpoint")).toMatchObject({
+        value: "all.test:4317",
+        source: "env:OTEL_EXPORTER_OTLP_ENDPOINT"
+      })
+      expect(entry(result, "tracing.batchTimeout")).toMatchObject({ value: "5s", source: "default" })
+      expect(result.warnings).toHaveLength(2)
+      expect(result.warnings.join("\n")).toContain("OTEL_BSP_SCHEDULE_DELAY")
+    }))
+
+  it.effect("tells where insecure comes from: the file, an endpoint's scheme, or the default", () =>
+    Effect.gen(function*() {
+      const fromScheme = yield* report({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.test:4317" })
+      expect(entry(fromScheme, "tracing.insecure")).toMatchObject({
+        value: true,
+        source: "env:OTEL_EXPORTER_OTLP_ENDPOINT"
+      })
+      // An explicit endpoint is not made plaintext by the environment's `http://`.
+      const explicitEndpoint = yield* report(
+        { tracing: { endpoint: "otel.example.com:4317" } },
+        { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.test:4317" }
+      )
+      expect(entry(explicitEndpoint, "tracing.insecure")).toMatchObject({ value: false, source: "default" })
+      expect(entry(explicitEndpoint, "metrics.insecure")).toMatchObject({
+        value: true,
+        source: "env:OTEL_EXPORTER_OTLP_ENDPOINT"
+      })
+      const explicitScheme = yield* report({ tracing: { endpoint: "http://localhost:4317" } })
+      expect(entry(explicitScheme, "tracing.insecure")).toMatchObject({ value: true, source: "file" })
+      const explicitVariable = yield* report({}, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.test:4317",
+        OTEL_EXPORTER_OTLP_INSECURE: "false"
+      })
+      expect(entry(explicitVariable, "tracing.insecure")).toMatchObject({
+        value: false,
+        source: "env:OTEL_EXPORTER_OTLP_INSECURE"
+      })
+    }))
+
+  it.effect("redacts secret header values, whatever their source", () =>
+    Effect.gen(function*() {
+      const result = yield* report(
+        { tracing: { headers: { authorization: "Bearer file-secret", "x-tenant": "a" } } },
+        { OTEL_EXPORTER_OTLP_METRICS_HEADERS: "api-key=env-secret,x-tenant=b" }
+      )
+      expect(entry(result, `tracing.headers["authorization"]`)).toMatchObject({ value: "[REDACTED]", source: "file" })
+      expect(entry(result, `tracing.headers["x-tenant"]`)).toMatchObject({ value: "a", source: "file" })
+      expect(entry(result, `metrics.headers["api-key"]`)).toMatchObject({
+        value: "[REDACTED]",
+        source: "env:OTEL_EXPORTER_OTLP_METRICS_HEADERS"
+      })
+      const printed = ConfigReport.format(result)
+      expect(printed).not.toContain("secret")
+      expect(printed).toContain("[REDACTED]")
+    }))
+
+  it.effect("resource attributes merge key by key, the file's keys first", () =>
+    Effect.gen(function*() {
+      const result = yield* report(
+        { globalAttributes: { region: "eu", team: "file-team" } },
+        { OTEL_RESOURCE_ATTRIBUTES: "team=env-team,tier=gold", OTEL_SERVICE_NAME: "checkout", APP_ENV: "staging" }
+      )
+      expect(entry(result, `globalAttributes["region"]`)).toMatchObject({ value: "eu", source: "file" })
+      expect(entry(result, `globalAttributes["team"]`)).toMatchObject({ value: "file-team", source: "file" })
+      expect(entry(result, `globalAttributes["tier"]`)).toMatchObject({
+        value: "gold",
+        source: "env:OTEL_RESOURCE_ATTRIBUTES"
+      })
+      expect(entry(result, "service.name")).toMatchObject({ value: "checkout", source: "env:OTEL_SERVICE_NAME" })
+      expect(entry(result, "service.environment")).toMatchObject({ value: "staging", source: "env:APP_ENV" })
+    }))
+
+  it.effect("fails with the ConfigError naming each bad field", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(report({ tracing: { samplingRatio: "abc", exporterr: "otlp" } }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      const message = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error.message : ""
+      expect(message).toContain("tracing.samplingRatio")
+      expect(message).toContain("tracing.exporterr")
+    }))
+
+  it.effect("formats an aligned table, one row per field", () =>
+    Effect.gen(function*() {
+      const result = yield* report({ tracing: { samplingRatio: 1.5 } })
+      const lines = ConfigReport.format(result).split("\n")
+      const header = lines.find((line) => line.startsWith("FIELD"))!
+      const row = lines.find((line) => line.startsWith("tracing.samplingRatio "))!
+      expect(row.indexOf("1")).toBe(header.indexOf("VALUE"))
+      expect(row.indexOf("file")).toBe(header.indexOf("SOURCE"))
+      expect(lines).toContain("  - tracing.samplingRatio 1.5 is outside [0, 1]; using 1")
+    }))
+})
+
+describe("ConfigReport's table of environment variables", () => {
+  it.effect("lists exactly the variables readEnvironment reads", () =>
+    Effect.gen(function*() {
+      const read = new Set<string>()
+      const recording = ConfigProvider.fromFlat(ConfigProvider.makeFlat({
+        load: (path) => {
+          read.add(path[path.length - 1]!)
+          return Effect.fail(ConfigError.MissingData([...path], "recording"))
+        },
+        enumerateChildren: () => Effect.succeed(HashSet.empty()),
+        patch: PathPatch.empty
+      }))
+      yield* readEnvironment.pipe(Effect.withConfigProvider(recording))
+      const listed = new Set(Object.values(VARIABLES).flat())
+      const missing = [...read].filter((name) => !listed.has(name))
+      const stale = [...listed].filter((name) => !read.has(name))
+      expect({ missing, stale }, "update VARIABLES in src/internal/environmentVariables.ts").toEqual({ missing: [], stale: [] })
+    }))
+
+  it.effect("each variable, set alone, is named as the source of its field", () =>
+    Effect.gen(function*() {
+      for (const [field, names] of Object.entries(VARIABLES)) {
+        for (const [index, name] of names.entries()) {
+          const result = yield* report({}, { [name]: sample(name, index) })
+          const sources = entriesOf(result, field).map((item) => item.source)
+          expect(sources, `${name} → ${field}`).toContain(`env:${name}`)
+        }
+      }
+    }))
+
+  it.effect("when several are set, the first listed wins, as in readEnvironment", () =>
+    Effect.gen(function*() {
+      for (const [field, names] of Object.entries(VARIABLES)) {
+        if (names.length < 2) continue
+        const all = yield* report({}, Object.fromEntries(names.map((name, index) => [name, sample(name, index)])))
+        const first = yield* report({}, { [names[0]!]: sample(names[0]!, 0) })
+        const values = (result: ConfigReport.Report) => entriesOf(result, field).map(({ path, value }) => ({ path, value }))
+        expect(values(all), `${field}: ${names.join(" > ")}`).toEqual(values(first))
+        expect(new Set(entriesOf(all, field).map((item) => item.source)), field).toEqual(new Set([`env:${names[0]}`]))
+      }
+    }))
+})
+
+describe("pnpm config:check", () => {
+  const run = (file: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const env: Record<string, string> = Object.fromEntries(
+        Object.entries(process.env).filter((entry): entry is [string, string] =>
+          entry[1] !== undefined && !entry[0].startsWith("OTEL_") && !entry[0].startsWith("npm_")
+        )
+      )
+      env["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = "http://collector.test:4317"
+      const child = ChildProcess.spawn(
+        process.execPath,
+        ["--import", "tsx", "--conditions=@lingo-obs/source", "scripts/config-check.ts", file],
+        { cwd: ROOT, env }
+      )
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+      child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+      child.on("error", reject)
+      child.on("close", (code) => resolve({ code, stdout, stderr }))
+    })
+
+  it("prints the effective config with each value's source, and fails on an invalid file", async () => {
+    const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "config-check-"))
+    const valid = Path.join(dir, "valid.yaml")
+    const invalid = Path.join(dir, "invalid.yaml")
+    await Fs.writeFile(
+      valid,
+      "observability:\n  tracing:\n    samplingRatio: 0.1\n    headers: { authorization: Bearer s3cr3t }\n"
+    )
+    await Fs.writeFile(invalid, "tracing:\n  samplingRatio: abc\n  batchTimeout: 5 sec\n")
+
+    const ok = await run(valid)
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toMatch(/^tracing\.samplingRatio\s+0\.1\s+file$/m)
+    expect(ok.stdout).toMatch(/^metrics\.endpoint\s+collector\.test:4317\s+env:OTEL_EXPORTER_OTLP_METRICS_ENDPOINT$/m)
+    expect(ok.stdout).toMatch(/^tracing\.batchTimeout\s+5s\s+default$/m)
+    expect(ok.stdout).toContain("[REDACTED]")
+    expect(ok.stdout).not.toContain("s3cr3t")
+
+    const bad = await run(invalid)
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toBe("")
+    expect(bad.stderr).toContain("tracing.samplingRatio: Expected a number between 0 and 1")
+    expect(bad.stderr).toContain("tracing.batchTimeout")
+
+    const missing = await run(Path.join(dir, "missing.yaml"))
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain("no such file")
+    await Fs.rm(dir, { recursive: true, force: true })
+  }, 60_000)
+})
