@@ -70,6 +70,8 @@ interface Batch<Payload> {
 /** At most one "queue full" line per this interval, with the count since the last one. */
 const DROP_LOG_INTERVAL_MILLIS = 10_000
 const FIRST_DROP_LOG_DELAY_MILLIS = 1_000
+/** Full batches waiting unencoded before `offer` encodes them itself. */
+const STARVED_BATCHES = 4
 /** While shutting down, retries wait at most this long so the shutdown timeout is used well. */
 const SHUTDOWN_MAX_BACKOFF_MILLIS = 500
 
@@ -118,7 +120,11 @@ export class ExportPipeline<Item, Payload> {
       return false
     }
     this.pending.push(item)
-    if (this.pending.length >= this.options.maxBatchSize || this.options.batchDelayMillis === 0) {
+    if (this.pending.length >= this.options.maxBatchSize * STARVED_BATCHES) {
+      // The drain has not run for several batches: the producer is starving the event loop.
+      // Encode now, so that what waits is held as bytes, not as span objects.
+      this.cutBatches(false)
+    } else if (this.pending.length >= this.options.maxBatchSize || this.options.batchDelayMillis === 0) {
       this.scheduleDrain()
     } else if (this.batchTimer === undefined) {
       this.batchTimer = setTimeout(() => {

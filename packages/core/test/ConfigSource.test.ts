@@ -29,7 +29,7 @@ describe("ConfigSource", () => {
         insecure: false,
         sampler: "parentbased_traceidratio",
         samplingRatio: 1,
-        maxQueueSize: 65_536,
+        maxQueueSize: 131_072,
         maxConcurrentExports: 4,
         maxExportBatchSize: 512,
         propagators: ["tracecontext", "baggage"],
@@ -158,7 +158,7 @@ describe("ConfigSource", () => {
         OTEL_EXPORTER_OTLP_TRACES_HEADERS: "authorization=Bearer%20secret,broken",
         OTEL_EXPORTER_OTLP_HEADERS: "x-tenant=a"
       }, ConfigSource.resolve({}))
-      expect(config.tracing.maxQueueSize).toBe(65_536)
+      expect(config.tracing.maxQueueSize).toBe(131_072)
       expect(config.tracing.samplingRatio).toBe(1)
       // The per-signal variable was bad, so the general one applies.
       expect(config.tracing.headers).toEqual({ "x-tenant": "a" })

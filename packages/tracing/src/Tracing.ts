@@ -12,7 +12,7 @@
  * program.pipe(Effect.withSpan("checkout"), Effect.provide(TracingLive))
  * ```
  */
-import { Control, ExportPipeline, Propagation, Required, Shutdown } from "@lingo-obs/core"
+import { Control, ExportPipeline, Globals, Propagation, Required, Shutdown } from "@lingo-obs/core"
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
@@ -143,23 +143,18 @@ const registerGlobals = (
   propagator: OtelApi.TextMapPropagator,
   contextManager: FiberContextManager
 ) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      return {
-        contextManager,
-        context: OtelApi.context.setGlobalContextManager(contextManager),
-        trace: OtelApi.trace.setGlobalTracerProvider(provider),
-        propagation: OtelApi.propagation.setGlobalPropagator(propagator)
-      }
+  Effect.all([
+    Globals.register("context", () => OtelApi.context.setGlobalContextManager(contextManager), () => {
+      OtelApi.context.disable()
+      contextManager.disable()
     }),
-    (registered) =>
-      Effect.sync(() => {
-        if (registered.trace) OtelApi.trace.disable()
-        if (registered.propagation) OtelApi.propagation.disable()
-        if (registered.context) OtelApi.context.disable()
-        registered.contextManager.disable()
-      })
-  )
+    Globals.register("trace", () => OtelApi.trace.setGlobalTracerProvider(provider), () => OtelApi.trace.disable()),
+    Globals.register(
+      "propagation",
+      () => OtelApi.propagation.setGlobalPropagator(propagator),
+      () => OtelApi.propagation.disable()
+    )
+  ])
 
 const exporting = (options: Options): Layer.Layer<Propagation.Propagator | Control.TracingControl, Required.PipelineStartError> =>
   Layer.unwrapScoped(Effect.gen(function*() {
