@@ -105,16 +105,16 @@ describe("gateway → users-grpc, end to end over OTLP", () => {
       expect(points.some((point) =>
         point.attributes["http.route"] === "/users/:id" &&
         point.attributes["http.request.method"] === "GET" &&
-        point.attributes["http.response.status_code"] === "200"
+        point.attributes["http.response.status_code"] === 200
       )).toBe(true)
-      expect(points.some((point) => point.attributes["http.response.status_code"] === "404")).toBe(true)
+      expect(points.some((point) => point.attributes["http.response.status_code"] === 404)).toBe(true)
       for (const point of points) expect(JSON.stringify(point.attributes)).not.toMatch(/\/users\/\d/)
 
       const rpc = yield* Effect.promise(() => otlp.waitForMetric("rpc.server.duration"))
       expect(rpc).toMatchObject({ type: "histogram", unit: "ms" })
       expect(rpc.dataPoints.map((point) => point.attributes["rpc.method"])).toContain("GetUser")
       const client = yield* Effect.promise(() => otlp.waitForMetric("rpc.client.duration"))
-      expect(client.dataPoints.some((point) => point.attributes["rpc.grpc.status_code"] === "5")).toBe(true)
+      expect(client.dataPoints.some((point) => point.attributes["rpc.grpc.status_code"] === 5)).toBe(true)
       yield* Effect.promise(() => otlp.waitForMetric("http.server.active_requests"))
     }))
 

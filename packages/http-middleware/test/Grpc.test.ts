@@ -127,14 +127,13 @@ describe("GrpcServer and GrpcClient", () => {
         "rpc.system": "grpc",
         "rpc.service": "test.echo.v1.Echo",
         "rpc.method": "Get",
-        "rpc.grpc.status_code": "0",
-        unit: "ms"
+        "rpc.grpc.status_code": 0
       })
       expect(serverDuration!.points[0]!.boundaries).toEqual([
         0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000
       ])
       const clientDuration = yield* MetricsTest.find("rpc.client.duration")
-      expect(clientDuration!.points[0]!.attributes).toMatchObject({ "rpc.method": "Get", "rpc.grpc.status_code": "0" })
+      expect(clientDuration!.points[0]!.attributes).toMatchObject({ "rpc.method": "Get", "rpc.grpc.status_code": 0 })
     }).pipe(Effect.provide(ObservabilityTest)))
 
   it.scopedLive("carries a foreign trace and the baggage through the metadata", () =>

@@ -138,19 +138,17 @@ describe("HttpClientMiddleware", () => {
         {
           "http.request.method": "GET",
           "server.address": "127.0.0.1",
-          "server.port": "1",
+          "server.port": 1,
           "url.scheme": "http",
-          "error.type": "Transport",
-          unit: "s"
+          "error.type": "Transport"
         },
         {
           "http.request.method": "GET",
           "server.address": "127.0.0.1",
-          "server.port": new URL(base).port,
+          "server.port": Number(new URL(base).port),
           "url.scheme": "http",
-          "http.response.status_code": "503",
-          "error.type": "503",
-          unit: "s"
+          "http.response.status_code": 503,
+          "error.type": "503"
         }
       ])
     }).pipe(Effect.provide(ClientLive), Effect.provide(ObservabilityTest)))

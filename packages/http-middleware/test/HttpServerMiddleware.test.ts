@@ -176,12 +176,12 @@ describe("HttpServerMiddleware", () => {
       expect(users.count).toBe(3)
       expect(users.attributes).toMatchObject({
         "http.request.method": "GET",
-        "http.response.status_code": "200",
+        "http.response.status_code": 200,
         "url.scheme": "http"
       })
       expect(users.boundaries).toEqual([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10])
       const failed = duration!.points.find((point) => point.attributes["http.route"] === "/store")!
-      expect(failed.attributes).toMatchObject({ "http.response.status_code": "500", "error.type": "UserStoreDown" })
+      expect(failed.attributes).toMatchObject({ "http.response.status_code": 500, "error.type": "UserStoreDown" })
       for (const point of duration!.points) {
         expect(JSON.stringify(point.attributes)).not.toMatch(/\/users\/\d/)
       }

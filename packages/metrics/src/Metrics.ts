@@ -21,6 +21,7 @@ import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import {
   MeterProvider,
+  type MetricProducer,
   type MetricReader,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
@@ -31,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
+import { correctAttributes } from "./internal/effectMetricAttributes.js"
 import { encodeJsonLines } from "./internal/metricJson.js"
 import { countPoints, PipelineMetricExporter } from "./internal/pipelineMetricExporter.js"
 import * as RuntimeMetrics from "./RuntimeMetrics.js"
@@ -55,7 +57,7 @@ export interface Options {
 }
 
 /** The producer that reads Effect's `Metric` registry at each collection. */
-export type OtelMetricsProducer = Effect.Effect.Success<typeof OtelMetrics.makeProducer>
+export type OtelMetricsProducer = MetricProducer
 
 const periodicReader = (config: Config.MetricsConfig, exporter: PushMetricExporter) =>
 (effectMetrics: OtelMetricsProducer): MetricReader => {
@@ -103,6 +105,7 @@ export const makeProvider = (
 ) =>
   Effect.gen(function*() {
     const effectMetrics = yield* OtelMetrics.makeProducer.pipe(
+      Effect.map(correctAttributes),
       Effect.provideService(OtelResource.Resource, options.resource)
     )
     const reader = options.makeReader(effectMetrics)
