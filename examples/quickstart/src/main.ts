@@ -43,7 +43,8 @@ const ObservabilityLive = Layer.unwrapEffect(Effect.gen(function*() {
   const exporter = Option.isSome(endpoint) ? undefined : "stdout" as const
   return Observability.layer({
     service: { name: "quickstart", version: "0.1.0" },
-    config: exporter === undefined ? {} : { tracing: { exporter }, metrics: { exporter } }
+    // Log lines as JSON with the trace and span ids, so they can be matched to the spans printed.
+    config: exporter === undefined ? {} : { tracing: { exporter }, metrics: { exporter }, logs: { format: "json" } }
   })
 }))
 

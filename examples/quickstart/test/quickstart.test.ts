@@ -46,6 +46,11 @@ describe("quickstart", () => {
       | { points: Array<{ value: number; attributes: Record<string, string> }> }
       | undefined
     expect(orders?.points[0]).toMatchObject({ value: 2, attributes: { channel: "web" } })
+    // The log line of each order carries the ids of the span it was written in.
+    const placed = lines.find((line) => line["message"] === "order o-1 placed")!
+    const placeOrder = spans.find((span) => span["spanId"] === placed["span_id"])
+    expect(placeOrder?.["name"]).toBe("place-order")
+    expect(placed["trace_id"]).toBe(root["traceId"])
   }, 60_000)
 
   it("pushes over OTLP/gRPC when OTEL_EXPORTER_OTLP_ENDPOINT is set", async () => {

@@ -127,9 +127,17 @@ export const make = (options: Options = {}): Logger.Logger<unknown, void> => {
 export const layer = (options: Options = {}): Layer.Layer<never> => {
   const logger = make(options)
   return Layer.scopedDiscard(
-    Effect.locallyScopedWith(FiberRef.currentLoggers, (loggers) =>
-      HashSet.has(loggers, Logger.defaultLogger)
-        ? HashSet.add(HashSet.remove(loggers, Logger.defaultLogger), logger)
-        : loggers)
+    Effect.locallyScopedWith(FiberRef.currentLoggers, (loggers) => {
+      // `NodeRuntime.runMain` swaps Effect's default logger for its pretty one; both are Effect's
+      // own defaults, not a logger the team chose, so the configured format replaces either.
+      const builtIn = [Logger.defaultLogger, Logger.prettyLoggerDefault].filter((candidate) =>
+        HashSet.has(loggers, candidate as Logger.Logger<unknown, unknown>)
+      )
+      if (builtIn.length === 0) return loggers
+      return HashSet.add(
+        builtIn.reduce((rest, candidate) => HashSet.remove(rest, candidate as Logger.Logger<unknown, unknown>), loggers),
+        logger
+      )
+    })
   )
 }
