@@ -1,3 +1,4 @@
+export * as Attributes from "./Attributes.js"
 export * as Config from "./Config.js"
 export * as ConfigSource from "./ConfigSource.js"
 export * as Control from "./Control.js"

@@ -2,18 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { ConfigProvider, Duration, Effect, Exit, Schema } from "effect"
-import { Config, ConfigSource, TestLogger } from "../src/index.js"
+import { Duration, Effect, Exit, Schema } from "effect"
+import { Config, ConfigSource } from "../src/index.js"
+import { withEnv } from "./support.js"
 
-/** Runs `self` with `env` as the only environment and collects the log lines it writes. */
-const withEnv = <A, E>(env: Record<string, string>, self: Effect.Effect<A, E>) => {
-  const capture = TestLogger.make()
-  return self.pipe(
-    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
-    Effect.provide(capture.layer),
-    Effect.map((value) => ({ value, lines: capture.lines }))
-  )
-}
 
 const failureMessage = <A>(exit: Exit.Exit<A, ConfigSource.ConfigError>) =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error.message : "(no ConfigError)"

@@ -1,16 +1,9 @@
 /** The `logs` section: defaults that change nothing for existing configs, and the OTEL_* variables. */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect } from "effect"
-import { ConfigSource, TestLogger } from "../src/index.js"
+import { Duration, Effect } from "effect"
+import { ConfigSource } from "../src/index.js"
+import { withEnv } from "./support.js"
 
-const withEnv = <A, E>(env: Record<string, string>, self: Effect.Effect<A, E>) => {
-  const capture = TestLogger.make()
-  return self.pipe(
-    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
-    Effect.provide(capture.layer),
-    Effect.map((value) => ({ value, lines: capture.lines }))
-  )
-}
 
 describe("logs config", () => {
   it.effect("off by default, with the batch log processor's defaults and the program's logger untouched", () =>

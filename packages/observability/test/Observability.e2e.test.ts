@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
-import { ConfigProvider, Effect, Exit, Layer, Metric, MetricBoundaries } from "effect"
+import { Effect, Exit, Metric, MetricBoundaries } from "effect"
 import { Observability, ObservabilityLive, Required, TestLogger } from "../src/index.js"
+import { withEnv, runOn } from "./support.js"
 
 let receiver: OtlpReceiver.Receiver
 
@@ -14,13 +15,6 @@ beforeAll(async () => {
 })
 afterAll(() => receiver.stop())
 beforeEach(() => receiver.reset())
-
-const withEnv = (env: Record<string, string>) =>
-  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
-
-/** Runs `program` on `layer` and closes the layer's scope, which flushes the pipelines. */
-const runOn = <A, E, ROut, E2>(layer: Layer.Layer<ROut, E2>, program: Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(Layer.build(layer), (context) => Effect.provide(program, context)))
 
 const checkout = Effect.gen(function*() {
   yield* Effect.void.pipe(Effect.withSpan("reserve-stock"))

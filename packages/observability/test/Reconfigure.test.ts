@@ -4,8 +4,9 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
-import { Effect, Exit, Layer, Schedule } from "effect"
+import { Effect, Exit, Schedule } from "effect"
 import { Observability, Reconfigure, TestLogger } from "../src/index.js"
+import { runCapturing } from "./support.js"
 
 let receiver: OtlpReceiver.Receiver
 let dir: string
@@ -18,17 +19,6 @@ afterAll(async () => {
   await Fs.rm(dir, { recursive: true })
 })
 beforeEach(() => receiver.reset())
-
-const run = <A, E, ROut, E2>(
-  layer: Layer.Layer<ROut, E2>,
-  program: Effect.Effect<A, E, ROut>,
-  capture = TestLogger.make()
-) => {
-  return Effect.scoped(Effect.flatMap(Layer.build(layer), (context) => Effect.provide(program, context))).pipe(
-    Effect.provide(capture.layer),
-    Effect.map((value) => ({ value, lines: capture.lines }))
-  )
-}
 
 const liveLayer = (tracing: Record<string, unknown> = {}) =>
   Observability.layer({
@@ -50,7 +40,7 @@ const rootsOf = (phase: string) =>
 describe("Reconfigure", () => {
   it.live("sampling 0 → 1 → 0 while traces are created: none, all, none; no trace split across a change", () =>
     Effect.gen(function*() {
-      const { lines } = yield* run(
+      const { lines } = yield* runCapturing(
         liveLayer(),
         Effect.gen(function*() {
           yield* traces("before", 20)
@@ -89,7 +79,7 @@ describe("Reconfigure", () => {
 
   it.live("export switched off and on; an out-of-range ratio is refused", () =>
     Effect.gen(function*() {
-      const { lines } = yield* run(
+      const { lines } = yield* runCapturing(
         liveLayer({ samplingRatio: 1 }),
         Effect.gen(function*() {
           yield* Reconfigure.setExporting("tracing", false)
@@ -134,7 +124,7 @@ describe("Reconfigure", () => {
         Effect.repeat({ until: (logged) => logged, schedule: Schedule.spaced("50 millis") }),
         Effect.timeout("3 seconds")
       )
-      const { lines } = yield* run(
+      const { lines } = yield* runCapturing(
         Observability.layer({ file, watch: true }),
         Effect.gen(function*() {
           yield* traces("before", 5)

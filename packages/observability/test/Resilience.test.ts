@@ -5,9 +5,10 @@
 import * as Grpc from "@grpc/grpc-js"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import type { Config } from "../src/index.js"
 import { Observability, SelfMetrics, TestLogger } from "../src/index.js"
+import { runCapturing } from "./support.js"
 
 let receiver: OtlpReceiver.Receiver
 let stderr: Array<string> = []
@@ -53,15 +54,6 @@ const spans = (count: number, name = "work") =>
     discard: true
   })
 
-/** Runs `program` on `layer` with a capturing logger; the scope closes (and flushes) at the end. */
-const run = <A, E, ROut, E2>(layer: Layer.Layer<ROut, E2>, program: Effect.Effect<A, E>) => {
-  const capture = TestLogger.make()
-  return Effect.scoped(Effect.flatMap(Layer.build(layer), (context) => Effect.provide(program, context))).pipe(
-    Effect.provide(capture.layer),
-    Effect.map((value) => ({ value, lines: capture.lines }))
-  )
-}
-
 const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
 const toolkitLines = (lines: ReadonlyArray<TestLogger.LogLine>, level: string) =>
   lines.filter((line) => line.level === level && line.annotations["component"] === "observability")
@@ -70,7 +62,7 @@ describe("export resilience", () => {
   it.live("collector down at startup, up later: warnings, then data, then one recovery line", () =>
     Effect.gen(function*() {
       yield* promise(() => receiver.stop())
-      const { lines } = yield* run(
+      const { lines } = yield* runCapturing(
         tracingOnly({ startupProbeTimeout: "200ms" }),
         Effect.gen(function*() {
           yield* spans(20)
@@ -94,7 +86,7 @@ describe("export resilience", () => {
   it.live("UNAVAILABLE for the first calls: one warning per attempt, one recovery line, nothing lost or doubled", () =>
     Effect.gen(function*() {
       receiver.setFault({ signal: "traces", code: Grpc.status.UNAVAILABLE, message: "collector restarting", times: 3 })
-      const { lines } = yield* run(tracingOnly(), spans(10))
+      const { lines } = yield* runCapturing(tracingOnly(), spans(10))
       const warnings = toolkitLines(lines, "WARN")
       expect(warnings.map((line) => line.annotations["attempt"])).toEqual([1, 2, 3])
       expect(warnings[0]!.message).toContain("UNAVAILABLE (collector restarting)")
@@ -109,7 +101,7 @@ describe("export resilience", () => {
     Effect.gen(function*() {
       receiver.setFault({ signal: "traces", code: Grpc.status.RESOURCE_EXHAUSTED, times: 1, retryDelayMs: 700 })
       const started = Date.now()
-      const { lines } = yield* run(tracingOnly(), spans(5))
+      const { lines } = yield* runCapturing(tracingOnly(), spans(5))
       const warning = toolkitLines(lines, "WARN")[0]!
       expect(warning.message).toContain("retrying (attempt 1) in 700ms as the server asked")
       expect(warning.annotations["backoff_ms"]).toBe(700)
@@ -121,7 +113,7 @@ describe("export resilience", () => {
     Effect.gen(function*() {
       receiver.setFault({ signal: "traces", code: Grpc.status.PERMISSION_DENIED, message: "bad key" })
       const droppedBefore = SelfMetrics.value("lingo_obs.queue.dropped", { signal: "traces", reason: "permanent_failure" })
-      const { lines } = yield* run(
+      const { lines } = yield* runCapturing(
         tracingOnly({ maxExportBatchSize: 5 }),
         Effect.gen(function*() {
           yield* spans(15)
@@ -142,7 +134,7 @@ describe("export resilience", () => {
   it.live("a receiver slower than the export timeout: DEADLINE_EXCEEDED, retried, delivered once", () =>
     Effect.gen(function*() {
       receiver.setFault({ signal: "traces", delayMs: 1_500, times: 1 })
-      const { lines } = yield* run(tracingOnly({ exportTimeout: "300ms" }), spans(5))
+      const { lines } = yield* runCapturing(tracingOnly({ exportTimeout: "300ms" }), spans(5))
       expect(toolkitLines(lines, "WARN")[0]!.message).toContain("DEADLINE_EXCEEDED")
       expect(receiver.spans()).toHaveLength(5)
     }))
@@ -163,7 +155,7 @@ describe("export resilience", () => {
         yield* Effect.sleep("300 millis")
         yield* promise(() => receiver.restart())
       })
-      yield* run(tracingOnly(), Effect.all([producer, outage], { concurrency: 2 }))
+      yield* runCapturing(tracingOnly(), Effect.all([producer, outage], { concurrency: 2 }))
       expect(produced).toBe(60)
       expect(new Set(receiver.spans().map((span) => span.name)).size).toBe(60)
     }))
@@ -179,7 +171,7 @@ describe("export resilience", () => {
         }
       })
       let closing = 0
-      const { lines } = yield* run(layer, Effect.zipRight(spans(50), Effect.sync(() => (closing = Date.now()))))
+      const { lines } = yield* runCapturing(layer, Effect.zipRight(spans(50), Effect.sync(() => (closing = Date.now()))))
       const elapsed = Date.now() - closing
       expect(elapsed).toBeLessThan(1_000 + 400)
       const undelivered = toolkitLines(lines, "WARN").filter((line) => line.message.includes("could not be delivered"))
@@ -192,7 +184,7 @@ describe("export resilience", () => {
       yield* promise(() => receiver.stop())
       const dropped = () => SelfMetrics.value("lingo_obs.queue.dropped", { signal: "traces", reason: "queue_full" })
       const before = dropped()
-      const { lines } = yield* run(tracingOnly({ maxQueueSize: 200, maxExportBatchSize: 50, retry: { ...fastRetry, maxElapsedTime: "30s" }, startupProbeTimeout: "100ms" }, { shutdownTimeout: "200ms" }), spans(1_000))
+      const { lines } = yield* runCapturing(tracingOnly({ maxQueueSize: 200, maxExportBatchSize: 50, retry: { ...fastRetry, maxElapsedTime: "30s" }, startupProbeTimeout: "100ms" }, { shutdownTimeout: "200ms" }), spans(1_000))
       expect(dropped() - before).toBe(800)
       const full = toolkitLines(lines, "WARN").filter((line) => line.message.includes("queue full"))
       expect(full.map((line) => line.message)).toEqual(["traces queue full (200 spans): dropped 800 spans"])
@@ -204,7 +196,7 @@ describe("export resilience", () => {
       const layer = Observability.layer({
         config: { tracing: { endpoint: receiver.endpoint, insecure: true }, metrics: { enabled: false } }
       })
-      yield* run(
+      yield* runCapturing(
         layer,
         Effect.gen(function*() {
           yield* spans(50_000, "burst")

@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
-import { Effect, Layer, Metric } from "effect"
+import { Effect, Metric } from "effect"
 import { Observability, RuntimeMetrics } from "../src/index.js"
+import { runOn } from "./support.js"
 
 let receiver: OtlpReceiver.Receiver
 
@@ -16,9 +17,6 @@ afterAll(() => receiver.stop())
 beforeEach(() => receiver.reset())
 
 const RUNTIME_NAMES = new Set(Object.keys(RuntimeMetrics.METRICS))
-
-const runOn = <A, E, ROut, E2>(layer: Layer.Layer<ROut, E2>, program: Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(Layer.build(layer), (context) => Effect.provide(program, context)))
 
 const metricsTo = (metrics: Record<string, unknown> = {}) =>
   Observability.layer({

@@ -1,3 +1,4 @@
+import { Attributes } from "@lingo-obs/core"
 import { ROOT_CONTEXT, trace } from "@opentelemetry/api"
 import type * as OtelLogs from "@opentelemetry/api-logs"
 import * as Cause from "effect/Cause"
@@ -8,21 +9,10 @@ import { severityNumber } from "./severity.js"
 
 /** An annotation as an OTLP attribute value: primitives and arrays as they are, anything else as text. */
 const toAnyValue = (value: unknown): OtelLogs.AnyValue => {
-  switch (typeof value) {
-    case "string":
-    case "number":
-    case "boolean":
-      return value
-    case "bigint":
-      return value.toString()
-    case "undefined":
-      return undefined
-    default:
-      if (value === null) return null
-      if (Array.isArray(value)) return value.map(toAnyValue)
-      if (value instanceof Uint8Array) return value
-      return Inspectable.toStringUnknown(value, 0)
-  }
+  if (value === undefined || value === null) return value
+  if (Array.isArray(value)) return value.map(toAnyValue)
+  if (value instanceof Uint8Array) return value
+  return Attributes.primitive(value) ?? Inspectable.toStringUnknown(value, 0)
 }
 
 const body = (message: unknown): OtelLogs.AnyValue => {

@@ -10,6 +10,7 @@
  * active OpenTelemetry context (libraries using `trace.getTracer` become its children), and an
  * Effect root span started inside an active OpenTelemetry span becomes that span's child.
  */
+import { Attributes } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { InstrumentationScope } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
@@ -17,7 +18,6 @@ import type { ReadableSpan, Sampler, SpanProcessor, TimedEvent } from "@opentele
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
-import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as EffectTracer from "effect/Tracer"
 import type { FiberContextManager } from "./contextManager.js"
@@ -63,25 +63,10 @@ const BILLION = BigInt(1_000_000_000)
 
 const hrTime = (nanos: bigint): OtelApi.HrTime => [Number(nanos / BILLION), Number(nanos % BILLION)]
 
-const attributeValue = (value: unknown): OtelApi.AttributeValue => {
-  switch (typeof value) {
-    case "string":
-    case "number":
-    case "boolean":
-      return value
-    case "bigint":
-      return value.toString()
-    default:
-      if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value as Array<string>
-      if (Array.isArray(value) && value.every((item) => typeof item === "number")) return value as Array<number>
-      if (Array.isArray(value) && value.every((item) => typeof item === "boolean")) return value as Array<boolean>
-      return Inspectable.toStringUnknown(value)
-  }
-}
 
 const toAttributes = (entries: Iterable<readonly [string, unknown]>): OtelApi.Attributes => {
   const attributes: OtelApi.Attributes = {}
-  for (const [key, value] of entries) attributes[key] = attributeValue(value)
+  for (const [key, value] of entries) attributes[key] = Attributes.toAttributeValue(value)
   return attributes
 }
 
