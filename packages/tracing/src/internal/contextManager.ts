@@ -52,6 +52,11 @@ export class FiberContextManager implements ContextManager {
     return bound as T
   }
 
+  /** Whether what `enter` / `leave` last did still holds (same synchronous run, no `with` since). */
+  trusted(): boolean {
+    return this.turnValid
+  }
+
   /** Makes `context` active for the rest of the current execution (the fiber's operation). */
   enter(context: Context): void {
     if (this.turnValid && this.lastEntered === context) return

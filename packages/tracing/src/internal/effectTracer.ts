@@ -302,6 +302,7 @@ export const make = (
   options: Shared & { readonly sampling: Sampling; readonly contextManager: FiberContextManager }
 ): EffectTracer.Tracer => {
   const { contextManager, sampling } = options
+  let lastSpan: EffectTracer.AnySpan | undefined
   return EffectTracer.make({
     span(name, parent, context, links, startTime, kind, spanOptions) {
       const effectiveParent = parent._tag === "Some" || spanOptions?.root === true ? parent : otelParent(context)
@@ -324,7 +325,11 @@ export const make = (
       )
     },
     context(execution, fiber) {
+      // Called for every operation a fiber runs: the common case (same span as the previous
+      // operation, in the same synchronous run) costs one comparison.
       const span = fiber.currentSpan
+      if (span === lastSpan && contextManager.trusted()) return execution()
+      lastSpan = span
       if (span === undefined || isPropagationDisabled(span)) {
         contextManager.leave()
       } else {
