@@ -92,6 +92,32 @@ export type Attributes = Readonly<Record<string, string | number | undefined>>
 const labels = (attributes: Attributes): ReadonlyArray<MetricLabel.MetricLabel> =>
   Object.entries(attributes).flatMap(([key, value]) => value === undefined ? [] : [MetricLabel.make(key, String(value))])
 
+/**
+ * The metric for one attribute set, made once: tagging a metric builds and hashes a new metric
+ * key, which on every request was a measurable part of the middleware's cost. The attributes are
+ * low-cardinality by design (route templates, methods, status codes), so the cache stays small.
+ */
+const MAX_CACHED_ATTRIBUTE_SETS = 1_000
+
+const tagged = <T, In, Out>(metric: Metric.Metric<T, In, Out>) => {
+  const cache = new Map<string, Metric.Metric<T, In, Out>>()
+  return (attributes: Attributes): Metric.Metric<T, In, Out> => {
+    const key = JSON.stringify(attributes)
+    let found = cache.get(key)
+    if (found === undefined) {
+      found = Metric.taggedWithLabels(metric, labels(attributes))
+      // A bound, should a client call many hosts: past it, metrics are tagged per call as before.
+      if (cache.size < MAX_CACHED_ATTRIBUTE_SETS) cache.set(key, found)
+    }
+    return found
+  }
+}
+const httpServerDuration = tagged(httpServerRequestDuration)
+const httpServerActive = tagged(httpServerActiveRequests)
+const httpClientDuration = tagged(httpClientRequestDuration)
+const rpcServer = tagged(rpcServerDuration)
+const rpcClient = tagged(rpcClientDuration)
+
 const whenEnabled = (grpc: boolean, record: Effect.Effect<void>): Effect.Effect<void> =>
   Effect.flatMap(
     Instrumentation.Settings,
@@ -100,20 +126,20 @@ const whenEnabled = (grpc: boolean, record: Effect.Effect<void>): Effect.Effect<
 
 /** Records one HTTP server request of `seconds` (unless request metrics are off). */
 export const recordHttpServer = (attributes: Attributes, seconds: number): Effect.Effect<void> =>
-  whenEnabled(false, Metric.update(Metric.taggedWithLabels(httpServerRequestDuration, labels(attributes)), seconds))
+  whenEnabled(false, Metric.update(httpServerDuration(attributes), seconds))
 
 /** Adds `delta` (+1 on arrival, -1 when done) to the active HTTP server requests. */
 export const addActiveHttpServer = (attributes: Attributes, delta: number): Effect.Effect<void> =>
-  whenEnabled(false, Metric.incrementBy(Metric.taggedWithLabels(httpServerActiveRequests, labels(attributes)), delta))
+  whenEnabled(false, Metric.incrementBy(httpServerActive(attributes), delta))
 
 /** Records one HTTP client request of `seconds`. */
 export const recordHttpClient = (attributes: Attributes, seconds: number): Effect.Effect<void> =>
-  whenEnabled(false, Metric.update(Metric.taggedWithLabels(httpClientRequestDuration, labels(attributes)), seconds))
+  whenEnabled(false, Metric.update(httpClientDuration(attributes), seconds))
 
 /** Records one inbound RPC of `millis` (unless request metrics or gRPC metrics are off). */
 export const recordRpcServer = (attributes: Attributes, millis: number): Effect.Effect<void> =>
-  whenEnabled(true, Metric.update(Metric.taggedWithLabels(rpcServerDuration, labels(attributes)), millis))
+  whenEnabled(true, Metric.update(rpcServer(attributes), millis))
 
 /** Records one outbound RPC of `millis` (unless request metrics or gRPC metrics are off). */
 export const recordRpcClient = (attributes: Attributes, millis: number): Effect.Effect<void> =>
-  whenEnabled(true, Metric.update(Metric.taggedWithLabels(rpcClientDuration, labels(attributes)), millis))
+  whenEnabled(true, Metric.update(rpcClient(attributes), millis))
