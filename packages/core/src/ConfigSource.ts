@@ -24,8 +24,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as Yaml from "yaml"
 import * as Config from "./Config.js"
+import { requireModule } from "./internal/lazy.js"
 import * as Diagnostics from "./Diagnostics.js"
 import { readEnvironment } from "./internal/environment.js"
 import { isPlainObject, splitEndpoint } from "./internal/input.js"
@@ -73,7 +73,8 @@ const renameKeys = (value: unknown, path: string): unknown => {
 /** Parses the text of a config file; YAML is a superset of JSON, so one parser reads both. */
 export const parseText = (text: string, source = "inline text"): Effect.Effect<unknown, ConfigError> =>
   Effect.try({
-    try: () => Yaml.parse(text) as unknown,
+    // Loaded on first use: most programs configure in code or through the environment.
+    try: () => (requireModule("yaml") as typeof import("yaml")).parse(text) as unknown,
     catch: (error) =>
       new ConfigError({ source, issues: [{ path: "", message: `not valid YAML or JSON: ${String(error)}` }] })
   }).pipe(Effect.map((parsed) => parsed ?? {}))

@@ -16,13 +16,3 @@ export {
 export { CorrelatedLogger, Logs } from "@lingo-obs/logs"
 export { Metrics, MetricsTest, RuntimeMetrics } from "@lingo-obs/metrics"
 export { Tracing, TracingTest } from "@lingo-obs/tracing"
-export {
-  Baggage,
-  GrpcClient,
-  GrpcServer,
-  GrpcStatus,
-  HttpClientMiddleware,
-  HttpServerMiddleware,
-  RequestMetrics,
-  Skipper
-} from "@lingo-obs/http-middleware"
