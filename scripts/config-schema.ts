@@ -8,7 +8,7 @@
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import * as ConfigSchema from "../packages/core/src/ConfigSchema.js"
+import * as ConfigSchema from "../packages/core/src/config/ConfigSchema.js"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const file = Path.join(root, ConfigSchema.FILE)

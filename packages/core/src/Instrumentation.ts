@@ -11,7 +11,7 @@
  */
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
-import type * as Config from "./Config.js"
+import type * as Config from "./config/Config.js"
 
 export interface SettingsShape {
   /** Request metrics at all (`metrics.enabled` and an exporter other than `none`). */

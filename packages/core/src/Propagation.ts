@@ -17,7 +17,7 @@ import type * as B3 from "@opentelemetry/propagator-b3"
 import type * as Jaeger from "@opentelemetry/propagator-jaeger"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
-import type { PropagatorName } from "./Config.js"
+import type { PropagatorName } from "./config/Config.js"
 import { requireModule } from "./internal/lazy.js"
 
 // B3 and Jaeger are loaded only when a config names them.

@@ -16,7 +16,7 @@ import { defaultResource, type Resource, resourceFromAttributes } from "@opentel
 import * as EffectConfig from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Config from "./Config.js"
+import type * as Config from "./config/Config.js"
 
 /** Service identity given at the program entry; it overrides the config and the environment. */
 export interface ServiceInfo {

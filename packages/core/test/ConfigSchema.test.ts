@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url"
 import { Effect, Schema } from "effect"
 import * as AST from "effect/SchemaAST"
 import * as Yaml from "yaml"
-import * as ConfigSchema from "../src/ConfigSchema.js"
+import * as ConfigSchema from "../src/config/ConfigSchema.js"
 import { Config, ConfigSource } from "../src/index.js"
 
 const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")

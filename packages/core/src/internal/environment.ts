@@ -7,7 +7,7 @@
 import * as EffectConfig from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { formatDuration } from "../Config.js"
+import { formatDuration } from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { isPlainObject, splitEndpoint } from "./input.js"
 import * as Duration from "effect/Duration"

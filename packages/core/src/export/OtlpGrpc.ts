@@ -11,8 +11,8 @@ import * as Fs from "node:fs"
 import * as Grpc from "@grpc/grpc-js"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Config from "./Config.js"
-import { PipelineStartError } from "./Required.js"
+import type * as Config from "../config/Config.js"
+import { PipelineStartError } from "../Required.js"
 import * as RetryInfo from "./RetryInfo.js"
 
 /** The signals and their OTLP service methods. */

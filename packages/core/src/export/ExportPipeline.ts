@@ -20,12 +20,12 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import type * as Config from "./Config.js"
-import * as Diagnostics from "./Diagnostics.js"
+import type * as Config from "../config/Config.js"
+import * as Diagnostics from "../Diagnostics.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
 import type { SendResult, Signal } from "./OtlpGrpc.js"
-import { PipelineStartError } from "./Required.js"
-import * as SelfMetrics from "./SelfMetrics.js"
+import { PipelineStartError } from "../Required.js"
+import * as SelfMetrics from "../SelfMetrics.js"
 
 /** Retry settings in milliseconds. */
 export interface RetrySettings {

@@ -25,10 +25,10 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Config from "./Config.js"
-import { requireModule } from "./internal/lazy.js"
-import * as Diagnostics from "./Diagnostics.js"
-import { readEnvironment } from "./internal/environment.js"
-import { isPlainObject, splitEndpoint } from "./internal/input.js"
+import { requireModule } from "../internal/lazy.js"
+import * as Diagnostics from "../Diagnostics.js"
+import { readEnvironment } from "../internal/environment.js"
+import { isPlainObject, splitEndpoint } from "../internal/input.js"
 
 /** One problem in a config: the field's dotted path and what was expected there. */
 export interface ConfigIssue {

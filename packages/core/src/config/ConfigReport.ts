@@ -26,10 +26,10 @@ import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import * as Config from "./Config.js"
 import * as ConfigSource from "./ConfigSource.js"
-import * as Diagnostics from "./Diagnostics.js"
-import { readEnvironment } from "./internal/environment.js"
-import { variablesFor } from "./internal/environmentVariables.js"
-import { isPlainObject, splitEndpoint } from "./internal/input.js"
+import * as Diagnostics from "../Diagnostics.js"
+import { readEnvironment } from "../internal/environment.js"
+import { variablesFor } from "../internal/environmentVariables.js"
+import { isPlainObject, splitEndpoint } from "../internal/input.js"
 
 /**
  * Where a value comes from: `"file"` (the explicit config, file or object), `"env:NAME"` (the

@@ -20,8 +20,8 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import * as Config from "./Config.js"
-import { MILLISECOND_VARIABLES, variablesFor } from "./internal/environmentVariables.js"
-import { isPlainObject } from "./internal/input.js"
+import { MILLISECOND_VARIABLES, variablesFor } from "../internal/environmentVariables.js"
+import { isPlainObject } from "../internal/input.js"
 
 /** Where `pnpm config:schema` writes the schema, relative to the repository root. */
 export const FILE = "schema/observability-config.schema.json"
@@ -37,7 +37,7 @@ type Node = { readonly [keyword: string]: unknown }
  * @example
  * ```ts
  * // A tool's module, not re-exported by the package index: scripts import it by path.
- * import * as ConfigSchema from "../packages/core/src/ConfigSchema.js"
+ * import * as ConfigSchema from "./ConfigSchema.js"
  *
  * const schema = ConfigSchema.jsonSchema()
  * // schema.$defs.ObservabilityConfig.properties.tracing.properties.batchTimeout
