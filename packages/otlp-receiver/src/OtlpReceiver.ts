@@ -178,6 +178,18 @@ export interface StartOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer }
   /** Keep only counts, not the data nor the request log, so memory stays flat in benchmarks. */
   readonly countOnly?: boolean
+  /**
+   * Handed the items of every accepted call, decoded once, as they arrive: the ingestion hook of a
+   * store built on the receiver (`lingo-obs dev`). Combine with `countOnly` so they are not kept twice.
+   */
+  readonly onReceive?: Sink
+}
+
+/** Where accepted items go besides the receiver's own lists; each handler is optional. */
+export interface Sink {
+  readonly traces?: (spans: ReadonlyArray<ReceivedSpan>) => void
+  readonly metrics?: (metrics: ReadonlyArray<ReceivedMetric>) => void
+  readonly logs?: (records: ReadonlyArray<ReceivedLogRecord>) => void
 }
 
 export interface WaitOptions {
@@ -240,14 +252,16 @@ interface ReceivedData {
 }
 
 /** How one OTLP collector service is decoded, counted and stored. */
-interface SignalSpec<Request extends object> {
+interface SignalSpec<Request extends object, Item> {
   readonly signal: Signal
   readonly service: string
   readonly request: Proto.Codec<Request>
   readonly response: Proto.Codec<object>
   readonly counter: keyof Counts
   readonly countItems: (request: Request) => number
-  readonly keep: (request: Request, data: ReceivedData) => void
+  readonly flatten: (request: Request) => Array<Item>
+  readonly kept: (data: ReceivedData) => Array<Item>
+  readonly sink: (sink: Sink) => ((items: ReadonlyArray<Item>) => void) | undefined
 }
 
 // Spread-free so a large request cannot exceed the argument limit of `push(...items)`.
@@ -255,38 +269,44 @@ const appendAll = <T>(target: Array<T>, items: ReadonlyArray<T>): void => {
   for (const item of items) target.push(item)
 }
 
-const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
+const TRACES: SignalSpec<Proto.ExportTraceServiceRequest, ReceivedSpan> = {
   signal: "traces",
   service: "opentelemetry.proto.collector.trace.v1.TraceService",
   request: Proto.ExportTraceServiceRequest,
   response: Proto.ExportTraceServiceResponse,
   counter: "spans",
   countItems: Flatten.countSpans,
-  keep: (request, data) => appendAll(data.spans, Flatten.spansOf(request))
+  flatten: Flatten.spansOf,
+  kept: (data) => data.spans,
+  sink: (sink) => sink.traces
 }
 
-const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
+const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest, ReceivedMetric> = {
   signal: "metrics",
   service: "opentelemetry.proto.collector.metrics.v1.MetricsService",
   request: Proto.ExportMetricsServiceRequest,
   response: Proto.ExportMetricsServiceResponse,
   counter: "metricPoints",
   countItems: Flatten.countDataPoints,
-  keep: (request, data) => appendAll(data.metrics, Flatten.metricsOf(request))
+  flatten: Flatten.metricsOf,
+  kept: (data) => data.metrics,
+  sink: (sink) => sink.metrics
 }
 
-const LOGS: SignalSpec<Proto.ExportLogsServiceRequest> = {
+const LOGS: SignalSpec<Proto.ExportLogsServiceRequest, ReceivedLogRecord> = {
   signal: "logs",
   service: "opentelemetry.proto.collector.logs.v1.LogsService",
   request: Proto.ExportLogsServiceRequest,
   response: Proto.ExportLogsServiceResponse,
   counter: "logRecords",
   countItems: Flatten.countLogRecords,
-  keep: (request, data) => appendAll(data.logs, Flatten.logRecordsOf(request))
+  flatten: Flatten.logRecordsOf,
+  kept: (data) => data.logs,
+  sink: (sink) => sink.logs
 }
 
 /** The unary `Export` method of a collector service, (de)serialized by the OTLP codecs. */
-const exportMethod = <Request extends object>(spec: SignalSpec<Request>): grpc.ServiceDefinition => ({
+const exportMethod = <Request extends object>(spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response">): grpc.ServiceDefinition => ({
   Export: {
     path: `/${spec.service}/Export`,
     requestStream: false,
@@ -473,7 +493,7 @@ class GrpcReceiver implements Receiver {
       : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
   }
 
-  private addSignal<Request extends object>(server: grpc.Server, spec: SignalSpec<Request>): void {
+  private addSignal<Request extends object, Item>(server: grpc.Server, spec: SignalSpec<Request, Item>): void {
     const handleExport: grpc.handleUnaryCall<Request, object> = (call, callback) => {
       this.callStats[spec.signal]++
       const fault = this.takeFault(spec.signal)
@@ -496,8 +516,8 @@ class GrpcReceiver implements Receiver {
     return active.fault
   }
 
-  private answer<Request extends object>(
-    spec: SignalSpec<Request>,
+  private answer<Request extends object, Item>(
+    spec: SignalSpec<Request, Item>,
     fault: Fault | undefined,
     call: grpc.ServerUnaryCall<Request, object>,
     callback: grpc.sendUnaryData<object>
@@ -507,7 +527,7 @@ class GrpcReceiver implements Receiver {
     const status = call.cancelled ? abandonedStatus(call) : (fault?.code ?? grpc.status.OK)
     if (status === grpc.status.OK) {
       this.itemCounts[spec.counter] += items
-      if (this.options.countOnly !== true) spec.keep(call.request, this.data)
+      this.keep(spec, call.request)
       callback(null, {})
     } else {
       this.callStats.failed++
@@ -516,6 +536,16 @@ class GrpcReceiver implements Receiver {
     if (this.options.countOnly !== true) {
       this.requestLog.push({ signal: spec.signal, metadata: metadataToRecord(call.metadata), items, status })
     }
+  }
+
+  /** Decodes the items once, for the receiver's own lists and the sink, when either wants them. */
+  private keep<Request extends object, Item>(spec: SignalSpec<Request, Item>, request: Request): void {
+    const keepOwn = this.options.countOnly !== true
+    const sink = this.options.onReceive === undefined ? undefined : spec.sink(this.options.onReceive)
+    if (!keepOwn && sink === undefined) return
+    const items = spec.flatten(request)
+    if (keepOwn) appendAll(spec.kept(this.data), items)
+    sink?.(items)
   }
 
   private summary(): string {
