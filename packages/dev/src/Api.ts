@@ -88,7 +88,7 @@ export interface MetricPoint {
 /** One row of the trace list. */
 export interface TraceSummary {
   readonly traceId: string
-  /** The root span's name; the earliest span's name in brackets when the root has not arrived. */
+  /** The root span's name; the earliest span's when no span without a parent has arrived (see `orphanCount`). */
   readonly rootName: string
   readonly rootService: string
   readonly services: ReadonlyArray<string>

@@ -8,12 +8,9 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc"
 import { resourceFromAttributes } from "@opentelemetry/resources"
 import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { context, SpanStatusCode, trace } from "@opentelemetry/api"
-import { spawn } from "node:child_process"
 import { request } from "node:http"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it, onTestFinished } from "vitest"
-
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url))
+import { startScript } from "./support/processes.js"
 
 const startDev = async (options: Partial<Dev.Options> = {}) => {
   const dev = await Dev.start({ port: 0, grpcPort: 0, ...options })
@@ -110,29 +107,9 @@ describe("lingo-obs dev", () => {
   })
 
   it("runs as a process that prints its URL and stops cleanly on SIGTERM", async () => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--conditions=@lingo-obs/source", "packages/dev/src/bin.ts", "--port", "0", "--grpc-port", "0"],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] }
-    )
-    onTestFinished(() => {
-      if (child.exitCode === null) child.kill("SIGKILL")
-    })
-    let output = ""
-    const url = await new Promise<string>((resolve, reject) => {
-      const collect = (chunk: Buffer) => {
-        output += chunk.toString()
-        const match = /viewer on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)
-        if (match) resolve(match[1]!)
-      }
-      child.stdout.on("data", collect)
-      child.stderr.on("data", collect)
-      child.once("exit", (code) => reject(new Error(`exited ${code} before listening:\n${output}`)))
-    })
-    expect((await fetch(`${url}api/stats`)).status).toBe(200)
-    const exit = new Promise<number | null>((resolve) => child.once("exit", resolve))
-    child.kill("SIGTERM")
-    expect(await exit).toBe(0)
-    expect(output).toContain("stopped (SIGTERM)")
+    const dev = await startScript("packages/dev/src/bin.ts", ["--port", "0", "--grpc-port", "0"], /viewer on (http:\/\/127\.0\.0\.1:\d+\/)/)
+    expect((await fetch(`${dev.ready}api/stats`)).status).toBe(200)
+    expect(await dev.stop()).toBe(0)
+    expect(dev.output()).toContain("stopped (SIGTERM)")
   })
 })

@@ -84,7 +84,7 @@ describe("Store", () => {
     // from several processes is leaves first).
     store.addSpans([span("grandchild", "child1", 30)])
     expect(order(store)).toEqual(["grandchild (orphan)"])
-    expect(store.traces()[0]).toMatchObject({ rootName: "[span-grandchild]", orphanCount: 1 })
+    expect(store.traces()[0]).toMatchObject({ rootName: "span-grandchild", orphanCount: 1 })
 
     store.addSpans([span("child2", "root", 50), span("root", undefined, 0)])
     store.addSpans([span("child1", "root", 20)])

@@ -62,7 +62,8 @@ export const summarize = (traceId: string, spans: ReadonlyMap<string, Api.Span>)
   const head = root ?? earliest
   return {
     traceId,
-    rootName: root === undefined ? `[${earliest?.name ?? "?"}]` : root.name,
+    // A request that came in with a traceparent has a root whose parent lives in the caller.
+    rootName: (root ?? earliest)?.name ?? "",
     rootService: head?.service ?? "",
     services: [...services].sort(),
     start,
