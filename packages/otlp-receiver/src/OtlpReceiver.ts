@@ -14,6 +14,7 @@
  * ```
  */
 import * as grpc from "@grpc/grpc-js"
+import type * as Http2 from "node:http2"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as Flatten from "./internal/flatten.js"
 import * as Proto from "./internal/otlpProto.js"
@@ -172,6 +173,12 @@ export interface Fault {
    * rejected, with `message` as its error message; the data is kept as received.
    */
   readonly rejected?: number
+  /**
+   * End the call (after `delayMs`) by dropping its connection without a gRPC status, as a
+   * collector crashing or a proxy cutting the connection does: every call in flight on that
+   * connection ends with a reset (`INTERNAL: Received RST_STREAM with code 0`).
+   */
+  readonly reset?: boolean
 }
 
 export interface StartOptions {
@@ -513,6 +520,7 @@ class GrpcReceiver implements Receiver {
     callback: grpc.sendUnaryData<object>
   ): void {
     const items = spec.countItems(call.request)
+    if (fault?.reset === true && !call.cancelled) return this.dropConnection(spec.signal, call, items)
     // A call the client abandoned (deadline, cancel) got no data through, as with a real collector.
     const status = call.cancelled ? abandonedStatus(call) : (fault?.code ?? grpc.status.OK)
     if (status === grpc.status.OK) {
@@ -530,6 +538,18 @@ class GrpcReceiver implements Receiver {
     }
     if (this.options.countOnly !== true) {
       this.requestLog.push({ signal: spec.signal, metadata: metadataToRecord(call.metadata), items, status })
+    }
+  }
+
+  /** Destroys the HTTP/2 session the call came on; no status is sent, so its calls end with a reset. */
+  private dropConnection(signal: Signal, call: grpc.ServerUnaryCall<unknown, object>, items: number): void {
+    // grpc-js keeps the HTTP/2 stream private; it is the only handle on the connection a handler has.
+    const stream = (call as unknown as { call?: { stream?: Http2.ServerHttp2Stream } }).call?.stream
+    if (stream === undefined) throw new Error("OtlpReceiver: this grpc-js version hides the call's HTTP/2 stream")
+    stream.session?.destroy()
+    this.callStats.failed++
+    if (this.options.countOnly !== true) {
+      this.requestLog.push({ signal, metadata: metadataToRecord(call.metadata), items, status: grpc.status.INTERNAL })
     }
   }
 
