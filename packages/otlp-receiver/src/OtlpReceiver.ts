@@ -17,6 +17,7 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import * as Http from "node:http"
+import type * as Http2 from "node:http2"
 import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
@@ -197,11 +198,18 @@ export interface Fault {
   /** Answer only after this delay, e.g. to outlast the exporter's timeout. */
   readonly delayMs?: number
   /**
-   * Accept the call but report this many items rejected (OTLP partial success, with
-   * `rejectedMessage`). The call's items are stored all the same.
+   * Answer OK with a partial success claiming this many items (spans, data points, log records)
+   * rejected, with `rejectedMessage` (or `message`) as its error message; the data is kept as received.
    */
   readonly rejected?: number
   readonly rejectedMessage?: string
+  /**
+   * End the call (after `delayMs`) by dropping its connection without an answer, as a collector
+   * crashing or a proxy cutting the connection does. Over gRPC every call in flight on that
+   * connection ends with a reset (`INTERNAL: Received RST_STREAM with code 0`); over HTTP the
+   * request fails with a socket error.
+   */
+  readonly reset?: boolean
 }
 
 export interface StartOptions {
@@ -288,11 +296,11 @@ interface SignalSpec<Request extends object> {
   readonly service: string
   /** The OTLP/HTTP path. */
   readonly path: string
-  /** The response's partial-success count field. */
-  readonly rejectedField: string
   readonly request: Proto.Codec<Request>
   readonly response: Proto.Codec<object>
   readonly counter: keyof Counts
+  /** The partial success field naming the rejected items. */
+  readonly rejectedField: string
   readonly countItems: (request: Request) => number
   readonly keep: (request: Request, data: ReceivedData) => void
 }
@@ -305,11 +313,11 @@ const appendAll = <T>(target: Array<T>, items: ReadonlyArray<T>): void => {
 const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
   signal: "traces",
   path: "/v1/traces",
-  rejectedField: "rejectedSpans",
   service: "opentelemetry.proto.collector.trace.v1.TraceService",
   request: Proto.ExportTraceServiceRequest,
   response: Proto.ExportTraceServiceResponse,
   counter: "spans",
+  rejectedField: "rejectedSpans",
   countItems: Flatten.countSpans,
   keep: (request, data) => appendAll(data.spans, Flatten.spansOf(request))
 }
@@ -317,11 +325,11 @@ const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
 const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
   signal: "metrics",
   path: "/v1/metrics",
-  rejectedField: "rejectedDataPoints",
   service: "opentelemetry.proto.collector.metrics.v1.MetricsService",
   request: Proto.ExportMetricsServiceRequest,
   response: Proto.ExportMetricsServiceResponse,
   counter: "metricPoints",
+  rejectedField: "rejectedDataPoints",
   countItems: Flatten.countDataPoints,
   keep: (request, data) => appendAll(data.metrics, Flatten.metricsOf(request))
 }
@@ -329,11 +337,11 @@ const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
 const LOGS: SignalSpec<Proto.ExportLogsServiceRequest> = {
   signal: "logs",
   path: "/v1/logs",
-  rejectedField: "rejectedLogRecords",
   service: "opentelemetry.proto.collector.logs.v1.LogsService",
   request: Proto.ExportLogsServiceRequest,
   response: Proto.ExportLogsServiceResponse,
   counter: "logRecords",
+  rejectedField: "rejectedLogRecords",
   countItems: Flatten.countLogRecords,
   keep: (request, data) => appendAll(data.logs, Flatten.logRecordsOf(request))
 }
@@ -393,7 +401,12 @@ const faultResponse = (fault: Fault, code: grpc.status): Partial<grpc.StatusObje
 const exportResponse = (spec: { readonly rejectedField: string }, fault: Fault | undefined): object =>
   fault?.rejected === undefined && fault?.rejectedMessage === undefined
     ? {}
-    : { partialSuccess: { [spec.rejectedField]: fault.rejected ?? 0, errorMessage: fault.rejectedMessage ?? "" } }
+    : {
+      partialSuccess: {
+        [spec.rejectedField]: fault.rejected ?? 0,
+        errorMessage: fault.rejectedMessage ?? fault.message ?? "injected partial success"
+      }
+    }
 
 const lastMatching = <T>(items: ReadonlyArray<T>, matches: (item: T) => boolean): T | undefined => {
   for (let index = items.length - 1; index >= 0; index--) {
@@ -636,6 +649,7 @@ class LocalReceiver implements Receiver {
         abandoned: () => (call.cancelled ? abandonedStatus(call) : undefined)
       }
       this.receive(spec, context, (fault) => {
+        if (fault?.reset === true && !call.cancelled) return this.dropConnection(spec.signal, call, spec.countItems(call.request))
         const status = this.ingest(spec, call.request, fault, context)
         if (call.cancelled) return
         if (status === grpc.status.OK) callback(null, exportResponse(spec, fault))
@@ -720,11 +734,12 @@ class LocalReceiver implements Receiver {
       return statusAnswer(response, encoding, status, grpc.status.INVALID_ARGUMENT, `cannot decode the request: ${message}`)
     }
     this.receive(spec, context, (fault) => {
+      if (fault?.reset === true && !abandoned) return this.dropHttpConnection(spec.signal, request, context, spec.countItems(decoded))
       const status = this.ingest(spec, decoded, fault, context)
       if (abandoned) return
       if (status === grpc.status.OK) {
         const body = encoding === "json"
-          ? OtlpJson.encodeResponse(spec.rejectedField, fault?.rejected, fault?.rejectedMessage)
+          ? OtlpJson.encodeResponse(exportResponse(spec, fault))
           : Proto.toBuffer(spec.response.encode(exportResponse(spec, fault)).finish())
         response.writeHead(200, { "content-type": encoding === "json" ? OtlpHttp.JSON_TYPE : OtlpHttp.PROTOBUF })
         response.end(body)
@@ -752,6 +767,40 @@ class LocalReceiver implements Receiver {
     if (active.fault.transport !== undefined && active.fault.transport !== transport) return undefined
     active.remaining--
     return active.fault
+  }
+
+  /** Destroys the socket an OTLP/HTTP request came on, without an answer. */
+  private dropHttpConnection(signal: Signal, request: Http.IncomingMessage, context: CallContext, items: number): void {
+    request.socket.destroy()
+    this.callStats.failed++
+    if (this.options.countOnly !== true) {
+      this.requestLog.push({
+        signal,
+        transport: "http",
+        metadata: context.metadata,
+        items,
+        status: grpc.status.INTERNAL,
+        ...(context.encoding === undefined ? {} : { encoding: context.encoding })
+      })
+    }
+  }
+
+  /** Destroys the HTTP/2 session the call came on; no status is sent, so its calls end with a reset. */
+  private dropConnection(signal: Signal, call: grpc.ServerUnaryCall<unknown, object>, items: number): void {
+    // grpc-js keeps the HTTP/2 stream private; it is the only handle on the connection a handler has.
+    const stream = (call as unknown as { call?: { stream?: Http2.ServerHttp2Stream } }).call?.stream
+    if (stream === undefined) throw new Error("OtlpReceiver: this grpc-js version hides the call's HTTP/2 stream")
+    stream.session?.destroy()
+    this.callStats.failed++
+    if (this.options.countOnly !== true) {
+      this.requestLog.push({
+        signal,
+        transport: "grpc",
+        metadata: metadataToRecord(call.metadata),
+        items,
+        status: grpc.status.INTERNAL
+      })
+    }
   }
 
   private summary(): string {

@@ -31,13 +31,9 @@ export const decodeRequest = <Request>(codec: Proto.Codec<Request>, body: Buffer
   return codec.fromObject(withBinaryIds(parsed) as Record<string, unknown>)
 }
 
-/** An Export response in OTLP/JSON: `{}`, or the partial success (int64 as a string, as proto3 JSON writes it). */
-export const encodeResponse = (rejectedField: string, rejected: number | undefined, message: string | undefined): string =>
-  JSON.stringify(
-    rejected === undefined && message === undefined
-      ? {}
-      : { partialSuccess: { [rejectedField]: String(rejected ?? 0), errorMessage: message ?? "" } }
-  )
+/** An Export response in OTLP/JSON: 64-bit counts as strings, as proto3 JSON writes them. */
+export const encodeResponse = (response: object): string =>
+  JSON.stringify(response, (_, value: unknown) => (typeof value === "number" && Number.isInteger(value) ? String(value) : value))
 
 /** A `google.rpc.Status` in JSON, the body of a failed OTLP/HTTP call whose request was JSON. */
 export const encodeStatus = (code: number, message: string, retryDelayMillis: number | undefined): string =>
