@@ -128,9 +128,9 @@ const parse = (args: ReadonlyArray<string>) =>
     }
   })
 
-const portError = (what: string, port: number, flag: string, error: unknown): DevStartError =>
+const portError = (what: string, flag: string, error: unknown): DevStartError =>
   new DevStartError(
-    `could not listen for ${what} on 127.0.0.1:${port} (${error instanceof Error ? error.message : String(error)}); ` +
+    `could not listen for ${what} on 127.0.0.1 (${error instanceof Error ? error.message : String(error)}); ` +
       `is another collector or lingo-obs dev running? Stop it or pass ${flag}`
   )
 
@@ -144,6 +144,7 @@ export const start = async (partial: Partial<Options> = {}): Promise<Dev> => {
 
   const receiver = await OtlpReceiver.start({
     port: options.grpcPort,
+    httpPort: options.httpPort,
     countOnly: true,
     onReceive: {
       traces: (received) => {
@@ -164,7 +165,7 @@ export const start = async (partial: Partial<Options> = {}): Promise<Dev> => {
     }
   }).catch(async (error: unknown) => {
     await journal?.close()
-    throw portError("OTLP/gRPC", options.grpcPort, "--grpc-port", error)
+    throw portError(`OTLP (gRPC :${options.grpcPort}, HTTP :${options.httpPort})`, "--grpc-port / --http-port", error)
   })
 
   const server = await Server.start({
@@ -173,12 +174,12 @@ export const start = async (partial: Partial<Options> = {}): Promise<Dev> => {
     ...(options.assetsDir === undefined ? {} : { assetsDir: options.assetsDir }),
     info: () => ({
       ...(options.file === undefined ? {} : { file: options.file }),
-      endpoints: { grpc: receiver.endpoint }
+      endpoints: { grpc: receiver.endpoint, http: receiver.httpEndpoint }
     })
   }).catch(async (error: unknown) => {
     await receiver.stop()
     await journal?.close()
-    throw portError("the viewer", options.port, "--port", error)
+    throw portError(`the viewer (:${options.port})`, "--port", error)
   })
 
   let stopping: Promise<void> | undefined
@@ -200,7 +201,7 @@ const describeStart = (dev: Dev, options: Options): string => {
   const { maxSpans, maxLogs, maxMetricPoints } = options.capacity
   const lines = [
     `lingo-obs dev: viewer on ${dev.url}`,
-    `  OTLP/gRPC  ${dev.receiver.endpoint}`,
+    `  OTLP       gRPC ${dev.receiver.endpoint}, HTTP ${dev.receiver.httpEndpoint} (protobuf and JSON)`,
     `  keeps the last ${maxSpans} spans, ${maxLogs} log records, ${maxMetricPoints} metric points`
   ]
   if (dev.journal !== undefined) {

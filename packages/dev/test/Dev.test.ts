@@ -13,7 +13,7 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import { startScript } from "./support/processes.js"
 
 const startDev = async (options: Partial<Dev.Options> = {}) => {
-  const dev = await Dev.start({ port: 0, grpcPort: 0, ...options })
+  const dev = await Dev.start({ port: 0, grpcPort: 0, httpPort: 0, ...options })
   onTestFinished(() => dev.stop())
   return dev
 }
@@ -87,6 +87,33 @@ describe("lingo-obs dev", () => {
     expect(stats.endpoints.grpc).toBe(dev.receiver.endpoint)
   })
 
+  it("takes OTLP/HTTP JSON too, as curl would send it", async () => {
+    const dev = await startDev()
+    const body = {
+      resourceLogs: [{
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "curl" } }] },
+        scopeLogs: [{
+          scope: { name: "manual" },
+          logRecords: [{
+            timeUnixNano: "1700000000000000000",
+            severityNumber: 13,
+            severityText: "WARN",
+            body: { stringValue: "hello over http" },
+            traceId: "4bf92f3577b34da6a3ce929d0e0e4736"
+          }]
+        }]
+      }]
+    }
+    const response = await fetch(`${dev.receiver.httpEndpoint}/v1/logs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body)
+    })
+    expect(response.status).toBe(200)
+    const { body: logs } = await getJson<Array<{ body: unknown; service: string; traceId: string; time: number }>>(`${dev.url}api/logs?q=HELLO&minSeverity=13`)
+    expect(logs).toEqual([expect.objectContaining({ body: "hello over http", service: "curl", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", time: 1_700_000_000_000 })])
+  })
+
   it("names the flag and what it expected for bad arguments", () => {
     expect(() => Dev.parseOptions(["--port", "http"])).toThrow('--port: expected an integer from 0 to 65535, got "http"')
     expect(() => Dev.parseOptions(["--max-spans", "0"])).toThrow("--max-spans: expected an integer from 1 to 10000000")
@@ -101,13 +128,13 @@ describe("lingo-obs dev", () => {
 
   it("says which port is taken and which flag moves it", async () => {
     const first = await startDev()
-    await expect(Dev.start({ port: 0, grpcPort: first.receiver.port })).rejects.toThrow(
-      new RegExp(`OTLP/gRPC on 127\\.0\\.0\\.1:${first.receiver.port} .*pass --grpc-port`)
+    await expect(Dev.start({ port: 0, grpcPort: first.receiver.port, httpPort: 0 })).rejects.toThrow(
+      new RegExp(`OTLP \\(gRPC :${first.receiver.port}, HTTP :0\\) on 127\\.0\\.0\\.1 .*pass --grpc-port / --http-port`)
     )
   })
 
   it("runs as a process that prints its URL and stops cleanly on SIGTERM", async () => {
-    const dev = await startScript("packages/dev/src/bin.ts", ["--port", "0", "--grpc-port", "0"], /viewer on (http:\/\/127\.0\.0\.1:\d+\/)/)
+    const dev = await startScript("packages/dev/src/bin.ts", ["--port", "0", "--grpc-port", "0", "--http-port", "0"], /viewer on (http:\/\/127\.0\.0\.1:\d+\/)/)
     expect((await fetch(`${dev.ready}api/stats`)).status).toBe(200)
     expect(await dev.stop()).toBe(0)
     expect(dev.output()).toContain("stopped (SIGTERM)")
