@@ -39,6 +39,9 @@ const exampleEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
     OTEL_BLRP_SCHEDULE_DELAY: "200",
     OTEL_METRIC_EXPORT_INTERVAL: "1000",
     OTEL_LOGS_EXPORTER: "otlp",
+    // TEMPORARY until the http branch's spec defaults land (default endpoint http://localhost:4317,
+    // plaintext): today the default is TLS to localhost:4317.
+    OTEL_EXPORTER_OTLP_INSECURE: "true",
     ...extra
   }
 }
@@ -71,10 +74,12 @@ describe("lingo-obs dev in Chromium", () => {
     }
     mkdirSync(ARTIFACTS, { recursive: true })
     await buildUi()
-    dev = await startScript("packages/dev/src/bin.ts", [], /viewer on (http:\/\/\S+)/, process.env, register)
-    const grpc = await startScript(
-      "examples/grpc-service/src/main.ts", [], /listening on (\S+)/, exampleEnv({ GRPC_PORT: "0" }), register
-    )
+    // The dev server and the gRPC service start side by side: the services retry until it listens.
+    const [started, grpc] = await Promise.all([
+      startScript("packages/dev/src/bin.ts", [], /viewer on (http:\/\/\S+)/, process.env, register),
+      startScript("examples/grpc-service/src/main.ts", [], /listening on (\S+)/, exampleEnv({ GRPC_PORT: "0" }), register)
+    ])
+    dev = started
     gateway = await startScript(
       "examples/http-service/src/main.ts", [], /listening on (\S+)/,
       exampleEnv({ HTTP_PORT: "0", GRPC_TARGET: grpc.ready }), register
@@ -97,7 +102,7 @@ describe("lingo-obs dev in Chromium", () => {
     })
     register(() => context.close())
     page = context.pages()[0] ?? (await context.newPage())
-  }, 90_000)
+  }, 240_000)
 
   afterAll(async () => {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined)
@@ -121,7 +126,11 @@ describe("lingo-obs dev in Chromium", () => {
     // Both services' spans: the gateway's and the gRPC service's batches arrive separately.
     await row.getByTestId("trace-span-count").filter({ hasText: /^5/ }).waitFor({ timeout: 10_000 })
     await expect(row.getByTestId("trace-root-name").textContent()).resolves.toBe("GET /users/:id")
+    // A few more requests, one failing in each service, so the list shows errors too.
+    for (const path of ["/users/1", "/users/9", "/orders", "/users/3"]) await fetch(`${gateway.ready}${path}`)
     await page.getByTestId("filter-trace-id").fill("")
+    await page.getByTestId("trace-row").nth(4).waitFor({ timeout: 10_000 })
+    await page.getByTestId("trace-error").nth(1).waitFor({ timeout: 10_000 })
     await screenshot("trace-list")
 
     await page.getByTestId("filter-trace-id").fill(TRACE_ID)
@@ -155,7 +164,7 @@ describe("lingo-obs dev in Chromium", () => {
     await screenshot("logs")
 
     await page.getByTestId("nav-metrics").click()
-    await page.getByTestId("health-panel").waitFor()
+    await page.getByTestId("self-metric-row").first().waitFor({ timeout: 15_000 })
     await screenshot("metrics-health")
     const metric = page.locator('[data-testid="metric-item"][data-metric-name="http.server.request.duration"]')
     await metric.waitFor({ timeout: 15_000 })

@@ -125,11 +125,20 @@ export const TraceView = (props: { traceId: string; spanId: string | undefined }
                   <span class="service-bar" style={{ background: colour }} title={span.service} />
                   {span.status.code === 2 ? <span class="error-mark">!</span> : null}
                   <span data-testid="span-name">{span.name}</span>
-                  {row.orphan ? <span class="orphan-mark" data-testid="orphan-mark" title="parent not received"> orphan</span> : null}
+                  {row.orphan ? (
+                    <span class="orphan-mark" data-testid="orphan-mark" title={`parent ${span.parentSpanId} not received`}>
+                      {/* A server span's missing parent is usually the caller's: a client outside the telemetry. */}
+                      {span.kind === 2 || span.kind === 5 ? " remote parent" : " orphan"}
+                    </span>
+                  ) : null}
                 </div>
                 <div class="waterfall-track">
                   <div class="waterfall-bar" style={{ left: `${left}%`, width: `${width}%`, background: colour }} />
-                  <span class="waterfall-duration" style={{ left: `${Math.min(left + width, 88)}%` }}>{Format.duration(span.end - span.start)}</span>
+                  {left + width > 82 ? (
+                    <span class="waterfall-duration inside" style={{ right: `${100 - left - width}%` }}>{Format.duration(span.end - span.start)}</span>
+                  ) : (
+                    <span class="waterfall-duration" style={{ left: `${left + width}%` }}>{Format.duration(span.end - span.start)}</span>
+                  )}
                 </div>
               </div>
             )

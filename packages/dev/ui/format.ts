@@ -18,11 +18,14 @@ export const dateTime = (ms: number): string => `${new Date(ms).toISOString().sl
 
 export const value = (raw: unknown): string => (typeof raw === "string" ? raw : JSON.stringify(raw))
 
-/** A colour per service, stable across reloads: a hue from the name's hash. */
+/** Ten colours that stay apart from each other (Tableau 10). */
+const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+
+/** A colour per service, stable across reloads and tabs: an FNV-1a hash of the name picks it. */
 export const serviceColour = (service: string): string => {
-  let hash = 0
-  for (let index = 0; index < service.length; index++) hash = (hash * 31 + service.charCodeAt(index)) | 0
-  return `hsl(${Math.abs(hash) % 360}, 60%, 48%)`
+  let hash = 0x811c9dc5
+  for (let index = 0; index < service.length; index++) hash = Math.imul(hash ^ service.charCodeAt(index), 0x01000193)
+  return PALETTE[(hash >>> 0) % PALETTE.length]!
 }
 
 export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"]

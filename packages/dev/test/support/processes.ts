@@ -23,7 +23,8 @@ export const startScript = (
   args: ReadonlyArray<string>,
   ready: RegExp,
   env: NodeJS.ProcessEnv = process.env,
-  register: (cleanup: () => Promise<void>) => void = onTestFinished
+  register: (cleanup: () => Promise<void>) => void = onTestFinished,
+  timeoutMs = 120_000
 ): Promise<Running> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@lingo-obs/source", script, ...args], {
@@ -42,11 +43,15 @@ export const startScript = (
     })
     let output = ""
     let started = false
+    const timer = setTimeout(() => {
+      if (!started) reject(new Error(`${script} did not get ready within ${timeoutMs} ms (waiting for ${ready}); output:\n${output}`))
+    }, timeoutMs)
     const collect = (chunk: Buffer) => {
       output += chunk.toString()
       const match = ready.exec(output)
       if (match && !started) {
         started = true
+        clearTimeout(timer)
         resolve({
           child,
           ready: match[1] ?? match[0],
@@ -61,6 +66,7 @@ export const startScript = (
     child.stdout!.on("data", collect)
     child.stderr!.on("data", collect)
     void exited.then((code) => {
+      clearTimeout(timer)
       if (!started) reject(new Error(`${script} exited (${code}) before it was ready:\n${output}`))
     })
   })
