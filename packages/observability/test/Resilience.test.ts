@@ -90,7 +90,7 @@ describe("export resilience", () => {
       const warnings = toolkitLines(lines, "WARN")
       expect(warnings.map((line) => line.annotations["attempt"])).toEqual([1, 2, 3])
       expect(warnings[0]!.message).toContain("UNAVAILABLE (collector restarting)")
-      expect(warnings[0]!.annotations).toMatchObject({ grpc_code: "UNAVAILABLE", "service.name": "resilience" })
+      expect(warnings[0]!.annotations).toMatchObject({ status: "UNAVAILABLE", "service.name": "resilience" })
       const info = toolkitLines(lines, "INFO").filter((line) => line.message.includes("recovered"))
       expect(info.map((line) => line.message)).toEqual([expect.stringMatching(/after 3 failed attempts/)])
       expect(receiver.spans()).toHaveLength(10)
@@ -208,4 +208,27 @@ describe("export resilience", () => {
       expect(receiver.counts().spans).toBe(50_000)
       expect(new Set(receiver.spans().map((span) => span.spanId)).size).toBe(50_000)
     }), 60_000)
+
+  it.live("partial success: rejected spans logged once, counted as rejected, not exported", () =>
+    Effect.gen(function*() {
+      receiver.setFault({ signal: "traces", rejected: 7, message: "spans too old" })
+      const metric = (outcome: string) => SelfMetrics.value("lingo_obs.exporter.items", { signal: "traces", outcome })
+      const [exportedBefore, rejectedBefore] = [metric("exported"), metric("rejected")]
+      const { lines } = yield* runCapturing(
+        tracingOnly({ maxExportBatchSize: 10 }),
+        Effect.gen(function*() {
+          yield* spans(40)
+          yield* promise(() => receiver.waitForSpans(40))
+        })
+      )
+      // 4 batches of 10, each answered "7 rejected": 28 rejected, 12 exported.
+      expect(metric("rejected") - rejectedBefore).toBe(28)
+      expect(metric("exported") - exportedBefore).toBe(12)
+      const warnings = toolkitLines(lines, "WARN").filter((line) => line.message.includes("rejected"))
+      // The first rejection is logged at once; the rest within the minute are summed into the shutdown line.
+      expect(warnings.length).toBeGreaterThanOrEqual(1)
+      expect(warnings.length).toBeLessThanOrEqual(2)
+      expect(warnings[0]!.message).toMatch(/traces export: the collector accepted the data but rejected \d+ spans \(spans too old\)/)
+      expect(warnings.reduce((sum, line) => sum + Number(line.annotations["rejected"]), 0)).toBe(28)
+    }))
 })

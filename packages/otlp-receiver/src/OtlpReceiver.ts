@@ -167,6 +167,11 @@ export interface Fault {
   readonly retryDelayMs?: number
   /** Answer only after this delay, e.g. to outlast the exporter's timeout. */
   readonly delayMs?: number
+  /**
+   * Answer OK with a partial success claiming this many items (spans, data points, log records)
+   * rejected, with `message` as its error message; the data is kept as received.
+   */
+  readonly rejected?: number
 }
 
 export interface StartOptions {
@@ -246,6 +251,8 @@ interface SignalSpec<Request extends object> {
   readonly request: Proto.Codec<Request>
   readonly response: Proto.Codec<object>
   readonly counter: keyof Counts
+  /** The partial success field naming the rejected items. */
+  readonly rejectedField: string
   readonly countItems: (request: Request) => number
   readonly keep: (request: Request, data: ReceivedData) => void
 }
@@ -261,6 +268,7 @@ const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
   request: Proto.ExportTraceServiceRequest,
   response: Proto.ExportTraceServiceResponse,
   counter: "spans",
+  rejectedField: "rejectedSpans",
   countItems: Flatten.countSpans,
   keep: (request, data) => appendAll(data.spans, Flatten.spansOf(request))
 }
@@ -271,6 +279,7 @@ const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
   request: Proto.ExportMetricsServiceRequest,
   response: Proto.ExportMetricsServiceResponse,
   counter: "metricPoints",
+  rejectedField: "rejectedDataPoints",
   countItems: Flatten.countDataPoints,
   keep: (request, data) => appendAll(data.metrics, Flatten.metricsOf(request))
 }
@@ -281,6 +290,7 @@ const LOGS: SignalSpec<Proto.ExportLogsServiceRequest> = {
   request: Proto.ExportLogsServiceRequest,
   response: Proto.ExportLogsServiceResponse,
   counter: "logRecords",
+  rejectedField: "rejectedLogRecords",
   countItems: Flatten.countLogRecords,
   keep: (request, data) => appendAll(data.logs, Flatten.logRecordsOf(request))
 }
@@ -508,7 +518,12 @@ class GrpcReceiver implements Receiver {
     if (status === grpc.status.OK) {
       this.itemCounts[spec.counter] += items
       if (this.options.countOnly !== true) spec.keep(call.request, this.data)
-      callback(null, {})
+      callback(
+        null,
+        fault?.rejected === undefined ? {} : {
+          partialSuccess: { [spec.rejectedField]: fault.rejected, errorMessage: fault.message ?? "injected partial success" }
+        }
+      )
     } else {
       this.callStats.failed++
       if (!call.cancelled && fault !== undefined) callback(faultResponse(fault, status))
