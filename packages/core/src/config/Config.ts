@@ -186,6 +186,11 @@ const exporterFields = {
   clientKey: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   clientCertificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   exportTimeout: withDefault(DurationString, () => Duration.seconds(10)),
+  /**
+   * The largest export request sent, in bytes (a collector's default receive limit is 4 MiB):
+   * larger batches are split, a single record above it is dropped alone and logged.
+   */
+  maxMessageSize: withDefault(Count, () => 4 * 1024 * 1024),
   retry: withDefault(RetryConfig, () => decodeDefaults(RetryConfig)),
   /**
    * How long startup waits for the endpoint to accept a connection (and the TLS handshake).
