@@ -133,21 +133,32 @@ describe("ConfigReport", () => {
       })
     }))
 
-  it.effect("redacts secret header values, whatever their source", () =>
+  it.effect("redacts every header value whatever its name and source: name, *** and the length", () =>
     Effect.gen(function*() {
       const result = yield* report(
-        { tracing: { headers: { authorization: "Bearer file-secret", "x-tenant": "a" } } },
+        {
+          tracing: {
+            headers: {
+              authorization: "Bearer file-secret",
+              "x-honeycomb-team": "hc-secret",
+              "content-type": "application/x-protobuf"
+            }
+          }
+        },
         { OTEL_EXPORTER_OTLP_METRICS_HEADERS: "api-key=env-secret,x-tenant=b" }
       )
-      expect(entry(result, `tracing.headers["authorization"]`)).toMatchObject({ value: "[REDACTED]", source: "file" })
-      expect(entry(result, `tracing.headers["x-tenant"]`)).toMatchObject({ value: "a", source: "file" })
+      expect(entry(result, `tracing.headers["authorization"]`)).toMatchObject({ value: "***(18 chars)", source: "file" })
+      expect(entry(result, `tracing.headers["x-honeycomb-team"]`)).toMatchObject({ value: "***(9 chars)", source: "file" })
+      // The documented allow-list: standard headers that carry no credential.
+      expect(entry(result, `tracing.headers["content-type"]`)).toMatchObject({ value: "application/x-protobuf" })
       expect(entry(result, `metrics.headers["api-key"]`)).toMatchObject({
-        value: "[REDACTED]",
+        value: "***(10 chars)",
         source: "env:OTEL_EXPORTER_OTLP_METRICS_HEADERS"
       })
+      expect(entry(result, `metrics.headers["x-tenant"]`)).toMatchObject({ value: "***(1 chars)" })
       const printed = ConfigReport.format(result)
       expect(printed).not.toContain("secret")
-      expect(printed).toContain("[REDACTED]")
+      expect(printed).toContain("***(9 chars)")
     }))
 
   it.effect("resource attributes merge key by key, the file's keys first", () =>
@@ -267,7 +278,7 @@ describe("pnpm config:check", () => {
     expect(ok.stdout).toMatch(/^tracing\.samplingRatio\s+0\.1\s+file$/m)
     expect(ok.stdout).toMatch(/^metrics\.endpoint\s+collector\.test:4317\s+env:OTEL_EXPORTER_OTLP_METRICS_ENDPOINT$/m)
     expect(ok.stdout).toMatch(/^tracing\.batchTimeout\s+5s\s+default$/m)
-    expect(ok.stdout).toContain("[REDACTED]")
+    expect(ok.stdout).toContain("***(13 chars)")
     expect(ok.stdout).not.toContain("s3cr3t")
 
     const bad = await run(invalid)
