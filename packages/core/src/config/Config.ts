@@ -259,7 +259,14 @@ export const MetricsConfig = Schema.Struct({
   interval: withDefault(DurationString, () => Duration.seconds(60)),
   disableRuntimeStats: withDefault(Schema.Boolean, () => false),
   grpcEnabled: withDefault(Schema.Boolean, () => true),
-  grpcIncludeHealth: withDefault(Schema.Boolean, () => false)
+  grpcIncludeHealth: withDefault(Schema.Boolean, () => false),
+  /**
+   * Also record the RPC metrics under their names of semantic conventions 1.37 and earlier
+   * (`rpc.server.duration`, `rpc.client.duration`, in ms, with `rpc.system`/`rpc.service`/
+   * `rpc.grpc.status_code`) beside the current `rpc.{server,client}.call.duration` (in s), for
+   * dashboards during a migration.
+   */
+  legacyRpcMetrics: withDefault(Schema.Boolean, () => false)
 }).annotations({ identifier: "MetricsConfig" })
 export type MetricsConfig = typeof MetricsConfig.Type
 
