@@ -8,6 +8,7 @@ import { loggingErrorHandler, setGlobalErrorHandler } from "@opentelemetry/core"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import * as Format from "./export/internal/format.js"
 
 /** The annotation every toolkit log line carries. */
 export const COMPONENT = "observability"
@@ -91,12 +92,7 @@ export const sink = (fields: Readonly<Record<string, unknown>> = {}): Effect.Eff
   })
 
 /** Formats milliseconds for a log line: `250ms`, `5.0s`, `1m 2s`. */
-export const formatMillis = (millis: number): string =>
-  millis < 1_000
-    ? `${Math.round(millis)}ms`
-    : millis < 60_000
-    ? `${(millis / 1_000).toFixed(1)}s`
-    : `${Math.floor(millis / 60_000)}m ${Math.round((millis % 60_000) / 1_000)}s`
+export const formatMillis = Format.formatMillis
 
 /**
  * Routes the OpenTelemetry SDK's global error handler and diagnostic logger (warnings and errors)
