@@ -63,7 +63,7 @@ describe("export resilience", () => {
     Effect.gen(function*() {
       yield* promise(() => receiver.stop())
       const { lines } = yield* runCapturing(
-        tracingOnly({ startupProbeTimeout: "200ms" }),
+        tracingOnly({ startupProbeTimeout: "2s" }),
         Effect.gen(function*() {
           yield* spans(20)
           yield* Effect.sleep("600 millis")
@@ -209,4 +209,49 @@ describe("export resilience", () => {
       expect(receiver.counts().spans).toBe(50_000)
       expect(new Set(receiver.spans().map((span) => span.spanId)).size).toBe(50_000)
     }), 60_000)
+
+  it.live("a collector back during a long back-off gets the queued spans at once, not when the back-off ends", () =>
+    Effect.gen(function*() {
+      yield* promise(() => receiver.stop())
+      const failures = () => SelfMetrics.value("lingo_obs.exporter.failures", { signal: "traces", status: "UNAVAILABLE" })
+      const failuresBefore = failures()
+      let waited = 0
+      yield* runCapturing(
+        tracingOnly({ retry: { initialBackoff: "20s", maxBackoff: "20s", maxElapsedTime: "2m" }, startupProbeTimeout: "100ms" }),
+        Effect.gen(function*() {
+          yield* spans(20)
+          // The first export fails and backs off for 10-20 s.
+          yield* promise(() => receiver.waitFor(() => failures() > failuresBefore))
+          yield* Effect.sleep("500 millis")
+          yield* promise(() => receiver.restart())
+          const back = Date.now()
+          yield* promise(() => receiver.waitForSpans(20, 15_000))
+          waited = Date.now() - back
+        })
+      )
+      // grpc-js reconnects within its 0.5-5 s back-off; the pipeline's 10-20 s back-off is cut short.
+      expect(waited).toBeLessThan(6_000)
+    }), 30_000)
+
+  it.live("one transient failure of the final metrics collection: retried at once, delivered, exit not delayed", () =>
+    Effect.gen(function*() {
+      receiver.setFault({ signal: "metrics", code: Grpc.status.UNAVAILABLE, message: "collector restarting", times: 1 })
+      const layer = Observability.layer({
+        service: { name: "final-metrics" },
+        config: {
+          tracing: { enabled: false },
+          // Default retry (5 s initial back-off) and a long interval: only the final collection exports.
+          metrics: { endpoint: receiver.endpoint, insecure: true, interval: "1h" },
+          shutdownTimeout: "5s"
+        }
+      })
+      let closing = 0
+      const { lines } = yield* runCapturing(layer, Effect.sync(() => (closing = Date.now())))
+      const elapsed = Date.now() - closing
+      expect(elapsed).toBeLessThan(1_500)
+      expect(receiver.metrics().length).toBeGreaterThan(0)
+      expect(toolkitLines(lines, "WARN").filter((line) => line.message.includes("not delivered"))).toEqual([])
+      expect(toolkitLines(lines, "INFO").some((line) => /metrics pipeline shut down in \d+ms; [1-9]\d* data points flushed/.test(line.message)))
+        .toBe(true)
+    }))
 })

@@ -129,6 +129,7 @@ export class Pipeline<Item, Payload> {
   /** An attempt (or the start-up probe) found no server to talk to. */
   private unreachableSeen = false
   private exportedPoints = 0
+  private exportedAtClosing = 0
   private readonly idleWaiters: Array<() => void> = []
   private readonly settledWaiters: Array<() => void> = []
   /** Set when shutdown begins: every wait from then on ends by this time. */
@@ -222,6 +223,8 @@ export class Pipeline<Item, Payload> {
    * short once. Resolves, never rejects; the caller bounds the wait.
    */
   flush(): Promise<void> {
+    // Shutting down towards an endpoint that refused every attempt: nothing is sent any more.
+    if (this.closingDeadline !== undefined && this.neverReached()) this.abandoned = true
     this.cutBatches(true)
     this.endBackoff()
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve))
@@ -234,7 +237,9 @@ export class Pipeline<Item, Payload> {
    * from now on back-offs are short and every retry fits in what is left of `timeoutMillis`.
    */
   beginShutdown(timeoutMillis: number): void {
-    this.closingDeadline ??= Date.now() + Math.max(0, timeoutMillis)
+    if (this.closingDeadline !== undefined) return
+    this.closingDeadline = Date.now() + Math.max(0, timeoutMillis)
+    this.exportedAtClosing = this.exportedPoints
   }
 
   /**
@@ -260,7 +265,6 @@ export class Pipeline<Item, Payload> {
     const started = Date.now()
     this.beginShutdown(timeoutMillis)
     const deadline = this.closingDeadline!
-    const exportedBefore = this.exportedPoints
     // An endpoint that refused every attempt since start is not waited for: only the calls
     // already in flight may still land, and are given the time left.
     if (this.neverReached()) this.abandoned = true
@@ -288,7 +292,7 @@ export class Pipeline<Item, Payload> {
     this.queueFullDrops.flush()
     this.rejections.flush()
     this.tooLarge.flush()
-    this.logShutdown(Date.now() - started, timeoutMillis, this.exportedPoints - exportedBefore, undelivered, inFlightPoints)
+    this.logShutdown(Date.now() - started, timeoutMillis, this.exportedPoints - this.exportedAtClosing, undelivered, inFlightPoints)
     this.options.close?.()
     this.removeGauges()
     this.notifyIdle()
@@ -518,16 +522,16 @@ export class Pipeline<Item, Payload> {
     let delay = this.backoffDelay(attempt, result.retryDelayMillis)
     if (this.closingDeadline !== undefined) {
       // Shutting down: a collector never reached is not waited for, and no wait outlasts the timeout.
-      const remaining = this.closingDeadline - now
-      if (this.neverReached() || delay >= remaining) {
-        if (outage === undefined) this.beginOutage(result.status, result.message, now, undefined)
+      // Our own back-off is shortened to use the time left well; a server's delay is kept.
+      if (result.retryDelayMillis === undefined) delay = Math.min(delay, SHUTDOWN_MAX_BACKOFF_MILLIS)
+      if (this.neverReached() || delay >= this.closingDeadline - now) {
+        // The shutdown line says it all; no outage warning just before it.
+        if (outage === undefined) this.beginOutage(result.status, result.message, now, undefined, true)
         this.outage!.attempts = attempt
         this.abandoned = true
         this.abandonShutdown?.()
         return
       }
-      // Our own back-off is shortened to use the time left well; a server's delay is kept.
-      if (result.retryDelayMillis === undefined) delay = Math.min(delay, SHUTDOWN_MAX_BACKOFF_MILLIS)
     }
     if (outage === undefined) this.beginOutage(result.status, result.message, now, { delay, server: result.retryDelayMillis !== undefined })
     this.outage!.attempts = attempt
@@ -543,10 +547,17 @@ export class Pipeline<Item, Payload> {
   }
 
   /** The first failure of a streak: one warning with the endpoint, the cause and what is kept. */
-  private beginOutage(status: string, message: string, now: number, retry: { delay: number; server: boolean } | undefined) {
+  private beginOutage(
+    status: string,
+    message: string,
+    now: number,
+    retry: { delay: number; server: boolean } | undefined,
+    quiet = false
+  ) {
     const { signal, endpoint, maxQueueSize, itemName, retry: settings } = this.options
     const outage: Outage = { since: now, attempts: 0, status, message, dropped: 0, reminder: undefined }
     this.outage = outage
+    if (quiet) return
     const next = retry === undefined
       ? "exporting once it is reachable"
       : `retrying in ${formatMillis(retry.delay)}${retry.server ? " as the server asked" : ""}`
@@ -611,7 +622,9 @@ export class Pipeline<Item, Payload> {
   private notifyIdle() {
     if (this.inFlight === 0) for (const resolve of this.settledWaiters.splice(0)) resolve()
     if (this.idleWaiters.length === 0) return
-    if (!this.closed && (this.size > 0 || this.inFlight > 0)) return
+    // Given up (shutting down, endpoint never reached): a flush waits only for what is in flight.
+    const done = this.closed || this.inFlight === 0 && (this.abandoned || this.size === 0)
+    if (!done) return
     for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 }
