@@ -22,7 +22,9 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
+import * as Endpoint from "./Endpoint.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
+import * as OtlpHttp from "./OtlpHttp.js"
 import type { SendFailure, SendResult, Signal } from "./Transport.js"
 import { PipelineStartError } from "../Required.js"
 import * as SelfMetrics from "../SelfMetrics.js"
@@ -412,6 +414,8 @@ export interface MakeOptions<Item> {
   readonly config: Config.ExporterConfig
   /** OTLP protobuf encoding of a batch (the `@opentelemetry/otlp-transformer` serializers). */
   readonly encodeOtlp: (items: ReadonlyArray<Item>) => Uint8Array | undefined
+  /** OTLP/JSON encoding of a batch, for `protocol: http/json` (the otlp-transformer JSON serializers). */
+  readonly encodeOtlpJson: (items: ReadonlyArray<Item>) => Uint8Array | undefined
   /** One JSON object per line, for the `stdout` exporter. */
   readonly encodeJson: (items: ReadonlyArray<Item>) => string
   readonly maxQueueSize: number
@@ -430,8 +434,9 @@ const retrySettings = (retry: Config.RetryConfig): RetrySettings => ({
 })
 
 /**
- * The pipeline a signal's config describes: OTLP/gRPC to the endpoint, or JSON lines on stdout.
- * For OTLP/gRPC a startup probe checks that the endpoint accepts a connection within
+ * The pipeline a signal's config describes: OTLP to the endpoint over the config's `protocol`
+ * (gRPC, or HTTP with protobuf or JSON bodies), or JSON lines on stdout.
+ * For OTLP a startup probe checks that the endpoint accepts a connection within
  * `startupProbeTimeout`: with `required` a failed probe is a `PipelineStartError`; without,
  * one warning, and the pipeline delivers as soon as the collector is up.
  */
@@ -441,7 +446,8 @@ export const make = <Item>(
   Effect.gen(function*() {
     const { config, signal } = options
     const stdout = config.exporter === "stdout"
-    const log = yield* Diagnostics.sink({ signal, endpoint: stdout ? "stdout" : config.endpoint })
+    const target = stdout ? undefined : yield* Endpoint.target(signal, config)
+    const log = yield* Diagnostics.sink({ signal, endpoint: target?.display ?? "stdout" })
     const common = {
       signal,
       log,
@@ -464,26 +470,34 @@ export const make = <Item>(
         }
       })
     }
-    const transport = yield* OtlpGrpc.transport(signal, config)
-    yield* probe(transport, options.signal, config, log)
+    const transport = config.protocol === "grpc"
+      ? yield* OtlpGrpc.transport(signal, config)
+      : yield* OtlpHttp.transport(signal, config)
+    yield* probe(transport, options.signal, config, target!, log)
     return new ExportPipeline<Item, unknown>({
       ...common,
-      endpoint: config.endpoint,
-      encode: options.encodeOtlp,
+      endpoint: transport.endpoint,
+      encode: config.protocol === "http/json" ? options.encodeOtlpJson : options.encodeOtlp,
       send: (request) => transport.send(request as Uint8Array),
       close: () => transport.close()
     })
   })
 
-const probe = (transport: OtlpGrpc.Transport, signal: Signal, config: Config.ExporterConfig, log: Diagnostics.Sink) => {
+const probe = (
+  transport: OtlpGrpc.Transport,
+  signal: Signal,
+  config: Config.ExporterConfig,
+  target: Endpoint.Target,
+  log: Diagnostics.Sink
+) => {
   const timeout = Duration.toMillis(config.startupProbeTimeout)
   const attempt = Effect.tryPromise({
     try: () => transport.probe(timeout),
     catch: (cause) =>
       new PipelineStartError({
         signal,
-        endpoint: config.endpoint,
-        reason: `the endpoint did not accept a ${config.insecure ? "plaintext" : "TLS"} connection within ${
+        endpoint: target.display,
+        reason: `the endpoint did not accept a ${target.tls ? "TLS" : "plaintext"} connection within ${
           Diagnostics.formatMillis(timeout)
         } (${cause instanceof Error ? cause.message : String(cause)})`,
         cause

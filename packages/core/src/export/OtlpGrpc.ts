@@ -1,18 +1,19 @@
 /**
- * The OTLP/gRPC connection of a signal: the endpoint, TLS (system roots, a CA file, or mutual
- * TLS) unless `insecure`, headers as gRPC metadata, compression, and a transport that sends
+ * The OTLP/gRPC connection of a signal: the endpoint (resolved by `Endpoint`), TLS (system roots,
+ * a CA file, or mutual TLS) unless the endpoint is plaintext, headers as gRPC metadata, compression, and a transport that sends
  * already encoded OTLP requests and reports the gRPC status, the server's RetryInfo delay
  * included, so the export pipeline can decide what to retry.
  *
  * Reading TLS material is part of starting a pipeline: a missing or unreadable file is a
  * `PipelineStartError` that `required` decides about.
  */
-import * as Fs from "node:fs"
 import * as Grpc from "@grpc/grpc-js"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
+import * as Endpoint from "./Endpoint.js"
+import * as TlsMaterial from "./TlsMaterial.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
 import type { SendResult, Signal, Transport } from "./Transport.js"
@@ -28,7 +29,7 @@ export type { Signal } from "./Transport.js"
 /** The connection fields of a signal's config section. */
 export type ConnectionConfig = Pick<
   Config.TracingConfig,
-  "endpoint" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
+  "protocol" | "endpoint" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
 >
 
 export type { SendFailure, SendResult, Transport } from "./Transport.js"
@@ -84,40 +85,20 @@ export const metadata = (headers: Readonly<Record<string, string>>): Grpc.Metada
 
 const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
-const readPem = (signal: Signal, endpoint: string, field: string, path: string | undefined) =>
-  path === undefined ? Effect.succeed(undefined) : Effect.try({
-    try: () => Fs.readFileSync(path),
-    catch: (cause) =>
-      new PipelineStartError({
-        signal,
-        endpoint,
-        reason: `cannot read ${field} ${JSON.stringify(path)}: ${describe(cause)}`,
-        cause
-      })
-  })
-
-/** Channel credentials: plaintext when `insecure`, otherwise TLS with the configured CA and client pair. */
+/** Channel credentials: plaintext for a plaintext target, otherwise TLS with the configured CA and client pair. */
 export const credentials = (
   signal: Signal,
-  config: ConnectionConfig
+  config: ConnectionConfig,
+  target: Endpoint.Target
 ): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
-  config.insecure ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.gen(function*() {
-    const ca = yield* readPem(signal, config.endpoint, "certificate", config.certificate)
-    const key = yield* readPem(signal, config.endpoint, "clientKey", config.clientKey)
-    const cert = yield* readPem(signal, config.endpoint, "clientCertificate", config.clientCertificate)
-    if ((key === undefined) !== (cert === undefined)) {
-      return yield* new PipelineStartError({
-        signal,
-        endpoint: config.endpoint,
-        reason: "mutual TLS needs both clientKey and clientCertificate"
-      })
-    }
+  !target.tls ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.gen(function*() {
+    const { ca, key, cert } = yield* TlsMaterial.read(signal, target.display, config)
     return yield* Effect.try({
       try: () => Grpc.credentials.createSsl(ca ?? null, key ?? null, cert ?? null),
       catch: (cause) =>
         new PipelineStartError({
           signal,
-          endpoint: config.endpoint,
+          endpoint: target.display,
           reason: `invalid TLS material: ${describe(cause)}`,
           cause
         })
@@ -145,14 +126,15 @@ const passThrough = (request: Uint8Array): Buffer => Buffer.from(request.buffer,
  */
 export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effect<Transport, PipelineStartError> =>
   Effect.gen(function*() {
-    const channelCredentials = yield* credentials(signal, config)
+    const target = yield* Endpoint.target(signal, config)
+    const channelCredentials = yield* credentials(signal, config, target)
     const client = yield* Effect.try({
       try: () =>
-        new Grpc.Client(config.endpoint, channelCredentials, {
+        new Grpc.Client(target.authority, channelCredentials, {
           ...CHANNEL_OPTIONS,
           ...(config.compression === "gzip" ? { "grpc.default_compression_algorithm": 2 } : {})
         }),
-      catch: (cause) => new PipelineStartError({ signal, endpoint: config.endpoint, reason: describe(cause), cause })
+      catch: (cause) => new PipelineStartError({ signal, endpoint: target.display, reason: describe(cause), cause })
     })
     const headers = metadata(config.headers)
     const timeoutMillis = Duration.toMillis(config.exportTimeout)
@@ -187,7 +169,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
       })
 
     return {
-      endpoint: config.endpoint,
+      endpoint: target.display,
       send,
       probe: (probeTimeout) =>
         new Promise<void>((resolve, reject) =>
