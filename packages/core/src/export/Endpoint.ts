@@ -32,7 +32,7 @@ export interface Target {
   readonly authority: string
   /** The full URL: for HTTP what is POSTed to; for gRPC the scheme and authority. */
   readonly url: string
-  /** The URL without user name or password, for log lines. */
+  /** For log lines: gRPC's `host:port`, HTTP's URL without user name or password. */
   readonly display: string
 }
 
@@ -65,7 +65,8 @@ export const resolve = (signal: Signal, config: EndpointConfig): Target => {
   if (http && (url.pathname === "" || url.pathname === "/")) url.pathname = SIGNAL_PATHS[signal]
   const port = url.port === "" ? (tls ? "443" : "80") : url.port
   const target = http ? url.href : `${url.protocol}//${url.host}`
-  return { protocol: config.protocol, tls, authority: `${url.hostname}:${port}`, url: target, display: redact(target) }
+  const authority = `${url.hostname}:${port}`
+  return { protocol: config.protocol, tls, authority, url: target, display: http ? redact(target) : authority }
 }
 
 /** `resolve` as an Effect: an endpoint that cannot be used is a `PipelineStartError`. */

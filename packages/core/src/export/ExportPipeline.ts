@@ -471,7 +471,7 @@ export const make = <Item>(
       })
     }
     const transport = config.protocol === "grpc"
-      ? yield* OtlpGrpc.transport(signal, config)
+      ? yield* OtlpGrpc.transport(signal, { ...config, endpoint: target!.authority, insecure: !target!.tls })
       : yield* OtlpHttp.transport(signal, config)
     yield* probe(transport, options.signal, config, target!, log)
     return new ExportPipeline<Item, unknown>({

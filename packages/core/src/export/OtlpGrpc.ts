@@ -1,6 +1,6 @@
 /**
- * The OTLP/gRPC connection of a signal: the endpoint (resolved by `Endpoint`), TLS (system roots,
- * a CA file, or mutual TLS) unless the endpoint is plaintext, headers as gRPC metadata, compression, and a transport that sends
+ * The OTLP/gRPC connection of a signal: the endpoint, TLS (system roots, a CA file, or mutual
+ * TLS) unless `insecure`, headers as gRPC metadata, compression, and a transport that sends
  * already encoded OTLP requests and reports the gRPC status, the server's RetryInfo delay
  * included, so the export pipeline can decide what to retry.
  *
@@ -12,7 +12,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
-import * as Endpoint from "./Endpoint.js"
 import * as TlsMaterial from "./TlsMaterial.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
@@ -26,11 +25,16 @@ export const SERVICE_METHODS = {
 } as const satisfies Record<Signal, string>
 export type { Signal } from "./Transport.js"
 
-/** The connection fields of a signal's config section. */
-export type ConnectionConfig = Pick<
-  Config.TracingConfig,
-  "protocol" | "endpoint" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
->
+/**
+ * The connection fields of a signal's config section, the endpoint resolved (`Endpoint.resolve`):
+ * `host:port`, with `insecure` saying whether it is plaintext.
+ */
+export type ConnectionConfig =
+  & Pick<
+    Config.TracingConfig,
+    "protocol" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
+  >
+  & { readonly endpoint: string }
 
 export type { SendFailure, SendResult, Transport } from "./Transport.js"
 
@@ -85,20 +89,19 @@ export const metadata = (headers: Readonly<Record<string, string>>): Grpc.Metada
 
 const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
-/** Channel credentials: plaintext for a plaintext target, otherwise TLS with the configured CA and client pair. */
+/** Channel credentials: plaintext when `insecure`, otherwise TLS with the configured CA and client pair. */
 export const credentials = (
   signal: Signal,
-  config: ConnectionConfig,
-  target: Endpoint.Target
+  config: ConnectionConfig
 ): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
-  !target.tls ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.gen(function*() {
-    const { ca, key, cert } = yield* TlsMaterial.read(signal, target.display, config)
+  config.insecure ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.gen(function*() {
+    const { ca, key, cert } = yield* TlsMaterial.read(signal, config.endpoint, config)
     return yield* Effect.try({
       try: () => Grpc.credentials.createSsl(ca ?? null, key ?? null, cert ?? null),
       catch: (cause) =>
         new PipelineStartError({
           signal,
-          endpoint: target.display,
+          endpoint: config.endpoint,
           reason: `invalid TLS material: ${describe(cause)}`,
           cause
         })
@@ -126,15 +129,14 @@ const passThrough = (request: Uint8Array): Buffer => Buffer.from(request.buffer,
  */
 export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effect<Transport, PipelineStartError> =>
   Effect.gen(function*() {
-    const target = yield* Endpoint.target(signal, config)
-    const channelCredentials = yield* credentials(signal, config, target)
+    const channelCredentials = yield* credentials(signal, config)
     const client = yield* Effect.try({
       try: () =>
-        new Grpc.Client(target.authority, channelCredentials, {
+        new Grpc.Client(config.endpoint, channelCredentials, {
           ...CHANNEL_OPTIONS,
           ...(config.compression === "gzip" ? { "grpc.default_compression_algorithm": 2 } : {})
         }),
-      catch: (cause) => new PipelineStartError({ signal, endpoint: target.display, reason: describe(cause), cause })
+      catch: (cause) => new PipelineStartError({ signal, endpoint: config.endpoint, reason: describe(cause), cause })
     })
     const headers = metadata(config.headers)
     const timeoutMillis = Duration.toMillis(config.exportTimeout)
@@ -169,7 +171,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
       })
 
     return {
-      endpoint: target.display,
+      endpoint: config.endpoint,
       send,
       probe: (probeTimeout) =>
         new Promise<void>((resolve, reject) =>

@@ -23,7 +23,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { PipelineStartError } from "../Required.js"
 import * as Endpoint from "./Endpoint.js"
-import type { ConnectionConfig } from "./OtlpGrpc.js"
+import type * as Config from "../config/Config.js"
+import type * as OtlpGrpc from "./OtlpGrpc.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as TlsMaterial from "./TlsMaterial.js"
 import type { SendFailure, SendResult, Signal, Transport } from "./Transport.js"
@@ -163,6 +164,9 @@ const connectionFailure = (error: unknown, timedOut: boolean, timeoutMillis: num
 }
 
 const shutDown: SendFailure = { ok: false, retryable: false, ...CANCELLED, message: "the pipeline is shut down" }
+
+/** The connection fields of a signal's config section; the endpoint as written (`Endpoint.resolve` reads it). */
+export type ConnectionConfig = Omit<OtlpGrpc.ConnectionConfig, "endpoint"> & Pick<Config.ExporterConfig, "endpoint">
 
 /** The request headers: the configured ones, then those OTLP/HTTP fixes (they win). */
 const requestHeaders = (config: ConnectionConfig, json: boolean): Record<string, string> => ({
