@@ -51,7 +51,8 @@ export const retryAfterMillis = (value: string | undefined, now = Date.now()): n
   const trimmed = value?.trim()
   if (trimmed === undefined || trimmed === "") return undefined
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000
-  const date = Date.parse(trimmed)
+  // An HTTP-date names its day and month (`Sun, 06 Nov 1994 08:49:37 GMT`); `Date.parse` alone takes "-1".
+  const date = /^[a-z]{3},/i.test(trimmed) ? Date.parse(trimmed) : Number.NaN
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
