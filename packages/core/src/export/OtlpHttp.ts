@@ -22,6 +22,7 @@ import * as Zlib from "node:zlib"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { PipelineStartError } from "../Required.js"
+import * as ConnectionError from "./ConnectionError.js"
 import * as Endpoint from "./Endpoint.js"
 import type * as Config from "../config/Config.js"
 import type * as OtlpGrpc from "./OtlpGrpc.js"
@@ -150,17 +151,18 @@ export const classify = (
 }
 
 /** A request that never got an HTTP answer: the connection failed or broke, or the timeout fired. */
-const connectionFailure = (error: unknown, timedOut: boolean, timeoutMillis: number): SendFailure => {
+const connectionFailure = (error: unknown, timedOut: boolean, timeoutMillis: number, tls: boolean): SendFailure => {
   if (timedOut) {
     return { ok: false, retryable: true, ...DEADLINE_EXCEEDED, message: `no answer within ${timeoutMillis}ms` }
   }
   const code = (error as { code?: unknown }).code
-  const message = error instanceof Error ? error.message : String(error)
   return {
     ok: false,
     retryable: true,
     ...UNAVAILABLE,
-    message: typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message
+    message: ConnectionError.describe(error, { tls }),
+    // Nothing listens there (yet): the pipeline need not wait for it at shutdown.
+    unreachable: code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN"
   }
 }
 
@@ -214,7 +216,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           })
           response.on("error", (error) => {
             settle()
-            resolve(connectionFailure(error, timedOut, timeoutMillis))
+            resolve(connectionFailure(error, timedOut, timeoutMillis, tls !== undefined))
           })
         })
         const timer = setTimeout(() => {
@@ -227,7 +229,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         }
         request.on("error", (error) => {
           settle()
-          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis))
+          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, tls !== undefined))
         })
         inFlight.add(request)
         request.end(body)
@@ -243,8 +245,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
       endpoint: target.display,
       send,
       probe: (probeTimeout) => probe(url, tls, probeTimeout),
-      // Each export opens or reuses a keep-alive socket: no connection state to wait on.
-      awaitReconnect: () => Promise.resolve(false),
+      awaitReconnect: (waitMillis) => awaitReconnect(url, tls, waitMillis, () => closed),
       close: () => {
         closed = true
         for (const request of inFlight) request.destroy()
@@ -274,6 +275,34 @@ const probe = (url: URL, tls: TlsMaterial.TlsMaterial | undefined, timeoutMillis
     socket.once("error", (error) => {
       clearTimeout(timer)
       socket.destroy()
-      reject(error)
+      reject(new Error(ConnectionError.describe(error, { tls: tls !== undefined }), { cause: error }))
     })
   })
+
+/** How often a collector that is down is tried again while the pipeline waits out a back-off. */
+const RECONNECT_POLL_MILLIS = 250
+
+/**
+ * HTTP keeps no connection state to watch, so this dials: `false` when the endpoint accepts a
+ * connection now (the server itself answered the failure), `true` as soon as a dial succeeds
+ * after failing, `false` when the time is up or the transport is closed.
+ */
+const awaitReconnect = async (
+  url: URL,
+  tls: TlsMaterial.TlsMaterial | undefined,
+  timeoutMillis: number,
+  closed: () => boolean
+): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMillis
+  let wasDown = false
+  while (!closed() && Date.now() < deadline) {
+    try {
+      await probe(url, tls, Math.max(1, Math.min(1_000, deadline - Date.now())))
+      return wasDown
+    } catch {
+      wasDown = true
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RECONNECT_POLL_MILLIS, Math.max(0, deadline - Date.now()))).unref())
+    }
+  }
+  return false
+}
