@@ -7,10 +7,25 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as Path from "node:path"
 
-/** The repository root (bench/lib/../..); children run from there so `--import tsx` resolves. */
-export const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+const HERE = Path.dirname(fileURLToPath(import.meta.url))
+/**
+ * Whether the bench runs compiled (`bench/dist/lib/child.js`, `pnpm bench`): then every child runs
+ * its compiled scenario on plain Node, and the packages resolve to their built `dist/`, as a
+ * service installing them would; from sources (tsx) children run through tsx as before.
+ */
+export const COMPILED = import.meta.url.endsWith(".js")
 
-export const scenarioPath = (name: string): string => Path.join(ROOT, "bench", "scenarios", `${name}.ts`)
+/** The repository root (bench/lib/../.. or bench/dist/lib/../../..); children run from there. */
+export const ROOT = Path.resolve(HERE, ...(COMPILED ? ["..", "..", ".."] : ["..", ".."]))
+
+export const scenarioPath = (name: string): string =>
+  COMPILED ? Path.join(ROOT, "bench", "dist", "scenarios", `${name}.js`) : Path.join(ROOT, "bench", "scenarios", `${name}.ts`)
+
+export const libPath = (name: string): string =>
+  COMPILED ? Path.join(ROOT, "bench", "dist", "lib", `${name}.js`) : Path.join(ROOT, "bench", "lib", `${name}.ts`)
+
+/** Node's arguments to run a script of the bench or of a package (tsx only when from sources). */
+export const nodeArgs = (): Array<string> => (COMPILED ? [] : ["--import", "tsx", "--conditions=@lingo-obs/source"])
 
 export interface ChildEvent {
   readonly name: string
@@ -44,7 +59,7 @@ const TAIL = 40
 
 export const runChild = <R = Record<string, unknown>>(options: ChildOptions): Promise<ChildResult<R>> =>
   new Promise((resolve, reject) => {
-    const args = ["--import", "tsx", "--conditions=@lingo-obs/source"]
+    const args = nodeArgs()
     if (options.cpuProfileDir !== undefined) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`)
     args.push(options.script)
     const started = process.hrtime.bigint()
