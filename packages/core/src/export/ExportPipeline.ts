@@ -58,6 +58,11 @@ export interface Options<Item, Payload> {
   readonly itemPoints?: ((item: Item) => number) | undefined
   /** For tests: the jitter source, in [0, 1). */
   readonly random?: (() => number) | undefined
+  /**
+   * Encode a batch the moment it is full, inside `offer`, rather than after the producer's turn:
+   * for items that are cheap to hold only as bytes (traces: the objects die young).
+   */
+  readonly encodeWhenFull?: boolean | undefined
 }
 
 interface Batch<Payload> {
@@ -120,10 +125,11 @@ export class ExportPipeline<Item, Payload> {
       return false
     }
     this.pending.push(item)
-    if (this.pending.length >= this.options.maxBatchSize * STARVED_BATCHES) {
+    if (this.pending.length >= this.options.maxBatchSize * (this.options.encodeWhenFull === true ? 1 : STARVED_BATCHES)) {
       // The drain has not run for several batches: the producer is starving the event loop.
       // Encode now, so that what waits is held as bytes, not as span objects.
       this.cutBatches(false)
+      this.scheduleDrain()
     } else if (this.pending.length >= this.options.maxBatchSize || this.options.batchDelayMillis === 0) {
       this.scheduleDrain()
     } else if (this.batchTimer === undefined) {
@@ -416,6 +422,7 @@ export interface MakeOptions<Item> {
   readonly maxConcurrentExports: number
   readonly itemName: string
   readonly itemPoints?: ((item: Item) => number) | undefined
+  readonly encodeWhenFull?: boolean | undefined
 }
 
 const retrySettings = (retry: Config.RetryConfig): RetrySettings => ({
@@ -447,7 +454,8 @@ export const make = <Item>(
       maxConcurrentExports: options.maxConcurrentExports,
       retry: retrySettings(config.retry),
       itemName: options.itemName,
-      itemPoints: options.itemPoints
+      itemPoints: options.itemPoints,
+      encodeWhenFull: options.encodeWhenFull
     }
     if (stdout) {
       return new ExportPipeline<Item, unknown>({

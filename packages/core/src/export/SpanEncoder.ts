@@ -549,37 +549,69 @@ const putVarint = (buf: Uint8Array, pos: number, value: number): number => {
 }
 
 /**
- * The `ExportTraceServiceRequest` for spans encoded by `SpanEncoder.encodeSpan` under `header`:
- * sizes summed, one buffer allocated, every span copied once. `undefined` for no spans.
+ * What a traces pipeline holds: a span written by `SpanEncoder.encodeSpan` (its `Span` message,
+ * under the pipeline's header), or a whole request of its own (a span of another resource or
+ * instrumentation scope, e.g. a library's, encoded with its own header).
  */
-export const request = (header: Header, spans: ReadonlyArray<Uint8Array>): Uint8Array | undefined => {
-  if (spans.length === 0) return undefined
+export type Item = Uint8Array | { readonly request: Uint8Array }
+
+/**
+ * The `ExportTraceServiceRequest` for a batch: the spans encoded under `header` in one
+ * `ResourceSpans`, sizes summed, one buffer allocated, every span copied once; whole requests
+ * appended after it (concatenated protobuf messages merge: their `resource_spans` add up).
+ * `undefined` for no items.
+ */
+export const request = (header: Header, items: ReadonlyArray<Item>): Uint8Array | undefined => {
+  if (items.length === 0) return undefined
   let spansBytes = 0
-  for (const span of spans) spansBytes += 1 + varintSize(span.length) + span.length
+  let spans = 0
+  let othersBytes = 0
+  for (const item of items) {
+    if (item instanceof Uint8Array) {
+      spansBytes += 1 + varintSize(item.length) + item.length
+      spans++
+    } else {
+      othersBytes += item.request.length
+    }
+  }
   const scopeSpans = header.scope.length + spansBytes + header.scopeSchemaUrl.length
   const resourceSpans = header.resource.length + 1 + varintSize(scopeSpans) + scopeSpans + header.resourceSchemaUrl.length
-  const total = 1 + varintSize(resourceSpans) + resourceSpans
-  const out = new Uint8Array(total)
+  const own = spans === 0 ? 0 : 1 + varintSize(resourceSpans) + resourceSpans
+  const out = new Uint8Array(own + othersBytes)
   let pos = 0
-  out[pos++] = (1 << 3) | 2
-  pos = putVarint(out, pos, resourceSpans)
-  out.set(header.resource, pos)
-  pos += header.resource.length
-  out[pos++] = (2 << 3) | 2
-  pos = putVarint(out, pos, scopeSpans)
-  out.set(header.scope, pos)
-  pos += header.scope.length
-  for (const span of spans) {
+  if (spans > 0) {
+    out[pos++] = (1 << 3) | 2
+    pos = putVarint(out, pos, resourceSpans)
+    out.set(header.resource, pos)
+    pos += header.resource.length
     out[pos++] = (2 << 3) | 2
-    pos = putVarint(out, pos, span.length)
-    out.set(span, pos)
-    pos += span.length
+    pos = putVarint(out, pos, scopeSpans)
+    out.set(header.scope, pos)
+    pos += header.scope.length
+    for (const item of items) {
+      if (!(item instanceof Uint8Array)) continue
+      out[pos++] = (2 << 3) | 2
+      pos = putVarint(out, pos, item.length)
+      out.set(item, pos)
+      pos += item.length
+    }
+    out.set(header.scopeSchemaUrl, pos)
+    pos += header.scopeSchemaUrl.length
+    out.set(header.resourceSchemaUrl, pos)
+    pos += header.resourceSchemaUrl.length
   }
-  out.set(header.scopeSchemaUrl, pos)
-  pos += header.scopeSchemaUrl.length
-  out.set(header.resourceSchemaUrl, pos)
+  for (const item of items) {
+    if (item instanceof Uint8Array) continue
+    out.set(item.request, pos)
+    pos += item.request.length
+  }
   return out
 }
+
+/** A whole request for one span of its own resource and scope (a library's span). */
+export const standalone = (encoder: SpanEncoder, span: SpanRecord): Item => ({
+  request: request(encoder.header, [encoder.encodeSpan(span)])!
+})
 
 // -------------------------------------------------------------------------------------------
 // Ids
