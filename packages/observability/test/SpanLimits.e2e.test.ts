@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import * as OtelApi from "@opentelemetry/api"
-import { Effect } from "effect"
+import { Effect, Tracer } from "effect"
 import { Observability, ObservabilityLive } from "../src/index.js"
 import { runOn, withEnv } from "./support.js"
 
@@ -29,7 +29,8 @@ const overfull = Effect.gen(function*() {
 }).pipe(
   Effect.withSpan("overfull", {
     links: Array.from({ length: 300 }, (_, i) => ({
-      span: { _tag: "ExternalSpan", traceId: "0af7651916cd43dd8448eb211c80319c", spanId: (i + 1).toString(16).padStart(16, "0"), sampled: true, context: undefined as never },
+      _tag: "SpanLink" as const,
+      span: Tracer.externalSpan({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: (i + 1).toString(16).padStart(16, "0") }),
       attributes: { i }
     }))
   }),

@@ -55,9 +55,12 @@ export interface Options {
   readonly limits?: SpanLimits.SpanLimits | undefined
 }
 
-/** The sampler of root spans for a sampler name (the part after `parentbased_`). */
+/**
+ * The sampler of root spans for a sampler name (the part after `parentbased_`). A ratio of 1
+ * samples everything: the always-on sampler decides that without reading the trace id.
+ */
 const rootSampler = (kind: Config.SamplerKind, ratio: number): Sampler =>
-  kind.endsWith("always_on")
+  kind.endsWith("always_on") || (kind.endsWith("traceidratio") && ratio >= 1)
     ? new AlwaysOnSampler()
     : kind.endsWith("always_off")
     ? new AlwaysOffSampler()
