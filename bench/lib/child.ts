@@ -7,25 +7,25 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as Path from "node:path"
 
-const HERE = Path.dirname(fileURLToPath(import.meta.url))
 /**
- * Whether the bench runs compiled (`bench/dist/lib/child.js`, `pnpm bench`): then every child runs
- * its compiled scenario on plain Node, and the packages resolve to their built `dist/`, as a
- * service installing them would; from sources (tsx) children run through tsx as before.
+ * Whether this is the compiled bench (`bench/dist/`, built by `bench/tsconfig.build.json` against
+ * the packages' `dist/`): then every child runs plain JavaScript with `node`, no tsx, no source
+ * condition, so what is measured is what a service would run.
  */
 export const COMPILED = import.meta.url.endsWith(".js")
 
-/** The repository root (bench/lib/../.. or bench/dist/lib/../../..); children run from there. */
-export const ROOT = Path.resolve(HERE, ...(COMPILED ? ["..", "..", ".."] : ["..", ".."]))
+/** The bench's own folder as it runs: `bench/` (sources through tsx) or `bench/dist/`. */
+const BENCH = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 
-export const scenarioPath = (name: string): string =>
-  COMPILED ? Path.join(ROOT, "bench", "dist", "scenarios", `${name}.js`) : Path.join(ROOT, "bench", "scenarios", `${name}.ts`)
+/** The repository root; children run from there so `--import tsx` resolves. */
+export const ROOT = Path.resolve(BENCH, COMPILED ? "../.." : "..")
 
-export const libPath = (name: string): string =>
-  COMPILED ? Path.join(ROOT, "bench", "dist", "lib", `${name}.js`) : Path.join(ROOT, "bench", "lib", `${name}.ts`)
+export const scenarioPath = (name: string): string => Path.join(BENCH, "scenarios", `${name}.${COMPILED ? "js" : "ts"}`)
 
-/** Node's arguments to run a script of the bench or of a package (tsx only when from sources). */
-export const nodeArgs = (): Array<string> => (COMPILED ? [] : ["--import", "tsx", "--conditions=@lingo-obs/source"])
+export const libPath = (name: string): string => Path.join(BENCH, "lib", `${name}.${COMPILED ? "js" : "ts"}`)
+
+/** Node's arguments to run a TypeScript file of the workspace from source, or nothing when compiled. */
+export const SOURCE_ARGS: ReadonlyArray<string> = COMPILED ? [] : ["--import", "tsx", "--conditions=@lingo-obs/source"]
 
 export interface ChildEvent {
   readonly name: string
@@ -59,7 +59,7 @@ const TAIL = 40
 
 export const runChild = <R = Record<string, unknown>>(options: ChildOptions): Promise<ChildResult<R>> =>
   new Promise((resolve, reject) => {
-    const args = nodeArgs()
+    const args = [...SOURCE_ARGS]
     if (options.cpuProfileDir !== undefined) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`)
     args.push(options.script)
     const started = process.hrtime.bigint()

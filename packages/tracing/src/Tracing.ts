@@ -147,7 +147,8 @@ const pipelineExport = (
       const pipeline = yield* ExportPipeline.make<ReadableSpan>({
         ...pipelineSettings(config),
         encodeOtlp: () => undefined,
-        encodeJson: encodeJsonLines
+        encodeJson: encodeJsonLines,
+        describeItem: (span) => span.name
       })
       const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, exporting, (span) => span)
       return { processor, export: { _tag: "Processor", processor } satisfies EffectTracer.Export }
@@ -157,7 +158,8 @@ const pipelineExport = (
       ...pipelineSettings(config),
       encodeOtlp: (items) => SpanEncoder.request(encoder.header, items),
       encodeJson: () => "",
-      encodeWhenFull: true
+      encodeWhenFull: true,
+      describeItem: SpanEncoder.describe
     })
     const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, exporting, sdkSpanEncoder(limits))
     const offer = (span: Uint8Array) => void pipeline.offer(span)

@@ -613,6 +613,35 @@ export const standalone = (encoder: SpanEncoder, span: SpanRecord): Item => ({
   request: request(encoder.header, [encoder.encodeSpan(span)])!
 })
 
+/** A span's name read back from its encoded item (for a log line about that span). */
+export const describe = (item: Item): string => {
+  if (!(item instanceof Uint8Array)) return "a library span"
+  let pos = 0
+  const varint = () => {
+    let value = 0
+    let shift = 0
+    for (;;) {
+      const byte = item[pos++] ?? 0
+      value += (byte & 0x7f) * 2 ** shift
+      if (byte < 0x80 || pos >= item.length) return value
+      shift += 7
+    }
+  }
+  while (pos < item.length) {
+    const tag = varint()
+    const wire = tag & 7
+    if (wire === 2) {
+      const length = varint()
+      if (tag >>> 3 === 5) return Buffer.from(item.buffer, item.byteOffset + pos, length).toString("utf8")
+      pos += length
+    } else if (wire === 0) varint()
+    else if (wire === 1) pos += 8
+    else if (wire === 5) pos += 4
+    else break
+  }
+  return "a span"
+}
+
 // -------------------------------------------------------------------------------------------
 // Ids
 // -------------------------------------------------------------------------------------------
