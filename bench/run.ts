@@ -219,63 +219,75 @@ const runVariant = async <R>(
   return { ...child.result!, delivered: stats.spans, wallMillis: child.wallMillis }
 }
 
+/**
+ * The span cost variants: NodeSdk twice, once with a queue large enough to hold every span (the
+ * toolkit's batch settings), so that it delivers all of them, and once at the SDK's defaults
+ * (2,048 queued), which drops what its single export in flight cannot keep up with.
+ */
+const SPAN_COST_VARIANTS = {
+  toolkit: { variant: "toolkit", batch: TOOLKIT_BATCH },
+  nodesdk: { variant: "nodesdk", batch: TOOLKIT_BATCH },
+  "nodesdk-default": { variant: "nodesdk", batch: "sdk-default" },
+  none: { variant: "none", batch: TOOLKIT_BATCH }
+} as const
+/** One event-loop turn every this many spans: exports run while the loop does, as in a service. */
+const SPAN_COST_YIELD_EVERY = 256
+
 const spanCost = async (receiver: Receiver) => {
   const scenario = "1 span cost"
   const { spans, warmupSpans } = settings.spanCost
-  log(`\n== ${scenario}: ${spans} spans (depth 2, + ${warmupSpans} warm-up) in one synchronous loop, ${settings.spanCost.runs} runs`)
-  const variants = ["toolkit", "nodesdk", "sdk", "none"] as const
+  log(`\n== ${scenario}: ${spans} spans (depth 2, + ${warmupSpans} warm-up), an event-loop turn every ${SPAN_COST_YIELD_EVERY} spans, ${settings.spanCost.runs} runs`)
+  const variants = Object.keys(SPAN_COST_VARIANTS) as Array<keyof typeof SPAN_COST_VARIANTS>
   const results: Record<string, Array<Delivered<SpanCostResult>>> = {}
-  await interleave(variants, settings.spanCost.runs, async (variant, index) => {
-    const result = await runVariant<SpanCostResult>(receiver, `span-cost-${variant}`, scenarioPath("spanCost"), {
+  await interleave(variants, settings.spanCost.runs, async (key, index) => {
+    const { variant, batch } = SPAN_COST_VARIANTS[key]
+    const result = await runVariant<SpanCostResult>(receiver, `span-cost-${key}`, scenarioPath("spanCost"), {
       variant,
       endpoint: receiver.endpoint,
       mode: "loop",
       spans,
       warmupSpans,
+      yieldEvery: SPAN_COST_YIELD_EVERY,
       perTick: 0,
       tickMillis: 0,
       durationMillis: 0,
       idleMillis: 0,
-      batch: TOOLKIT_BATCH
+      batch
     })
     if (result === undefined) return
-    ;(results[variant] ??= []).push(result)
-    keep(scenario, variant, result)
-    log(`  run ${index + 1} ${variant.padEnd(8)} ${fmt(result.nsPerSpan ?? NaN)} ns/span, cpu ${fmt(result.cpuNsPerSpan ?? NaN)}, close ${
-      fmt(result.closeMillis)
-    } ms, delivered ${result.delivered}/${result.created}${result.flushError ? ` (flush: ${result.flushError})` : ""}`)
+    ;(results[key] ??= []).push(result)
+    keep(scenario, key, result)
+    log(`  run ${index + 1} ${key.padEnd(15)} cpu ${fmt(result.cpuNsPerSpan ?? NaN)} ns/span, with close ${fmt(result.totalCpuNsPerSpan ?? NaN)}, wall ${
+      fmt(result.nsPerSpan ?? NaN)
+    }, close ${fmt(result.closeMillis)} ms, delivered ${result.delivered}/${result.created}${result.flushError ? ` (flush: ${result.flushError})` : ""}`)
   })
   const rowsOf = (metric: string, unit: string, pick: (r: Delivered<SpanCostResult>) => number | undefined) =>
     Object.fromEntries(variants.map((variant) => [variant, addRow({ scenario, variant, metric, unit, values: field(results[variant] ?? [], pick) })]))
-  const wall = rowsOf("loop wall per span", "ns", (r) => r.nsPerSpan)
+  const totalCpu = rowsOf("CPU per span, export included", "ns", (r) => r.totalCpuNsPerSpan)
   const cpu = rowsOf("loop CPU per span", "ns", (r) => r.cpuNsPerSpan)
-  const total = rowsOf("loop+close wall per span", "ns", (r) => r.totalNsPerSpan)
-  const totalCpu = rowsOf("loop+close CPU per span", "ns", (r) => r.totalCpuNsPerSpan)
+  const wall = rowsOf("loop wall per span", "ns", (r) => r.nsPerSpan)
   const delivered = rowsOf("delivered / created", "", (r) => r.delivered / r.created)
   delivered["none"]!.note = "no tracer layer: nothing is exported (Effect's own tracer only)"
   for (const variant of variants) {
-    for (const table of [wall, cpu, total, totalCpu]) ratioOf(table[variant]!, table["nodesdk"], "nodesdk")
+    for (const table of [wall, cpu, totalCpu]) ratioOf(table[variant]!, table["nodesdk"], "nodesdk")
   }
-  const toolkitWall = wall["toolkit"]!
-  toolkitWall.target = "≤ 0.75 × nodesdk"
-  toolkitWall.met = toolkitWall.ratio !== undefined && toolkitWall.ratio.value <= 0.75
   const toolkitTotal = totalCpu["toolkit"]!
-  toolkitTotal.target = "≤ 0.75 × nodesdk"
-  toolkitTotal.met = toolkitTotal.ratio !== undefined && toolkitTotal.ratio.value <= 0.75
-  toolkitTotal.note = "includes the export work done at scope close"
+  toolkitTotal.target = "≤ 0.6 × nodesdk"
+  toolkitTotal.met = toolkitTotal.ratio !== undefined && toolkitTotal.ratio.value <= 0.6 &&
+    delivered["toolkit"]!.summary.min === 1 && delivered["nodesdk"]!.summary.min === 1
+  toolkitTotal.note = "CPU of the loop and the scope close (all export work); a miss if either side lost spans"
   // Effect's own span cost (the floor, no tracer layer) is in both: what each tracer adds above it.
-  for (const [table, label] of [[wall, "loop wall per span"], [totalCpu, "loop+close CPU per span"]] as const) {
-    const floor = table["none"]!.summary.median
-    const above = (variant: string) => table[variant]!.summary.median - floor
-    const toolkitAbove = addRow({ scenario, variant: "toolkit", metric: `${label} above the floor`, unit: "ns", values: [above("toolkit")] })
-    const nodesdkAbove = addRow({ scenario, variant: "nodesdk", metric: `${label} above the floor`, unit: "ns", values: [above("nodesdk")] })
-    ratioOf(toolkitAbove, nodesdkAbove, "nodesdk")
-    toolkitAbove.note = "median − median of `none`; a ratio of medians, no spread"
+  const floor = totalCpu["none"]!.summary.median
+  const above = (variant: string) => totalCpu[variant]!.summary.median - floor
+  const toolkitAbove = addRow({ scenario, variant: "toolkit", metric: "CPU per span above the floor", unit: "ns", values: [above("toolkit")] })
+  const nodesdkAbove = addRow({ scenario, variant: "nodesdk", metric: "CPU per span above the floor", unit: "ns", values: [above("nodesdk")] })
+  ratioOf(toolkitAbove, nodesdkAbove, "nodesdk")
+  toolkitAbove.note = "median − median of `none`; a ratio of medians, no spread"
+  for (const variant of ["toolkit", "nodesdk"] as const) {
+    delivered[variant]!.target = "= 1 (collector up)"
+    delivered[variant]!.met = delivered[variant]!.summary.min === 1
   }
-  const toolkitDelivered = delivered["toolkit"]!
-  toolkitDelivered.target = "= 1 (collector up)"
-  toolkitDelivered.met = toolkitDelivered.summary.min === 1
-  for (const variant of ["nodesdk", "sdk"] as const) {
+  for (const variant of ["nodesdk", "nodesdk-default"] as const) {
     const errors = (results[variant] ?? []).map((r) => r.flushError).filter((e) => e !== undefined)
     if (errors.length > 0) delivered[variant]!.note = `flush failed in ${errors.length} run(s): ${errors[0]}`
   }
@@ -575,14 +587,18 @@ const startup = async (receiver: Receiver) => {
     }, close ${fmt(result.closeMillis, 1)})`)
   })
   const wall = Object.fromEntries(variants.map((variant) => [variant, addRow({ scenario, variant: `start ${variant}`, metric: "process wall", unit: "ms", values: field(results[variant] ?? [], (r) => r.wallMillis) })]))
+  const imports: Record<string, Row> = {}
+  const build: Record<string, Row> = {}
   for (const variant of variants) {
-    addRow({ scenario, variant: `start ${variant}`, metric: "imports", unit: "ms", values: field(results[variant] ?? [], (r) => r.importMillis) })
-    addRow({ scenario, variant: `start ${variant}`, metric: "layer build (in process)", unit: "ms", values: field(results[variant] ?? [], (r) => r.buildMillis) })
+    imports[variant] = addRow({ scenario, variant: `start ${variant}`, metric: "imports", unit: "ms", values: field(results[variant] ?? [], (r) => r.importMillis) })
+    build[variant] = addRow({ scenario, variant: `start ${variant}`, metric: "layer build (in process)", unit: "ms", values: field(results[variant] ?? [], (r) => r.buildMillis) })
   }
-  ratioOf(wall["toolkit"]!, wall["bare"], "bare")
   ratioOf(wall["nodesdk"]!, wall["bare"], "bare")
-  wall["toolkit"]!.target = "≤ 1.2 × bare"
-  wall["toolkit"]!.met = wall["toolkit"]!.ratio !== undefined && wall["toolkit"]!.ratio.value <= 1.2
+  for (const table of [wall, imports, build]) ratioOf(table["toolkit"]!, table["nodesdk"], "nodesdk")
+  wall["toolkit"]!.target = "≤ 1.0 × nodesdk"
+  wall["toolkit"]!.met = wall["toolkit"]!.ratio !== undefined && wall["toolkit"]!.ratio.value <= 1.0
+  build["toolkit"]!.target = "≤ 1.0 × nodesdk"
+  build["toolkit"]!.met = build["toolkit"]!.ratio !== undefined && build["toolkit"]!.ratio.value <= 1.0
 
   const dead = await deadEndpoint()
   const cases = [

@@ -1,9 +1,11 @@
 /**
  * Scenario 1 (span cost) and 1b (sustained rate, burst), one variant per process.
  *
- * - `loop`: `spans` spans, depth 2 (a parent with one child), created in one synchronous Effect
- *   loop after a short warm-up; wall and CPU time per span, then the scope close (flush) timed.
- *   The loop starves the event loop, so exports mostly run after it, at scope close.
+ * - `loop`: `spans` spans, depth 2 (a parent with one child), created in one Effect loop after a
+ *   short warm-up; wall and CPU time per span, then the scope close (flush) timed. Every
+ *   `yieldEvery` spans the loop gives the event loop one turn (`setImmediate`), as a service does
+ *   between requests, so each pipeline exports while the program runs (0: never, the loop
+ *   starves the event loop and exports run at scope close).
  * - `paced`: `perTick` spans every `tickMillis` for `durationMillis` (20k spans/s by default),
  *   each tick's creation timed, the event loop given a turn between ticks even when late; the
  *   achieved rate is reported, since a slow machine may not keep up.
@@ -31,6 +33,8 @@ interface Params {
   readonly durationMillis: number
   readonly idleMillis: number
   readonly batch: Batch
+  /** In `loop` mode: one event-loop turn every this many spans (0: none). */
+  readonly yieldEvery?: number
 }
 
 const p = params<Params>()
@@ -52,19 +56,26 @@ interface Measured {
 // Effect variants
 // -------------------------------------------------------------------------------------------
 
-const pairs = (count: number) =>
+/** One turn of the event loop (its I/O included), as a service gets between requests. */
+const turn = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+
+const pairs = (count: number, yieldEvery = 0) =>
   Effect.gen(function*() {
-    for (let i = 0; i < count / 2; i++) yield* spanPair
+    const pairsPerTurn = yieldEvery > 0 ? Math.max(1, Math.round(yieldEvery / 2)) : 0
+    for (let i = 0; i < count / 2; i++) {
+      yield* spanPair
+      if (pairsPerTurn > 0 && (i + 1) % pairsPerTurn === 0) yield* turn
+    }
   })
 
 const effectLoop = (measured: Measured) =>
   Effect.gen(function*() {
-    yield* pairs(p.warmupSpans)
+    yield* pairs(p.warmupSpans, p.yieldEvery)
     const cpu = process.cpuUsage()
     measured.cpuStart = cpu
     mark("windowStart")
     const start = now()
-    yield* pairs(p.spans)
+    yield* pairs(p.spans, p.yieldEvery)
     measured.loopMillis = millisSince(start)
     mark("windowEnd")
     measured.loopCpuMicros = cpuMicrosSince(cpu)

@@ -32,7 +32,7 @@ const sample = (name: string, index: number): string => {
   if (name.endsWith("_PROTOCOL")) return index % 2 === 0 ? "http/json" : "http/protobuf"
   if (/_CERTIFICATE$|_CLIENT_KEY$/.test(name)) return `/etc/tls/${index}.pem`
   if (MILLISECOND_VARIABLES.has(name)) return String(1_000 + index)
-  if (name.endsWith("_SIZE")) return String(100 + index)
+  if (name.endsWith("_SIZE") || name.endsWith("_LIMIT")) return String(100 + index)
   if (name === "OTEL_TRACES_SAMPLER_ARG") return "0.25"
   if (name === "OTEL_TRACES_SAMPLER") return "always_off"
   if (name === "OTEL_PROPAGATORS") return "b3"

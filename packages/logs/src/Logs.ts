@@ -15,28 +15,18 @@
  * Effect.logInfo("order placed").pipe(Effect.withSpan("checkout"), Effect.provide(LogsLive))
  * ```
  */
-import { type Config, ExportPipeline, Globals, Required, Shutdown } from "@lingo-obs/core"
-import { logs as OtelLogsApi } from "@opentelemetry/api-logs"
-import { JsonLogsSerializer, ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
+import { type Config, Required } from "@lingo-obs/core"
 import type { Resource } from "@opentelemetry/resources"
-import { LoggerProvider, type LogRecordProcessor, type SdkLogRecord } from "@opentelemetry/sdk-logs"
-import * as Duration from "effect/Duration"
+import type { LogRecordProcessor } from "@opentelemetry/sdk-logs"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
-import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as CorrelatedLogger from "./CorrelatedLogger.js"
-import { bridge } from "./internal/bridge.js"
-import { encodeJsonLines } from "./internal/logJson.js"
-import { PipelineLogRecordProcessor } from "./internal/pipelineLogRecordProcessor.js"
 
 /** The instrumentation scope of the exported records. */
 export const SCOPE = "@lingo-obs/logs"
-
-/** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck processor. */
-const SHUTDOWN_GRACE = Duration.millis(250)
 
 /** What the logs signal needs besides its config section. */
 export interface Options {
@@ -49,48 +39,12 @@ export interface Options {
   readonly processor?: LogRecordProcessor | undefined
 }
 
-/** The export pipeline with the config's queue, batching, concurrency and retry settings. */
-const pipelineProcessor = (config: Config.LogsConfig, shutdownTimeout: Duration.Duration) =>
-  Effect.map(
-    ExportPipeline.make<SdkLogRecord>({
-      signal: "logs",
-      config,
-      encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
-      encodeOtlpJson: (records) => JsonLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
-      encodeJson: encodeJsonLines,
-      maxQueueSize: config.maxQueueSize,
-      maxBatchSize: config.maxExportBatchSize,
-      batchDelayMillis: Duration.toMillis(config.batchTimeout),
-      maxConcurrentExports: config.maxConcurrentExports,
-      itemName: "log records"
-    }),
-    (pipeline) => new PipelineLogRecordProcessor(pipeline, Duration.toMillis(shutdownTimeout))
-  )
-
 /**
- * Makes the OpenTelemetry logs API (`logs.getLogger`) emit into this provider while the scope is
- * open, so libraries that log through it are exported too. If another SDK owns it, it keeps it.
+ * The export, loaded on first use: its SDK modules cost start-up time that a program exporting no
+ * logs should not pay.
  */
-const registerGlobal = (provider: LoggerProvider) =>
-  Globals.register("logs", () => OtelLogsApi.setGlobalLoggerProvider(provider) === provider, () => OtelLogsApi.disable())
-
 const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
-  Layer.scopedDiscard(Effect.gen(function*() {
-    const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
-    const processor = options.processor ?? (yield* pipelineProcessor(options.config, shutdownTimeout))
-    const provider = yield* Effect.acquireRelease(
-      Effect.sync(() => new LoggerProvider({ resource: options.resource, processors: [processor] })),
-      // A shut-down provider ignores records, so lines logged while closing cannot fail.
-      (provider) => Shutdown.bounded("logs", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
-    )
-    yield* registerGlobal(provider)
-    const attributes = options.resource.attributes
-    const logger = bridge(provider.getLogger(
-      SCOPE,
-      attributes["service.version"] === undefined ? undefined : String(attributes["service.version"])
-    ))
-    yield* Effect.locallyScopedWith(FiberRef.currentLoggers, HashSet.add(logger))
-  }))
+  Layer.unwrapEffect(Effect.map(Effect.promise(() => import("./internal/logsExport.js")), (module) => module.exporting(options)))
 
 /**
  * The export of log records `options.config` describes: nothing unless `enabled` (and exporter

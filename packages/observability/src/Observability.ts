@@ -84,7 +84,8 @@ export const layerFromConfig = (
         config: config.tracing,
         resource,
         shutdownTimeout: config.shutdownTimeout,
-        propagator: options.propagator
+        propagator: options.propagator,
+        limits: Tracing.limitsOf(config.limits)
       }),
       Metrics.layer({ config: config.metrics, resource, shutdownTimeout: config.shutdownTimeout }),
       Instrumentation.layer(config.metrics)

@@ -49,6 +49,8 @@ export interface ReceivedSpanEvent {
   readonly name: string
   readonly timeUnixNano: bigint
   readonly attributes: Attributes
+  /** What the sender's per-event attribute limit cut. */
+  readonly droppedAttributes: number
 }
 
 export interface ReceivedSpanLink {
@@ -76,6 +78,8 @@ export interface ReceivedSpan {
   /** The resource attributes. */
   readonly resource: Attributes
   readonly scope: ReceivedScope
+  /** What the sender's span limits cut (0 when nothing was). */
+  readonly dropped: { readonly attributes: number; readonly events: number; readonly links: number }
 }
 
 export interface ExponentialBuckets {

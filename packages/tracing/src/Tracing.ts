@@ -12,11 +12,10 @@
  * program.pipe(Effect.withSpan("checkout"), Effect.provide(TracingLive))
  * ```
  */
-import { Control, ExportPipeline, Globals, Propagation, Required, Shutdown } from "@lingo-obs/core"
+import { Control, ExportPipeline, Globals, Propagation, Required, Shutdown, SpanEncoder, SpanLimits } from "@lingo-obs/core"
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
-import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -32,7 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { FiberContextManager } from "./internal/contextManager.js"
 import * as EffectTracer from "./internal/effectTracer.js"
-import { PipelineSpanProcessor } from "./internal/pipelineSpanProcessor.js"
+import { PipelineSpanProcessor, sdkSpanEncoder } from "./internal/pipelineSpanProcessor.js"
 import { encodeJsonLines } from "./internal/spanJson.js"
 
 /**
@@ -52,11 +51,16 @@ export interface Options {
   readonly propagator?: OtelApi.TextMapPropagator | undefined
   /** Replaces the export pipeline the config describes (tests record each span as it ends). */
   readonly spanProcessor?: SpanProcessor | undefined
+  /** Span limits (attribute, event and link counts, value length); default `SpanLimits.defaults`. */
+  readonly limits?: SpanLimits.SpanLimits | undefined
 }
 
-/** The sampler of root spans for a sampler name (the part after `parentbased_`). */
+/**
+ * The sampler of root spans for a sampler name (the part after `parentbased_`). A ratio of 1
+ * samples everything: the always-on sampler decides that without reading the trace id.
+ */
 const rootSampler = (kind: Config.SamplerKind, ratio: number): Sampler =>
-  kind.endsWith("always_on")
+  kind.endsWith("always_on") || (kind.endsWith("traceidratio") && ratio >= 1)
     ? new AlwaysOnSampler()
     : kind.endsWith("always_off")
     ? new AlwaysOffSampler()
@@ -112,28 +116,70 @@ const makeControl = (sampler: AdjustableSampler, exporting: Control.Switch): Con
       )
 })
 
-/** The export pipeline with the config's queue, batching, concurrency and retry settings. */
-const pipelineProcessor = (
+/** The pipeline settings every traces pipeline takes from the config. */
+const pipelineSettings = (config: Config.TracingConfig) => ({
+  signal: "traces" as const,
+  config,
+  maxQueueSize: config.maxQueueSize,
+  maxBatchSize: config.maxExportBatchSize,
+  batchDelayMillis: Duration.toMillis(config.batchTimeout),
+  maxConcurrentExports: config.maxConcurrentExports,
+  itemName: "spans"
+})
+
+/**
+ * Where the tracer's spans go. OTLP: written as protobuf the moment they end (the span encoder)
+ * and batched as bytes, encoded into a request as soon as a batch is full; the SDK provider's
+ * spans (libraries using the OpenTelemetry API) join the same pipeline as requests of their own.
+ * stdout: `ReadableSpan` records, as JSON lines.
+ */
+const pipelineExport = (
   config: Config.TracingConfig,
+  resource: Resource,
+  scope: { readonly name: string; readonly version?: string },
+  limits: SpanLimits.SpanLimits,
   shutdownTimeout: Duration.Duration,
   exporting: Control.Switch
 ) =>
-  Effect.map(
-    ExportPipeline.make<ReadableSpan>({
-      signal: "traces",
-      config,
-      encodeOtlp: (spans) => ProtobufTraceSerializer.serializeRequest(spans as Array<ReadableSpan>),
-      encodeOtlpJson: (spans) => JsonTraceSerializer.serializeRequest(spans as Array<ReadableSpan>),
-      encodeJson: encodeJsonLines,
-      maxQueueSize: config.maxQueueSize,
-      maxBatchSize: config.maxExportBatchSize,
-      batchDelayMillis: Duration.toMillis(config.batchTimeout),
-      maxConcurrentExports: config.maxConcurrentExports,
-      itemName: "spans",
-      describeItem: (span) => span.name
-    }),
-    (pipeline) => new PipelineSpanProcessor(pipeline, Duration.toMillis(shutdownTimeout), exporting)
-  )
+  Effect.gen(function*() {
+    const shutdownMillis = Duration.toMillis(shutdownTimeout)
+    // stdout and OTLP/JSON take `ReadableSpan`s: the span encoder writes protobuf only.
+    if (config.exporter === "stdout" || config.protocol === "http/json") {
+      const json = config.exporter === "stdout"
+        ? undefined
+        : (yield* Effect.promise(() => import("@opentelemetry/otlp-transformer"))).JsonTraceSerializer
+      const pipeline = yield* ExportPipeline.make<ReadableSpan>({
+        ...pipelineSettings(config),
+        encodeOtlp: () => undefined,
+        encodeOtlpJson: (spans) => json?.serializeRequest(spans as Array<ReadableSpan>),
+        encodeJson: encodeJsonLines,
+        describeItem: (span) => span.name
+      })
+      const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, exporting, (span) => span)
+      return { processor, export: { _tag: "Processor", processor } satisfies EffectTracer.Export }
+    }
+    const encoder = new SpanEncoder.SpanEncoder({ resource, scope, limits })
+    const pipeline = yield* ExportPipeline.make<SpanEncoder.Item>({
+      ...pipelineSettings(config),
+      encodeOtlp: (items) => SpanEncoder.request(encoder.header, items),
+      encodeOtlpJson: () => undefined,
+      encodeJson: () => "",
+      encodeWhenFull: true,
+      describeItem: SpanEncoder.describe
+    })
+    const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, exporting, sdkSpanEncoder(limits))
+    const offer = (span: Uint8Array) => void pipeline.offer(span)
+    return {
+      processor,
+      export: { _tag: "Encoded", encoder, accepting: () => exporting.on, offer } satisfies EffectTracer.Export
+    }
+  })
+
+/** The span limits a config describes (its `limits` section, env overlaid). */
+export const limitsOf = (config: Partial<Config.SpanLimitsConfig> | undefined): SpanLimits.SpanLimits => ({
+  ...SpanLimits.defaults,
+  ...config
+})
 
 /**
  * Makes the OpenTelemetry API (`trace.getTracer`, `propagation`, `context`) use this pipeline
@@ -164,23 +210,43 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator | Contr
     const propagator = options.propagator ?? Propagation.fromNames(config.propagators)
     const shutdownTimeout = Duration.decode(options.shutdownTimeout ?? Duration.seconds(5))
     const exporting = new Control.Switch(true)
-    const processor = options.spanProcessor ?? (yield* pipelineProcessor(config, shutdownTimeout, exporting))
+    const limits = options.limits ?? SpanLimits.defaults
+    const attributes = options.resource.attributes
+    // Effect spans are reported under the service's own name, as the bridge of @effect/opentelemetry does.
+    const scope = {
+      name: String(attributes["service.name"] ?? "lingo-obs"),
+      ...(attributes["service.version"] === undefined ? {} : { version: String(attributes["service.version"]) })
+    }
+    const { export: spanExport, processor } = options.spanProcessor === undefined
+      ? yield* pipelineExport(config, options.resource, scope, limits, shutdownTimeout, exporting)
+      : { processor: options.spanProcessor, export: { _tag: "Processor", processor: options.spanProcessor } as const }
     const sampler = makeSampler(config)
     const provider = yield* Effect.acquireRelease(
-      Effect.sync(() => new BasicTracerProvider({ resource: options.resource, sampler, spanProcessors: [processor] })),
+      Effect.sync(() =>
+        new BasicTracerProvider({
+          resource: options.resource,
+          sampler,
+          spanProcessors: [processor],
+          // Library spans made through the OpenTelemetry API keep the same limits.
+          spanLimits: {
+            attributeCountLimit: limits.attributeCountLimit,
+            attributeValueLengthLimit: limits.attributeValueLengthLimit,
+            eventCountLimit: limits.eventCountLimit,
+            linkCountLimit: limits.linkCountLimit,
+            attributePerEventCountLimit: limits.eventAttributeCountLimit,
+            attributePerLinkCountLimit: limits.linkAttributeCountLimit
+          }
+        })
+      ),
       (provider) => Shutdown.bounded("traces", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
     )
     const contextManager = new FiberContextManager()
     yield* registerGlobals(provider, propagator, contextManager)
-    const attributes = options.resource.attributes
     const tracer = EffectTracer.make({
-      processor,
+      export: spanExport,
       resource: options.resource,
-      // Effect spans are reported under the service's own name, as the bridge of @effect/opentelemetry does.
-      scope: {
-        name: String(attributes["service.name"] ?? "lingo-obs"),
-        ...(attributes["service.version"] === undefined ? {} : { version: String(attributes["service.version"]) })
-      },
+      scope,
+      limits,
       sampling: { root: sampler.rootSampler, parentBased: sampler.parentBased },
       contextManager
     })

@@ -320,6 +320,23 @@ export const LogsConfig = Schema.Struct({
 }).annotations({ identifier: "LogsConfig" })
 export type LogsConfig = typeof LogsConfig.Type
 
+/**
+ * Span limits, the OpenTelemetry specification's (`OTEL_SPAN_*_LIMIT`, `OTEL_ATTRIBUTE_*_LIMIT`,
+ * `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`): what a span keeps, the rest
+ * counted in its `dropped_*_count` fields. Counts default to the specification's 128; string
+ * values are cut at 8,192 characters (the specification sets no default; the toolkit does, so that
+ * one runaway value cannot make an export request too large to deliver).
+ */
+export const SpanLimitsConfig = Schema.Struct({
+  attributeCountLimit: withDefault(Count, () => 128),
+  attributeValueLengthLimit: withDefault(Count, () => 8_192),
+  eventCountLimit: withDefault(Count, () => 128),
+  linkCountLimit: withDefault(Count, () => 128),
+  eventAttributeCountLimit: withDefault(Count, () => 128),
+  linkAttributeCountLimit: withDefault(Count, () => 128)
+}).annotations({ identifier: "SpanLimitsConfig" })
+export type SpanLimitsConfig = typeof SpanLimitsConfig.Type
+
 /** Who the telemetry is about. The entry (`Observability.layer({ service })`) overrides these. */
 export const ServiceConfig = Schema.Struct({
   name: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
@@ -336,7 +353,9 @@ export const ObservabilityConfig = Schema.Struct({
   /** Resource attributes shared by every signal (`service.group`, `region`, ...). */
   globalAttributes: withDefault(StringMap, () => ({})),
   /** How long scope close may take to flush and shut down all signals. */
-  shutdownTimeout: withDefault(DurationString, () => Duration.seconds(5))
+  shutdownTimeout: withDefault(DurationString, () => Duration.seconds(5)),
+  /** Span limits (attributes, events, links); see `SpanLimitsConfig`. */
+  limits: withDefault(SpanLimitsConfig, () => decodeDefaults(SpanLimitsConfig))
 }).annotations({ identifier: "ObservabilityConfig" })
 
 /** The decoded configuration, every default filled in. */

@@ -43,6 +43,8 @@ export interface MakeOptions<Item> {
   readonly itemPoints?: ((item: Item) => number) | undefined
   /** How an item is named in log lines (a span's name). */
   readonly describeItem?: ((item: Item) => string) | undefined
+  /** Encode each batch as soon as it is full (see `Pipeline`'s option). */
+  readonly encodeWhenFull?: boolean | undefined
 }
 
 const retrySettings = (retry: Config.RetryConfig): RetrySettings => ({
@@ -77,7 +79,8 @@ export const make = <Item>(
       retry: retrySettings(config.retry),
       itemName: options.itemName,
       itemPoints: options.itemPoints,
-      describeItem: options.describeItem
+      describeItem: options.describeItem,
+      encodeWhenFull: options.encodeWhenFull
     }
     if (stdout) {
       return new Pipeline<Item, unknown>({

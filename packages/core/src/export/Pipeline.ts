@@ -73,6 +73,11 @@ export interface Options<Item, Payload> {
   readonly describeItem?: ((item: Item) => string) | undefined
   /** For tests: the jitter source, in [0, 1). */
   readonly random?: (() => number) | undefined
+  /**
+   * Encode a batch the moment it is full, inside `offer`, rather than after the producer's turn:
+   * for items held only as bytes (traces: the span objects die young).
+   */
+  readonly encodeWhenFull?: boolean | undefined
 }
 
 interface Batch<Payload> {
@@ -202,10 +207,11 @@ export class Pipeline<Item, Payload> {
       return false
     }
     this.pending.push(item)
-    if (this.pending.length >= this.options.maxBatchSize * STARVED_BATCHES) {
+    if (this.pending.length >= this.options.maxBatchSize * (this.options.encodeWhenFull === true ? 1 : STARVED_BATCHES)) {
       // The drain has not run for several batches: the producer is starving the event loop.
       // Encode now, so that what waits is held as bytes, not as span objects.
       this.cutBatches(false)
+      this.scheduleDrain()
     } else if (this.pending.length >= this.options.maxBatchSize || this.options.batchDelayMillis === 0) {
       this.scheduleDrain()
     } else if (this.batchTimer === undefined) {

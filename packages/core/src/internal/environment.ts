@@ -280,7 +280,20 @@ export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.ge
       resourceAttributes["deployment.environment.name"] ?? resourceAttributes["deployment.environment"]
   }
 
+  const limits = {
+    attributeCountLimit: yield* first(["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"], countValue),
+    attributeValueLengthLimit: yield* first(
+      ["OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"],
+      countValue
+    ),
+    eventCountLimit: yield* first(["OTEL_SPAN_EVENT_COUNT_LIMIT"], countValue),
+    linkCountLimit: yield* first(["OTEL_SPAN_LINK_COUNT_LIMIT"], countValue),
+    eventAttributeCountLimit: yield* first(["OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT"], countValue),
+    linkAttributeCountLimit: yield* first(["OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"], countValue)
+  }
+
   return compact({
+    limits: compact(limits),
     service: compact(service),
     tracing: compact(tracing),
     metrics: compact(metrics),

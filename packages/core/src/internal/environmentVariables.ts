@@ -54,7 +54,13 @@ export const VARIABLES: Readonly<Record<string, ReadonlyArray<string>>> = {
   "logs.maxExportBatchSize": ["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"],
   "logs.format": ["OBSERVABILITY_LOG_FORMAT"],
   "logs.level": ["OBSERVABILITY_LOG_LEVEL"],
-  globalAttributes: ["OTEL_RESOURCE_ATTRIBUTES"]
+  globalAttributes: ["OTEL_RESOURCE_ATTRIBUTES"],
+  "limits.attributeCountLimit": ["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"],
+  "limits.attributeValueLengthLimit": ["OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"],
+  "limits.eventCountLimit": ["OTEL_SPAN_EVENT_COUNT_LIMIT"],
+  "limits.linkCountLimit": ["OTEL_SPAN_LINK_COUNT_LIMIT"],
+  "limits.eventAttributeCountLimit": ["OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT"],
+  "limits.linkAttributeCountLimit": ["OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"]
 }
 
 /** Variables whose values are milliseconds, unlike the config's `"5s"` durations. */

@@ -74,7 +74,8 @@ const spanToJs = (span: Proto.Span, resource: Attributes, scope: ReceivedScope):
   events: span.events.map((event) => ({
     name: event.name ?? "",
     timeUnixNano: toBigInt(event.timeUnixNano),
-    attributes: attributesToJs(event.attributes)
+    attributes: attributesToJs(event.attributes),
+    droppedAttributes: event.droppedAttributesCount ?? 0
   })),
   links: span.links.map((link) => ({
     traceId: toHexId(link.traceId) ?? "",
@@ -82,7 +83,12 @@ const spanToJs = (span: Proto.Span, resource: Attributes, scope: ReceivedScope):
     attributes: attributesToJs(link.attributes)
   })),
   resource,
-  scope
+  scope,
+  dropped: {
+    attributes: span.droppedAttributesCount ?? 0,
+    events: span.droppedEventsCount ?? 0,
+    links: span.droppedLinksCount ?? 0
+  }
 })
 
 export const spansOf = (request: Proto.ExportTraceServiceRequest): Array<ReceivedSpan> =>

@@ -53,13 +53,18 @@ export interface Span {
     readonly timeUnixNano?: Optional<Int64>
     readonly name?: Optional<string>
     readonly attributes: ReadonlyArray<KeyValue>
+    readonly droppedAttributesCount?: Optional<number>
   }>
   readonly links: ReadonlyArray<{
     readonly traceId?: Optional<Uint8Array>
     readonly spanId?: Optional<Uint8Array>
     readonly attributes: ReadonlyArray<KeyValue>
+    readonly droppedAttributesCount?: Optional<number>
   }>
   readonly status?: Optional<{ readonly code?: Optional<number>; readonly message?: Optional<string> }>
+  readonly droppedAttributesCount?: Optional<number>
+  readonly droppedEventsCount?: Optional<number>
+  readonly droppedLinksCount?: Optional<number>
 }
 
 export interface ExportTraceServiceRequest {

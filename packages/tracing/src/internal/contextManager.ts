@@ -8,6 +8,14 @@ import { type Context, type ContextManager, ROOT_CONTEXT } from "@opentelemetry/
  * fiber runs; entering the fiber's span only when it differs from the active one keeps that
  * cost to a comparison instead of an `AsyncLocalStorage.run` per operation.
  */
+/**
+ * Marks contexts that are the tracer's own (its spans stand in for their contexts), so that
+ * `enter` need not remember them one by one.
+ */
+export const FIBER_CONTEXT: unique symbol = Symbol.for("@lingo-obs/tracing/FiberContext")
+
+const isOwn = (context: Context): boolean => (context as unknown as Record<symbol, unknown>)[FIBER_CONTEXT] === true
+
 export class FiberContextManager implements ContextManager {
   private readonly storage = new AsyncLocalStorage<Context>()
   /** Contexts made by `enter`, so that a fiber without a span can leave them. */
@@ -61,7 +69,7 @@ export class FiberContextManager implements ContextManager {
   enter(context: Context): void {
     if (this.turnValid && this.lastEntered === context) return
     if (this.storage.getStore() !== context) {
-      this.entered.add(context)
+      if (!isOwn(context)) this.entered.add(context)
       this.storage.enterWith(context)
     }
     this.trust(context)
@@ -71,7 +79,7 @@ export class FiberContextManager implements ContextManager {
   leave(): void {
     if (this.turnValid && this.lastEntered === undefined) return
     const current = this.storage.getStore()
-    if (current !== undefined && this.entered.has(current)) this.storage.enterWith(ROOT_CONTEXT)
+    if (current !== undefined && (isOwn(current) || this.entered.has(current))) this.storage.enterWith(ROOT_CONTEXT)
     this.trust(undefined)
   }
 

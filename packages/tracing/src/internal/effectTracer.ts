@@ -1,16 +1,20 @@
 /**
  * Effect's `Tracer`, implemented straight onto the export pipeline. Each `Effect.withSpan`
- * makes one small span object; when a sampled span ends, one plain record in the shape the
- * OTLP serializer reads (`ReadableSpan`) goes to the span processor. Compared with bridging
- * through an SDK tracer, this skips an SDK span per Effect span, the copying of attributes into
- * both, and an OpenTelemetry context object per span, which is where most of the bridge's cost
- * went (see the README's performance section).
+ * makes one small span object; when a sampled span ends it is either written at once as OTLP
+ * bytes by the span encoder (the OTLP exporters: nothing of the span outlives its end, so the
+ * garbage collector reclaims it young), or handed as one plain record in the shape the SDK reads
+ * (`ReadableSpan`) to a span processor (stdout, tests). Compared with bridging through an SDK
+ * tracer, this skips an SDK span per Effect span, the copying of attributes into both, and an
+ * OpenTelemetry context object per span (see the README's performance section).
+ *
+ * The span limits (attribute, event and link counts) are applied as the span records them, the
+ * dropped counts kept on the span; value lengths are cut when the span is written.
  *
  * Interop with the OpenTelemetry API is kept: while a fiber runs, its current span is the
  * active OpenTelemetry context (libraries using `trace.getTracer` become its children), and an
  * Effect root span started inside an active OpenTelemetry span becomes that span's child.
  */
-import { Attributes } from "@lingo-obs/core"
+import { Attributes, SpanEncoder, SpanLimits } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { InstrumentationScope } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
@@ -20,7 +24,7 @@ import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as EffectTracer from "effect/Tracer"
-import type { FiberContextManager } from "./contextManager.js"
+import { FIBER_CONTEXT, type FiberContextManager } from "./contextManager.js"
 
 /** How root spans are sampled, and whether children follow their parent. */
 export interface Sampling {
@@ -28,6 +32,17 @@ export interface Sampling {
   readonly root: () => Sampler
   readonly parentBased: boolean
 }
+
+/** Where ended spans go: written as OTLP bytes at once, or handed to a span processor. */
+export type Export =
+  | {
+    readonly _tag: "Encoded"
+    readonly encoder: SpanEncoder.SpanEncoder
+    /** Consulted before a span is written, so that nothing is encoded while export is off. */
+    readonly accepting: () => boolean
+    readonly offer: (span: Uint8Array) => void
+  }
+  | { readonly _tag: "Processor"; readonly processor: SpanProcessor }
 
 const KINDS: Record<EffectTracer.SpanKind, OtelApi.SpanKind> = {
   internal: OtelApi.SpanKind.INTERNAL,
@@ -42,20 +57,6 @@ const NO_SPAN_ATTRIBUTES: ReadonlyMap<string, unknown> = new Map()
 const NO_LINKS: Array<OtelApi.Link> = []
 
 // -------------------------------------------------------------------------------------------
-// Ids: random, never all zero (an all-zero id is invalid)
-// -------------------------------------------------------------------------------------------
-
-const idBytes = Buffer.alloc(16)
-
-const randomId = (bytes: 8 | 16): string => {
-  for (;;) {
-    for (let offset = 0; offset < bytes; offset += 4) idBytes.writeUInt32BE((Math.random() * 0x1_0000_0000) >>> 0, offset)
-    const id = idBytes.toString("hex", 0, bytes)
-    if (id !== "0".repeat(bytes * 2)) return id
-  }
-}
-
-// -------------------------------------------------------------------------------------------
 // Values
 // -------------------------------------------------------------------------------------------
 
@@ -63,21 +64,35 @@ const BILLION = BigInt(1_000_000_000)
 
 const hrTime = (nanos: bigint): OtelApi.HrTime => [Number(nanos / BILLION), Number(nanos % BILLION)]
 
-
-const toAttributes = (entries: Iterable<readonly [string, unknown]>): OtelApi.Attributes => {
+const toAttributes = (entries: Iterable<readonly [string, unknown]>, valueLimit: number): OtelApi.Attributes => {
   const attributes: OtelApi.Attributes = {}
-  for (const [key, value] of entries) attributes[key] = Attributes.toAttributeValue(value)
+  for (const [key, value] of entries) {
+    attributes[key] = SpanLimits.truncateValue(Attributes.toAttributeValue(value), valueLimit)
+  }
   return attributes
 }
 
-const linkOf = (link: EffectTracer.SpanLink): OtelApi.Link => ({
-  context: {
-    traceId: link.span.traceId,
-    spanId: link.span.spanId,
-    traceFlags: link.span.sampled ? OtelApi.TraceFlags.SAMPLED : OtelApi.TraceFlags.NONE
-  },
-  attributes: toAttributes(Object.entries(link.attributes))
-})
+/** Effect attribute values as the encoder writes them (a Map, converted value by value). */
+const encodableAttributes = (attributes: ReadonlyMap<string, unknown>): Map<string, unknown> | undefined => {
+  if (attributes.size === 0) return undefined
+  let converted: Map<string, unknown> | undefined
+  attributes.forEach((value, key) => {
+    const attribute = Attributes.toAttributeValue(value)
+    if (attribute !== value) (converted ??= new Map(attributes)).set(key, attribute)
+  })
+  return (converted ?? attributes) as Map<string, unknown>
+}
+
+const recordOf = (record: Record<string, unknown> | undefined): Record<string, unknown> | undefined => {
+  if (record === undefined) return undefined
+  let converted: Record<string, unknown> | undefined
+  for (const key in record) {
+    const value = record[key]
+    const attribute = Attributes.toAttributeValue(value)
+    if (attribute !== value) (converted ??= { ...record })[key] = attribute
+  }
+  return converted ?? record
+}
 
 // -------------------------------------------------------------------------------------------
 // Spans
@@ -91,19 +106,74 @@ interface RecordedEvent {
 
 /** What every span of one tracer shares. */
 interface Shared {
-  readonly processor: SpanProcessor
+  readonly export: Export
   readonly resource: Resource
   readonly scope: InstrumentationScope
+  readonly limits: SpanLimits.SpanLimits
 }
 
-class ExportingSpan implements EffectTracer.Span {
+/** How a span ended, as OpenTelemetry reports it: status, extra attributes, an exception event. */
+interface Outcome {
+  readonly code: OtelApi.SpanStatusCode
+  readonly message: string | undefined
+  readonly attributes: Record<string, unknown> | undefined
+  readonly exception: RecordedEvent | undefined
+}
+
+const OK: Outcome = { code: OtelApi.SpanStatusCode.OK, message: undefined, attributes: undefined, exception: undefined }
+const INTERRUPTED: Outcome = {
+  code: OtelApi.SpanStatusCode.OK,
+  message: undefined,
+  attributes: { "span.label": "⚠︎ Interrupted", "status.interrupted": true },
+  exception: undefined
+}
+
+const outcomeOf = (exit: Exit.Exit<unknown, unknown>, end: bigint): Outcome => {
+  if (exit._tag === "Success") return OK
+  if (Cause.isInterruptedOnly(exit.cause)) return INTERRUPTED
+  const error = Cause.prettyErrors(exit.cause)[0]
+  if (error === undefined) return OK
+  return {
+    code: OtelApi.SpanStatusCode.ERROR,
+    message: error.message,
+    attributes: undefined,
+    exception: {
+      name: "exception",
+      time: end,
+      attributes: {
+        "exception.type": error.name,
+        "exception.message": error.message,
+        "exception.stacktrace": Cause.pretty(exit.cause, { renderErrorCause: true })
+      }
+    }
+  }
+}
+
+/** The OpenTelemetry context key of the active span (`trace.setSpan` stores the span under it). */
+const SPAN_KEY = OtelApi.createContextKey("OpenTelemetry Context Key SPAN")
+
+/**
+ * Whether a span can stand in for its own OpenTelemetry context (the API looks the active span up
+ * under `SPAN_KEY`); checked once against the installed API, otherwise contexts are made eagerly.
+ */
+const LAZY_CONTEXT = (() => {
+  const marker = OtelApi.trace.wrapSpanContext(OtelApi.INVALID_SPAN_CONTEXT)
+  const probe = { getValue: (key: symbol) => (key === SPAN_KEY ? marker : undefined) } as unknown as OtelApi.Context
+  return OtelApi.trace.getSpan(probe) === marker
+})()
+
+class ExportingSpan implements EffectTracer.Span, OtelApi.Context {
   readonly _tag = "Span"
   readonly spanId: string
   readonly traceId: string
   private ownAttributes: Map<string, unknown> | undefined
   status: EffectTracer.SpanStatus
   private events: Array<RecordedEvent> | undefined
+  private otelSpan: OtelApi.Span | undefined
   private otelContext: OtelApi.Context | undefined
+  droppedAttributes = 0
+  droppedEvents = 0
+  droppedLinks = 0
 
   constructor(
     private readonly shared: Shared,
@@ -117,8 +187,12 @@ class ExportingSpan implements EffectTracer.Span {
     readonly sampled: boolean
   ) {
     this.traceId = traceId
-    this.spanId = randomId(8)
+    this.spanId = SpanEncoder.randomId(8)
     this.status = { _tag: "Started", startTime }
+    if (links.length > shared.limits.linkCountLimit) {
+      this.droppedLinks = links.length - shared.limits.linkCountLimit
+      this.links = links.slice(0, shared.limits.linkCountLimit)
+    }
   }
 
   /** Most spans carry no attributes: the map is made on the first one. */
@@ -127,43 +201,129 @@ class ExportingSpan implements EffectTracer.Span {
   }
 
   attribute(key: string, value: unknown): void {
-    ;(this.ownAttributes ??= new Map()).set(key, value)
+    const attributes = this.ownAttributes ??= new Map()
+    // New keys beyond the limit are dropped; a kept key may still change, as the spec says.
+    if (attributes.size >= this.shared.limits.attributeCountLimit && !attributes.has(key)) {
+      this.droppedAttributes++
+      return
+    }
+    attributes.set(key, value)
   }
 
   event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
-    ;(this.events ??= []).push({ name, time: startTime, attributes })
+    const events = this.events ??= []
+    if (events.length >= this.shared.limits.eventCountLimit) {
+      this.droppedEvents++
+      return
+    }
+    events.push({ name, time: startTime, attributes })
   }
 
   addLinks(links: ReadonlyArray<EffectTracer.SpanLink>): void {
-    this.links = [...this.links, ...links]
+    const room = Math.max(0, this.shared.limits.linkCountLimit - this.links.length)
+    this.droppedLinks += Math.max(0, links.length - room)
+    this.links = [...this.links, ...links.slice(0, room)]
   }
 
-  /** The OpenTelemetry context with this span active, for API calls made while it runs. */
-  activeContext(): OtelApi.Context {
-    return this.otelContext ??= OtelApi.trace.setSpanContext(OtelApi.ROOT_CONTEXT, {
+  // The span is its own OpenTelemetry context: made active for each operation of its fiber, it
+  // builds the API's span object only when a library asks for the active span.
+
+  getValue(key: symbol): unknown {
+    return key === SPAN_KEY ? this.otelSpan ??= OtelApi.trace.wrapSpanContext(this.spanContext()) : undefined
+  }
+
+  setValue(key: symbol, value: unknown): OtelApi.Context {
+    return this.materialized().setValue(key, value)
+  }
+
+  deleteValue(key: symbol): OtelApi.Context {
+    return this.materialized().deleteValue(key)
+  }
+
+  /** A real OpenTelemetry context with this span active (what deriving a context starts from). */
+  private materialized(): OtelApi.Context {
+    return this.otelContext ??= OtelApi.trace.setSpanContext(OtelApi.ROOT_CONTEXT, this.spanContext())
+  }
+
+  private spanContext(): OtelApi.SpanContext {
+    return {
       traceId: this.traceId,
       spanId: this.spanId,
       traceFlags: this.sampled ? OtelApi.TraceFlags.SAMPLED : OtelApi.TraceFlags.NONE,
       isRemote: false
-    })
+    }
+  }
+
+  /** The OpenTelemetry context with this span active, for API calls made while it runs. */
+  activeContext(): OtelApi.Context {
+    return LAZY_CONTEXT ? this : this.materialized()
   }
 
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
     const startTime = this.status.startTime
     this.status = { _tag: "Ended", startTime, endTime, exit }
-    if (this.sampled) this.shared.processor.onEnd(new EndedSpan(this, this.shared, startTime, endTime, exit, this.events))
+    if (!this.sampled) return
+    const sink = this.shared.export
+    if (sink._tag === "Processor") {
+      sink.processor.onEnd(new EndedSpan(this, this.shared, startTime, endTime, exit, this.events))
+    } else if (sink.accepting()) {
+      sink.offer(sink.encoder.encodeSpan(this.record(startTime, endTime, exit)))
+    }
+  }
+
+  /** What the encoder writes for this span. */
+  private record(startTime: bigint, endTime: bigint, exit: Exit.Exit<unknown, unknown>): SpanEncoder.SpanRecord {
+    const outcome = outcomeOf(exit, endTime)
+    const parent = this.parent._tag === "Some" ? this.parent.value : undefined
+    const recorded = this.events
+    let events: ReadonlyArray<SpanEncoder.EventRecord> | undefined = recorded
+    if (recorded !== undefined && recorded.some((event) => event.attributes !== undefined)) {
+      events = recorded.map((event) => ({ ...event, attributes: recordOf(event.attributes) }))
+    }
+    let droppedEvents = this.droppedEvents
+    if (outcome.exception !== undefined) {
+      if ((events?.length ?? 0) < this.shared.limits.eventCountLimit) events = [...(events ?? []), outcome.exception]
+      else droppedEvents++
+    }
+    return {
+      traceId: this.traceId,
+      spanId: this.spanId,
+      traceFlags: OtelApi.TraceFlags.SAMPLED,
+      parentSpanId: parent?.spanId,
+      parentIsRemote: parent?._tag === "ExternalSpan",
+      name: this.name,
+      kind: KINDS[this.kind],
+      startTime,
+      endTime,
+      attributes: this.ownAttributes === undefined ? undefined : encodableAttributes(this.ownAttributes),
+      extraAttributes: outcome.attributes,
+      droppedAttributesCount: this.droppedAttributes,
+      events,
+      droppedEventsCount: droppedEvents,
+      links: this.links.length === 0 ? undefined : this.links.map((link) => ({
+        traceId: link.span.traceId,
+        spanId: link.span.spanId,
+        traceFlags: link.span.sampled ? OtelApi.TraceFlags.SAMPLED : OtelApi.TraceFlags.NONE,
+        isRemote: link.span._tag === "ExternalSpan",
+        attributes: recordOf(link.attributes)
+      })),
+      droppedLinksCount: this.droppedLinks,
+      statusCode: outcome.code,
+      statusMessage: outcome.message
+    }
   }
 }
+;(ExportingSpan.prototype as unknown as Record<symbol, boolean>)[FIBER_CONTEXT] = true
 
 /**
- * An ended span as the processor and the OTLP serializer read it. Conversions (attribute values,
+ * An ended span as a span processor reads it (stdout, tests). Conversions (attribute values,
  * times, events) happen on first read, in the exporter's turn, not when the span ends.
  */
 class EndedSpan implements ReadableSpan {
   readonly ended = true
-  readonly droppedAttributesCount = 0
-  readonly droppedEventsCount = 0
-  readonly droppedLinksCount = 0
+  readonly droppedAttributesCount: number
+  readonly droppedEventsCount: number
+  readonly droppedLinksCount: number
   readonly name: string
   readonly kind: OtelApi.SpanKind
   readonly resource: Resource
@@ -174,7 +334,7 @@ class EndedSpan implements ReadableSpan {
 
   constructor(
     private readonly span: ExportingSpan,
-    shared: Shared,
+    private readonly shared: Shared,
     private readonly start: bigint,
     private readonly end: bigint,
     private readonly exit: Exit.Exit<unknown, unknown>,
@@ -184,6 +344,9 @@ class EndedSpan implements ReadableSpan {
     this.kind = KINDS[span.kind]
     this.resource = shared.resource
     this.instrumentationScope = shared.scope
+    this.droppedAttributesCount = span.droppedAttributes
+    this.droppedEventsCount = span.droppedEvents
+    this.droppedLinksCount = span.droppedLinks
     this.context = { traceId: span.traceId, spanId: span.spanId, traceFlags: OtelApi.TraceFlags.SAMPLED }
     const parent = span.parent._tag === "Some" ? span.parent.value : undefined
     if (parent !== undefined) {
@@ -213,7 +376,23 @@ class EndedSpan implements ReadableSpan {
   }
 
   get links(): Array<OtelApi.Link> {
-    return this.span.links.length === 0 ? NO_LINKS : this.span.links.map(linkOf)
+    const limits = this.shared.limits
+    return this.span.links.length === 0 ? NO_LINKS : this.span.links.map((link) => {
+      const { attributes, dropped } = SpanLimits.limitRecord(
+        toAttributes(Object.entries(link.attributes), limits.attributeValueLengthLimit),
+        limits.linkAttributeCountLimit,
+        limits.attributeValueLengthLimit
+      )
+      return {
+        context: {
+          traceId: link.span.traceId,
+          spanId: link.span.spanId,
+          traceFlags: link.span.sampled ? OtelApi.TraceFlags.SAMPLED : OtelApi.TraceFlags.NONE
+        },
+        attributes,
+        droppedAttributesCount: dropped
+      }
+    })
   }
 
   get attributes(): OtelApi.Attributes {
@@ -230,35 +409,25 @@ class EndedSpan implements ReadableSpan {
 
   private convert() {
     if (this.converted !== undefined) return this.converted
-    const attributes = this.span.attributes.size === 0 ? {} : toAttributes(this.span.attributes)
-    const events: Array<TimedEvent> = (this.recordedEvents ?? []).map((event) => ({
-      name: event.name,
-      time: hrTime(event.time),
-      attributes: event.attributes === undefined ? NO_ATTRIBUTES : toAttributes(Object.entries(event.attributes)),
-      droppedAttributesCount: 0
-    }))
-    let status: OtelApi.SpanStatus = { code: OtelApi.SpanStatusCode.OK }
-    if (this.exit._tag === "Failure") {
-      if (Cause.isInterruptedOnly(this.exit.cause)) {
-        attributes["span.label"] = "⚠︎ Interrupted"
-        attributes["status.interrupted"] = true
-      } else {
-        const error = Cause.prettyErrors(this.exit.cause)[0]
-        if (error !== undefined) {
-          status = { code: OtelApi.SpanStatusCode.ERROR, message: error.message }
-          events.push({
-            name: "exception",
-            time: hrTime(this.end),
-            attributes: {
-              "exception.type": error.name,
-              "exception.message": error.message,
-              "exception.stacktrace": Cause.pretty(this.exit.cause, { renderErrorCause: true })
-            },
-            droppedAttributesCount: 0
-          })
-        }
-      }
+    const limits = this.shared.limits
+    const valueLimit = limits.attributeValueLengthLimit
+    const outcome = outcomeOf(this.exit, this.end)
+    const attributes = this.span.attributes.size === 0 ? {} : toAttributes(this.span.attributes, valueLimit)
+    if (outcome.attributes !== undefined) Object.assign(attributes, outcome.attributes)
+    const recorded = outcome.exception === undefined ? this.recordedEvents ?? [] : [...this.recordedEvents ?? [], outcome.exception]
+    const events: Array<TimedEvent> = recorded.slice(0, limits.eventCountLimit).map((event) => {
+      if (event.attributes === undefined) return { name: event.name, time: hrTime(event.time), attributes: NO_ATTRIBUTES, droppedAttributesCount: 0 }
+      const limited = SpanLimits.limitRecord(
+        toAttributes(Object.entries(event.attributes), valueLimit),
+        limits.eventAttributeCountLimit,
+        valueLimit
+      )
+      return { name: event.name, time: hrTime(event.time), attributes: limited.attributes, droppedAttributesCount: limited.dropped }
+    })
+    if (recorded.length > limits.eventCountLimit) {
+      ;(this as { droppedEventsCount: number }).droppedEventsCount += recorded.length - limits.eventCountLimit
     }
+    const status: OtelApi.SpanStatus = outcome.message === undefined ? { code: outcome.code } : { code: outcome.code, message: outcome.message }
     return this.converted = { attributes, events, status }
   }
 }
@@ -307,7 +476,7 @@ export const make = (
     span(name, parent, context, links, startTime, kind, spanOptions) {
       const effectiveParent = parent._tag === "Some" || spanOptions?.root === true ? parent : otelParent(context)
       const parentSpan = effectiveParent._tag === "Some" ? effectiveParent.value : undefined
-      const traceId = parentSpan?.traceId ?? randomId(16)
+      const traceId = parentSpan?.traceId ?? SpanEncoder.randomId(16)
       const sampled = parentSpan !== undefined && sampling.parentBased
         ? parentSpan.sampled
         : sampling.root().shouldSample(OtelApi.ROOT_CONTEXT, traceId, name, KINDS[kind], NO_ATTRIBUTES, NO_LINKS)
