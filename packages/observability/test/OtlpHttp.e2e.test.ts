@@ -109,10 +109,9 @@ describe("OTLP/HTTP failures", () => {
       const warning = toolkitLines(lines, "WARN")[0]!
       expect(warning.message).toContain("HTTP 503")
       expect(warning.message).toContain("as the server asked")
-      // An HTTP-date has a resolution of one second.
-      expect(Number(warning.annotations["backoff_ms"])).toBeGreaterThan(500)
       expect(receiver.spans().map((span) => span.name)).toEqual(["late"])
-      expect(Date.now() - started).toBeGreaterThanOrEqual(Number(warning.annotations["backoff_ms"]))
+      // The date is 2 s ahead at one second's resolution: at least 1 s was waited.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000)
     }))
 
   it.live("a 400 is permanent: one error line naming the status, nothing retried", () =>

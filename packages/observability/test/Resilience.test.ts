@@ -173,18 +173,19 @@ describe.each(TRANSPORTS)("export resilience over $name", (current) => {
         config: {
           tracing: { ...transport.connection(receiver), retry: fastRetry },
           metrics: { ...transport.connection(receiver), retry: fastRetry },
-          shutdownTimeout: "1s"
+          shutdownTimeout: "5s"
         }
       })
       let closing = 0
       const { lines } = yield* runCapturing(layer, Effect.zipRight(spans(50), Effect.sync(() => (closing = Date.now()))))
       const elapsed = Date.now() - closing
-      // The endpoint refused every attempt since start: shutdown gives up at once, not after the 1 s timeout.
-      expect(elapsed).toBeLessThan(700)
+      // The endpoint refused every attempt since start: shutdown gives up at once, not after the 5 s
+      // timeout (the bound leaves room for a loaded machine).
+      expect(elapsed).toBeLessThan(2_500)
       const undelivered = toolkitLines(lines, "WARN").filter((line) => line.message.includes("not delivered"))
       expect(undelivered.map((line) => line.annotations["signal"]).sort()).toEqual(["metrics", "traces"])
       expect(undelivered.find((line) => line.annotations["signal"] === "traces")!.message).toMatch(
-        /^traces shutdown: 50 spans not delivered, 0 delivered: the collector was not reachable since start \(UNAVAILABLE: connection refused/
+        /^traces shutdown: 50 spans not delivered, 0 delivered: the collector was not reachable since start \(UNAVAILABLE: .*connection refused/
       )
     }))
 
