@@ -4,8 +4,7 @@
  * - every package its `src/` imports (static, dynamic, `import type`, `typeof import(...)`,
  *   `require`/`requireModule`/`createRequire(...)(...)` of a literal) is a `dependency` or a
  *   `peerDependency` — a consumer gets nothing else;
- * - every `dependency` and `peerDependency` is imported by `src/` (unless listed in `PINNED` with the
- *   reason it is there without an import);
+ * - every `dependency` and `peerDependency` is imported by `src/`;
  * - every peer is also a dev dependency, so the workspace installs it;
  * - `test/` imports are declared by the package or the workspace root.
  *
@@ -18,21 +17,6 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
-
-/**
- * Declared without an import, on purpose. `@effect/opentelemetry` 0.64 has the OpenTelemetry SDK
- * packages as required peers with `^2.0.0`: npm installs the newest 2.x for any that is missing,
- * which drags a second `@opentelemetry/core` into the consumer's tree. Pinning them to the version
- * the OTLP serializers (`otlp-transformer` 0.223.0) were built against keeps one copy.
- */
-export const PINNED: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "@lingo-obs/metrics": [
-    "@opentelemetry/sdk-trace-node",
-    "@opentelemetry/sdk-trace-web",
-    "@opentelemetry/sdk-logs",
-    "@opentelemetry/sdk-trace-base"
-  ]
-}
 
 interface Manifest {
   readonly name: string
@@ -121,7 +105,6 @@ export const check = (directories: ReadonlyArray<string> = workspacePackages()):
     const where = `${manifest.name} (${Path.relative(ROOT, directory)}/package.json)`
     const runtime = { ...manifest.dependencies, ...manifest.peerDependencies }
     const dev = manifest.devDependencies ?? {}
-    const pinned = new Set(PINNED[manifest.name] ?? [])
 
     const fromSrc = importedPackages(directory, "src", manifest.name)
     for (const [name, files] of fromSrc) {
@@ -130,12 +113,9 @@ export const check = (directories: ReadonlyArray<string> = workspacePackages()):
       problems.push(`${where}: ${files[0]} imports "${name}", which is not a dependency or peerDependency${hint}`)
     }
     for (const name of Object.keys(runtime)) {
-      if (!fromSrc.has(name) && !pinned.has(name)) {
+      if (!fromSrc.has(name)) {
         problems.push(`${where}: declares "${name}" but src/ never imports it`)
       }
-    }
-    for (const name of pinned) {
-      if (runtime[name] === undefined) problems.push(`${where}: PINNED lists "${name}", which is not declared`)
     }
     for (const name of Object.keys(manifest.peerDependencies ?? {})) {
       if (dev[name] === undefined) problems.push(`${where}: peer "${name}" is not also a devDependency`)
