@@ -67,6 +67,14 @@ const afterTsc = async (directory: string): Promise<void> => {
     }
     Fs.writeFileSync(Path.join(dist, "config.schema.json"), ConfigSchema.text())
   }
+  if (manifest.name === "@lingo-obs/dev") {
+    // The viewer (Preact + uPlot), type-checked, then bundled into dist/ui, which the server serves.
+    execFileSync(process.execPath, [TSC, "-p", Path.join(directory, "ui", "tsconfig.json")], { stdio: "inherit" })
+    const { buildUi } = (await import(pathToFileURL(Path.join(directory, "scripts", "buildUi.ts")).href)) as {
+      readonly buildUi: (outdir: string) => Promise<ReadonlyArray<string>>
+    }
+    await buildUi(Path.join(dist, "ui"))
+  }
 }
 
 const target = process.argv.includes("--all") ? ROOT : process.cwd()

@@ -155,7 +155,7 @@ const tlsStep = async (
 const exportRemedy = (section: Section, signal: Config.Signal, config: ConnectionSection, code: number): string => {
   const sent = Object.keys(config.headers)
   const headers = sent.length === 0 ? "no headers are configured" : `headers sent: ${sent.join(", ")}`
-  switch (Diagnostics.codeName(code)) {
+  switch (OtlpGrpc.codeName(code)) {
     case "UNAUTHENTICATED":
       return `the collector wants credentials (${headers}): set the header it expects in ` +
         `${setting(section, signal, "headers", "HEADERS")}, e.g. authorization=Bearer <token> or your vendor's API-key header`
@@ -198,7 +198,7 @@ const exportStep = async (
         ? { name: "export", status: "fail", detail: `the collector rejected ${item}`, remedy: "see the collector's logs" }
         : { name: "export", status: "ok", detail: `${item} accepted` }
     }
-    const code = Diagnostics.codeName(result.code)
+    const code = OtlpGrpc.codeName(result.code)
     return {
       name: "export",
       status: "fail",

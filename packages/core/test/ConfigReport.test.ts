@@ -126,21 +126,32 @@ describe("ConfigReport", () => {
       })
     }))
 
-  it.effect("redacts secret header values, whatever their source", () =>
+  it.effect("redacts every header value whatever its name and source: name, *** and the length", () =>
     Effect.gen(function*() {
       const result = yield* report(
-        { tracing: { headers: { authorization: "Bearer file-secret", "x-tenant": "a" } } },
+        {
+          tracing: {
+            headers: {
+              authorization: "Bearer file-secret",
+              "x-honeycomb-team": "hc-secret",
+              "content-type": "application/x-protobuf"
+            }
+          }
+        },
         { OTEL_EXPORTER_OTLP_METRICS_HEADERS: "api-key=env-secret,x-tenant=b" }
       )
-      expect(entry(result, `tracing.headers["authorization"]`)).toMatchObject({ value: "[REDACTED]", source: "file" })
-      expect(entry(result, `tracing.headers["x-tenant"]`)).toMatchObject({ value: "a", source: "file" })
+      expect(entry(result, `tracing.headers["authorization"]`)).toMatchObject({ value: "***(18 chars)", source: "file" })
+      expect(entry(result, `tracing.headers["x-honeycomb-team"]`)).toMatchObject({ value: "***(9 chars)", source: "file" })
+      // The documented allow-list: standard headers that carry no credential.
+      expect(entry(result, `tracing.headers["content-type"]`)).toMatchObject({ value: "application/x-protobuf" })
       expect(entry(result, `metrics.headers["api-key"]`)).toMatchObject({
-        value: "[REDACTED]",
+        value: "***(10 chars)",
         source: "env:OTEL_EXPORTER_OTLP_METRICS_HEADERS"
       })
+      expect(entry(result, `metrics.headers["x-tenant"]`)).toMatchObject({ value: "***(1 chars)" })
       const printed = ConfigReport.format(result)
       expect(printed).not.toContain("secret")
-      expect(printed).toContain("[REDACTED]")
+      expect(printed).toContain("***(9 chars)")
     }))
 
   it.effect("resource attributes merge key by key, the file's keys first", () =>
