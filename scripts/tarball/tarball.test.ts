@@ -181,14 +181,15 @@ describe("the packed tarballs in a fresh npm project", () => {
   let receiver: OtlpReceiver.Receiver
 
   beforeAll(async () => {
-    await timed("pack (prepack builds)", async () =>
-      expectSuccess(
-        await run("npx", ["--yes", "pnpm@10", "-r", "--filter", "./packages/*", "pack", "--pack-destination", tarballDirectory], ROOT),
-        "pnpm pack"
-      ))
     const publicPackages = Fs.readdirSync(Path.join(ROOT, "packages"))
       .map((name) => JSON.parse(Fs.readFileSync(Path.join(ROOT, "packages", name, "package.json"), "utf8")) as { name: string; private?: boolean })
       .filter((manifest) => manifest.private !== true)
+    const filters = publicPackages.flatMap((manifest) => ["--filter", manifest.name])
+    await timed("pack (prepack builds)", async () =>
+      expectSuccess(
+        await run("npx", ["--yes", "pnpm@10", "-r", ...filters, "pack", "--pack-destination", tarballDirectory], ROOT),
+        "pnpm pack"
+      ))
     tarballs = Fs.readdirSync(tarballDirectory).map((file) => Path.join(tarballDirectory, file))
     expect(tarballs.length, "one tarball per public package").toBe(publicPackages.length)
     receiver = await OtlpReceiver.start()
@@ -254,6 +255,10 @@ describe("the packed tarballs in a fresh npm project", () => {
     expect(dead.code).toBe(1)
     expect(dead.stdout).toContain(`connection refused by 127.0.0.1:${port}`)
     expect(dead.stdout).toContain("remedy: nothing listens there")
+
+    const dev = await run("npx", ["--no", "lingo-obs", "dev"], service)
+    expect(dev.code).toBe(1)
+    expect(dev.stderr).toContain("lingo-obs dev needs @lingo-obs/dev: npm install --save-dev @lingo-obs/dev")
   }, 120_000)
 
   it("on Effect 4: npm reports the peer conflict, and start-up fails with one clear message", async () => {
