@@ -204,7 +204,7 @@ describe("the packed tarballs in a fresh npm project", () => {
     const serviceTarballs = tarballs.filter((file) => !file.includes("otlp-receiver"))
     await timed("npm install (service)", async () =>
       expectSuccess(await run("npm", ["install", "--no-audit", "--no-fund", ...serviceTarballs, ...EFFECT_3, ...TOOLS], service), "npm install"))
-  }, 900_000)
+  }, 1_800_000)
 
   afterAll(async () => {
     await receiver?.stop()

@@ -4,5 +4,5 @@ import base from "../../vitest.config.js"
 // The root config's resolution (workspace packages from source), with only the tarball test.
 export default defineConfig({
   ...base,
-  test: { ...base.test, include: ["scripts/tarball/**/*.test.ts"], testTimeout: 900_000, hookTimeout: 900_000 }
+  test: { ...base.test, include: ["scripts/tarball/**/*.test.ts"], testTimeout: 1_800_000, hookTimeout: 1_800_000 }
 })
