@@ -77,6 +77,21 @@ const afterTsc = async (directory: string): Promise<void> => {
   }
 }
 
+const modified = (file: string): number => (Fs.existsSync(file) ? Fs.statSync(file).mtimeMs : 0)
+
+/**
+ * Whether a referenced package's after-tsc output is older than its tsc output. `pnpm -r pack`
+ * runs the packages' prepacks in parallel, dependencies first: a package then leaves its
+ * up-to-date dependencies' files alone instead of rewriting them while another prepack reads them.
+ */
+const stale = (directory: string): boolean => {
+  const dist = Path.join(directory, "dist")
+  return modified(Path.join(dist, "entry.js")) < modified(Path.join(dist, "index.js")) ||
+    modified(Path.join(dist, "config.schema.json")) < modified(Path.join(dist, "config", "ConfigSchema.js"))
+}
+
 const target = process.argv.includes("--all") ? ROOT : process.cwd()
 execFileSync(process.execPath, [TSC, "-b", Path.join(target, "tsconfig.build.json")], { stdio: "inherit" })
-for (const directory of buildOrder(target)) await afterTsc(directory)
+for (const directory of buildOrder(target)) {
+  if (directory === target || process.argv.includes("--all") || stale(directory)) await afterTsc(directory)
+}

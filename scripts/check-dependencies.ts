@@ -1,11 +1,11 @@
 /**
  * Checks every workspace package's manifest against its code, mechanically:
  *
- * - every package its `src/` imports (static, dynamic, `import type`, `typeof import(...)`,
- *   `require`/`requireModule`/`createRequire(...)(...)` of a literal) is a `dependency` or a
- *   `peerDependency` — a consumer gets nothing else;
- * - every `dependency` and `peerDependency` is imported by `src/` (unless listed in `PINNED` with the
- *   reason it is there without an import);
+ * - every package its `src/` loads (static, dynamic, `require`/`requireModule`/`createRequire(...)(...)`
+ *   of a literal) is a `dependency` or a `peerDependency` — a consumer gets nothing else; a type-only
+ *   import (`import type`, `typeof import(...)`), erased from the JavaScript, may be a dev dependency
+ *   (the tarball test type-checks the published declarations with `skipLibCheck: false`);
+ * - every `dependency` and `peerDependency` is imported by `src/`;
  * - every peer is also a dev dependency, so the workspace installs it;
  * - `test/` imports are declared by the package or the workspace root.
  *
@@ -18,21 +18,6 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
-
-/**
- * Declared without an import, on purpose. `@effect/opentelemetry` 0.64 has the OpenTelemetry SDK
- * packages as required peers with `^2.0.0`: npm installs the newest 2.x for any that is missing,
- * which drags a second `@opentelemetry/core` into the consumer's tree. Pinning them to the version
- * the OTLP serializers (`otlp-transformer` 0.223.0) were built against keeps one copy.
- */
-export const PINNED: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "@lingo-obs/metrics": [
-    "@opentelemetry/sdk-trace-node",
-    "@opentelemetry/sdk-trace-web",
-    "@opentelemetry/sdk-logs",
-    "@opentelemetry/sdk-trace-base"
-  ]
-}
 
 interface Manifest {
   readonly name: string
@@ -57,18 +42,26 @@ export const packageName = (specifier: string): string | undefined => {
 
 const REQUIRE_NAMES = new Set(["require", "requireModule"])
 
-/** The module specifiers a TypeScript file loads, comments excluded. */
-export const importsOf = (fileName: string, text: string): ReadonlyArray<string> => {
+export interface Import {
+  readonly specifier: string
+  /** Erased from the JavaScript: `import type`, `export type`, `typeof import(...)`. */
+  readonly typeOnly: boolean
+}
+
+/** The modules a TypeScript file imports, comments excluded. */
+export const importsOf = (fileName: string, text: string): ReadonlyArray<Import> => {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true)
-  const found: Array<string> = []
-  const literal = (node: ts.Node | undefined) => {
-    if (node !== undefined && ts.isStringLiteralLike(node)) found.push(node.text)
+  const found: Array<Import> = []
+  const literal = (node: ts.Node | undefined, typeOnly = false) => {
+    if (node !== undefined && ts.isStringLiteralLike(node)) found.push({ specifier: node.text, typeOnly })
   }
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined) {
-      literal(node.moduleSpecifier)
+    if (ts.isImportDeclaration(node)) {
+      literal(node.moduleSpecifier, node.importClause?.isTypeOnly === true)
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined) {
+      literal(node.moduleSpecifier, node.isTypeOnly)
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
-      literal(node.argument.literal)
+      literal(node.argument.literal, true)
     } else if (ts.isCallExpression(node)) {
       const callee = node.expression
       const loads = callee.kind === ts.SyntaxKind.ImportKeyword ||
@@ -90,16 +83,24 @@ const sourceFiles = (directory: string): ReadonlyArray<string> => {
     .map((file) => Path.join(directory, file))
 }
 
-/** Package name → the files (relative to the package) that import it. */
-const importedPackages = (directory: string, folder: string, self: string): Map<string, Array<string>> => {
-  const result = new Map<string, Array<string>>()
+interface Usage {
+  /** The files (relative to the package) that import it. */
+  readonly files: Array<string>
+  /** Whether any of those imports survives into the JavaScript. */
+  loaded: boolean
+}
+
+/** Package name → how `folder` imports it. */
+const importedPackages = (directory: string, folder: string, self: string): Map<string, Usage> => {
+  const result = new Map<string, Usage>()
   for (const file of sourceFiles(Path.join(directory, folder))) {
-    for (const specifier of importsOf(file, Fs.readFileSync(file, "utf8"))) {
+    for (const { specifier, typeOnly } of importsOf(file, Fs.readFileSync(file, "utf8"))) {
       const name = packageName(specifier)
       if (name === undefined || name === self) continue
-      const files = result.get(name) ?? []
-      files.push(Path.relative(directory, file))
-      result.set(name, files)
+      const usage = result.get(name) ?? { files: [], loaded: false }
+      usage.files.push(Path.relative(directory, file))
+      usage.loaded ||= !typeOnly
+      result.set(name, usage)
     }
   }
   return result
@@ -121,26 +122,22 @@ export const check = (directories: ReadonlyArray<string> = workspacePackages()):
     const where = `${manifest.name} (${Path.relative(ROOT, directory)}/package.json)`
     const runtime = { ...manifest.dependencies, ...manifest.peerDependencies }
     const dev = manifest.devDependencies ?? {}
-    const pinned = new Set(PINNED[manifest.name] ?? [])
 
     const fromSrc = importedPackages(directory, "src", manifest.name)
-    for (const [name, files] of fromSrc) {
-      if (runtime[name] !== undefined) continue
+    for (const [name, { files, loaded }] of fromSrc) {
+      if (runtime[name] !== undefined || (!loaded && dev[name] !== undefined)) continue
       const hint = dev[name] !== undefined ? " (only a devDependency: consumers will not have it)" : ""
       problems.push(`${where}: ${files[0]} imports "${name}", which is not a dependency or peerDependency${hint}`)
     }
     for (const name of Object.keys(runtime)) {
-      if (!fromSrc.has(name) && !pinned.has(name)) {
+      if (!fromSrc.has(name)) {
         problems.push(`${where}: declares "${name}" but src/ never imports it`)
       }
-    }
-    for (const name of pinned) {
-      if (runtime[name] === undefined) problems.push(`${where}: PINNED lists "${name}", which is not declared`)
     }
     for (const name of Object.keys(manifest.peerDependencies ?? {})) {
       if (dev[name] === undefined) problems.push(`${where}: peer "${name}" is not also a devDependency`)
     }
-    for (const [name, files] of importedPackages(directory, "test", manifest.name)) {
+    for (const [name, { files }] of importedPackages(directory, "test", manifest.name)) {
       if (runtime[name] === undefined && dev[name] === undefined && !rootDeclared.has(name)) {
         problems.push(`${where}: ${files[0]} imports "${name}", declared neither here nor at the root`)
       }

@@ -20,7 +20,10 @@ describe("package manifests", () => {
       `// import { h } from "h"`,
       `/** @example import { i } from "i" */`
     ].join("\n")
-    const names = Dependencies.importsOf("x.ts", text).map(Dependencies.packageName).filter((name) => name !== undefined)
-    expect(names).toEqual(["a", "@scope/b", "c", "d", "e", "f", "g"])
+    const found = Dependencies.importsOf("x.ts", text).flatMap(({ specifier, typeOnly }) => {
+      const name = Dependencies.packageName(specifier)
+      return name === undefined ? [] : [`${name}${typeOnly ? " (type)" : ""}`]
+    })
+    expect(found).toEqual(["a", "@scope/b (type)", "c", "d", "e (type)", "f", "g"])
   })
 })

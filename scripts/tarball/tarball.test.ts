@@ -1,0 +1,293 @@
+/**
+ * What a team gets from the registry, proved from the packed tarballs: every public package is
+ * packed (`pnpm pack`, which runs `prepack`), installed with npm into a fresh project outside the
+ * workspace beside the supported Effect 3 packages, type-checked with `moduleResolution` node16 and
+ * bundler (`skipLibCheck: false`), run with plain `node` against a receiver, and checked with
+ * `npx lingo-obs`. A second project installs Effect 4 and gets npm's peer conflict and the
+ * toolkit's start-up message.
+ *
+ * Needs the npm registry, so it is not part of `pnpm test`: `pnpm test:tarball`, a step of `.ci/run`
+ * after the build.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+
+const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
+
+/** The Effect 3 line a service installs beside the toolkit (the README's install line). */
+const EFFECT_3 = [
+  "effect@^3.22",
+  "@effect/platform@^0.97",
+  "@effect/platform-node@^0.108",
+  "@effect/opentelemetry@^0.64",
+  "@opentelemetry/api@^1.9"
+]
+const TOOLS = ["typescript@~5.9.3", "@types/node@^20"]
+
+/** Packages a consumer must hold exactly one copy of. */
+const SINGLE_COPY = [
+  "effect",
+  "@opentelemetry/api",
+  "@opentelemetry/core",
+  "@opentelemetry/resources",
+  "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/sdk-metrics",
+  "@opentelemetry/sdk-logs"
+]
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** This process's environment without what pnpm, vitest or a developer's shell set for themselves. */
+const cleanEnv = (extra: Record<string, string> = {}): Record<string, string> => {
+  const kept = Object.entries(process.env).filter((entry): entry is [string, string] => {
+    const [name, value] = entry
+    if (value === undefined || name.startsWith("OTEL_") || name === "OBSERVABILITY_CONFIG_FILE") return false
+    if (name === "INIT_CWD" || name === "NODE_OPTIONS" || name.startsWith("VITEST")) return false
+    return !name.startsWith("npm_") || ["npm_config_registry", "npm_config_cache", "npm_config_userconfig"].includes(name)
+  })
+  return { ...Object.fromEntries(kept), ...extra }
+}
+
+const run = (command: string, args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: cleanEnv(env) })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+const expectSuccess = (result: Run, what: string): Run => {
+  expect(result.code, `${what} failed:\n${result.stdout}\n${result.stderr}`).toBe(0)
+  return result
+}
+
+/** Every installed copy of `name` under `directory`'s node_modules, nested ones included. */
+const copies = (directory: string, name: string): ReadonlyArray<string> => {
+  const found: Array<string> = []
+  const visit = (nodeModules: string): void => {
+    if (!Fs.existsSync(nodeModules)) return
+    if (Fs.existsSync(Path.join(nodeModules, name, "package.json"))) found.push(Path.join(nodeModules, name))
+    for (const entry of Fs.readdirSync(nodeModules)) {
+      const packages = entry.startsWith("@")
+        ? Fs.readdirSync(Path.join(nodeModules, entry)).map((inner) => Path.join(nodeModules, entry, inner))
+        : [Path.join(nodeModules, entry)]
+      for (const pkg of packages) visit(Path.join(pkg, "node_modules"))
+    }
+  }
+  visit(Path.join(directory, "node_modules"))
+  return found
+}
+
+/** The versions `npm ls` reports for `name` anywhere in the tree. */
+const listedVersions = async (directory: string, name: string): Promise<ReadonlySet<string>> => {
+  const result = await run("npm", ["ls", name, "--all", "--json"], directory)
+  const versions = new Set<string>()
+  interface Node {
+    readonly version?: string
+    readonly dependencies?: Record<string, Node>
+  }
+  const visit = (node: Node): void => {
+    for (const [dependency, child] of Object.entries(node.dependencies ?? {})) {
+      if (dependency === name && child.version !== undefined) versions.add(child.version)
+      visit(child)
+    }
+  }
+  visit(JSON.parse(result.stdout) as Node)
+  return versions
+}
+
+const deadPort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = Net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as Net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+const SERVICE_MAIN = `import { NodeRuntime } from "@effect/platform-node"
+import { Observability } from "@lingo-obs/observability"
+import { Effect, Metric } from "effect"
+
+const ordersPlaced = Metric.counter("tarball_orders_total")
+
+const placeOrder = (id: string) =>
+  Effect.gen(function* () {
+    yield* Metric.increment(ordersPlaced)
+    yield* Effect.log("order placed")
+  }).pipe(Effect.withSpan("tarball-order", { attributes: { "order.id": id } }))
+
+const ObservabilityLive = Observability.layer({ service: { name: "tarball-service", version: "1.0.0" } })
+
+placeOrder("o-1").pipe(Effect.provide(ObservabilityLive), NodeRuntime.runMain)
+`
+
+const SERVICE_HTTP = `import { HttpRouter, HttpServerResponse } from "@effect/platform"
+import { HttpServerMiddleware } from "@lingo-obs/http-middleware"
+import { ObservabilityTest } from "@lingo-obs/observability"
+import { Cli } from "@lingo-obs/cli"
+import { EffectVersion } from "@lingo-obs/core"
+import type { Layer } from "effect"
+
+const router = HttpRouter.empty.pipe(HttpRouter.get("/users/:id", HttpServerResponse.text("ok")))
+export const HttpLive = router.pipe(HttpServerMiddleware.serve())
+export const TestLive: Layer.Layer<unknown, unknown> = ObservabilityTest
+export const usage: string = Cli.USAGE
+export const supported: string = EffectVersion.supportedRange
+`
+
+const tsconfig = (compilerOptions: Record<string, unknown>) =>
+  JSON.stringify({
+    compilerOptions: {
+      target: "ES2022",
+      lib: ["ES2022"],
+      types: ["node"],
+      strict: true,
+      skipLibCheck: false,
+      ...compilerOptions
+    },
+    include: ["src"]
+  }, null, 2)
+
+const timings: Array<string> = []
+const timed = async <A>(label: string, task: () => Promise<A>): Promise<A> => {
+  const started = Date.now()
+  try {
+    return await task()
+  } finally {
+    timings.push(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  }
+}
+
+describe("the packed tarballs in a fresh npm project", () => {
+  const workDirectory = Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-tarballs-"))
+  const tarballDirectory = Path.join(workDirectory, "tarballs")
+  const service = Path.join(workDirectory, "service")
+  let tarballs: ReadonlyArray<string> = []
+  let receiver: OtlpReceiver.Receiver
+
+  beforeAll(async () => {
+    const publicPackages = Fs.readdirSync(Path.join(ROOT, "packages"))
+      .map((name) => JSON.parse(Fs.readFileSync(Path.join(ROOT, "packages", name, "package.json"), "utf8")) as { name: string; private?: boolean })
+      .filter((manifest) => manifest.private !== true)
+    const filters = publicPackages.flatMap((manifest) => ["--filter", manifest.name])
+    await timed("pack (prepack builds)", async () =>
+      expectSuccess(
+        await run("npx", ["--yes", "pnpm@10", "-r", ...filters, "pack", "--pack-destination", tarballDirectory], ROOT),
+        "pnpm pack"
+      ))
+    tarballs = Fs.readdirSync(tarballDirectory).map((file) => Path.join(tarballDirectory, file))
+    expect(tarballs.length, "one tarball per public package").toBe(publicPackages.length)
+    receiver = await OtlpReceiver.start()
+
+    Fs.mkdirSync(Path.join(service, "src"), { recursive: true })
+    Fs.writeFileSync(Path.join(service, "package.json"), JSON.stringify({ name: "tarball-service", private: true, type: "module" }))
+    Fs.writeFileSync(Path.join(service, "src", "main.ts"), SERVICE_MAIN)
+    Fs.writeFileSync(Path.join(service, "src", "http.ts"), SERVICE_HTTP)
+    Fs.writeFileSync(Path.join(service, "tsconfig.json"), tsconfig({ module: "node16", moduleResolution: "node16", outDir: "dist", rootDir: "src" }))
+    Fs.writeFileSync(Path.join(service, "tsconfig.bundler.json"), tsconfig({ module: "preserve", moduleResolution: "bundler", noEmit: true }))
+    // The receiver is a development tool (behind `lingo-obs dev`), not part of a service's runtime.
+    const serviceTarballs = tarballs.filter((file) => !file.includes("otlp-receiver"))
+    await timed("npm install (service)", async () =>
+      expectSuccess(await run("npm", ["install", "--no-audit", "--no-fund", ...serviceTarballs, ...EFFECT_3, ...TOOLS], service), "npm install"))
+  }, 1_800_000)
+
+  afterAll(async () => {
+    await receiver?.stop()
+    Fs.rmSync(workDirectory, { recursive: true, force: true })
+    process.stdout.write(`tarball test timings:\n  ${timings.join("\n  ")}\n`)
+  })
+
+  it("type-checks a service with moduleResolution node16 and bundler, skipLibCheck off", async () => {
+    await timed("tsc node16 (emit)", async () => expectSuccess(await run("npx", ["--no", "tsc", "-p", "tsconfig.json"], service), "tsc node16"))
+    await timed("tsc bundler", async () =>
+      expectSuccess(await run("npx", ["--no", "tsc", "-p", "tsconfig.bundler.json"], service), "tsc bundler"))
+  }, 300_000)
+
+  it("runs with plain node and its spans and metrics reach the receiver", async () => {
+    receiver.reset()
+    const result = await timed("node dist/main.js", () =>
+      run(process.execPath, ["dist/main.js"], service, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${receiver.endpoint}` }))
+    expectSuccess(result, "node dist/main.js")
+    const span = await receiver.waitForSpan("tarball-order")
+    expect(span.attributes["order.id"]).toBe("o-1")
+    expect(span.resource["service.name"]).toBe("tarball-service")
+    const metric = await receiver.waitForMetric("tarball_orders_total")
+    expect(metric.dataPoints[0]?.value).toBe(1)
+  }, 120_000)
+
+  it("holds one copy of effect and of each OpenTelemetry SDK package", async () => {
+    for (const name of SINGLE_COPY) {
+      expect(copies(service, name), `${name} installed at`).toHaveLength(1)
+      expect([...(await listedVersions(service, name))], `npm ls ${name}`).toHaveLength(1)
+    }
+    const effect = await run("npm", ["ls", "effect"], service)
+    expect(effect.code, effect.stdout + effect.stderr).toBe(0)
+    expect(new Set(effect.stdout.match(/effect@\d+\.\d+\.\d+/g))).toEqual(new Set([effect.stdout.match(/effect@3\.\d+\.\d+/)![0]]))
+  }, 120_000)
+
+  it("npx lingo-obs config check and doctor work from the service's directory", async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${receiver.endpoint}` }
+    const check = expectSuccess(await run("npx", ["--no", "lingo-obs", "config", "check"], service, env), "lingo-obs config check")
+    expect(check.stdout).toMatch(new RegExp(`^tracing\\.endpoint\\s+${receiver.endpoint.replace(/\./g, "\\.")}\\s+env:OTEL_EXPORTER_OTLP_ENDPOINT$`, "m"))
+
+    receiver.reset()
+    const doctor = expectSuccess(await run("npx", ["--no", "lingo-obs", "doctor"], service, env), "lingo-obs doctor")
+    expect(doctor.stdout).toContain("All 2 exporting signal(s) reached the collector.")
+    await receiver.waitForSpan("lingo_obs.doctor")
+
+    const port = await deadPort()
+    const dead = await run("npx", ["--no", "lingo-obs", "doctor"], service, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` })
+    expect(dead.code).toBe(1)
+    expect(dead.stdout).toContain(`connection refused by 127.0.0.1:${port}`)
+    expect(dead.stdout).toContain("remedy: nothing listens there")
+
+    const dev = await run("npx", ["--no", "lingo-obs", "dev"], service)
+    expect(dev.code).toBe(1)
+    expect(dev.stderr).toContain("lingo-obs dev needs @lingo-obs/dev: npm install --save-dev @lingo-obs/dev")
+  }, 120_000)
+
+  it("on Effect 4: npm reports the peer conflict, and start-up fails with one clear message", async () => {
+    const app = Path.join(workDirectory, "effect4")
+    Fs.mkdirSync(app)
+    Fs.writeFileSync(Path.join(app, "package.json"), JSON.stringify({ name: "effect4-app", private: true, type: "module" }))
+    Fs.writeFileSync(Path.join(app, "main.js"), `import { ObservabilityLive } from "@lingo-obs/observability"\nconsole.log(typeof ObservabilityLive)\n`)
+    const packages = [...tarballs.filter((file) => !file.includes("otlp-receiver")), "effect@^4"]
+
+    const strict = await timed("npm install (effect 4, refused)", () => run("npm", ["install", "--no-audit", "--no-fund", ...packages], app))
+    expect(strict.code).not.toBe(0)
+    expect(strict.stderr).toContain("ERESOLVE")
+    expect(strict.stderr).toMatch(/peer effect@"\^3\.22\.0" from @lingo-obs\//)
+
+    const forced = await timed("npm install --force (effect 4)", () =>
+      run("npm", ["install", "--no-audit", "--no-fund", "--force", ...packages], app))
+    expectSuccess(forced, "npm install --force")
+    expect(forced.stderr).toMatch(/npm warn ERESOLVE overriding peer dependency/i)
+    expect(forced.stderr).toContain("effect")
+
+    const started = await run(process.execPath, ["main.js"], app)
+    expect(started.code).not.toBe(0)
+    expect(started.stderr).toMatch(/UnsupportedEffectError: @lingo-obs\/observability needs effect \^3\.22\.0, but this app has effect 4\.\d+\.\d+/)
+    expect(started.stderr).toContain("does not run on Effect 4 yet")
+    expect(started.stderr).toContain("npm install effect@^3.22")
+    expect(started.stderr).not.toContain("ERR_MODULE_NOT_FOUND")
+
+    const cli = await run("npx", ["--no", "lingo-obs", "doctor"], app)
+    expect(cli.code).toBe(1)
+    expect(cli.stderr).toMatch(/^@lingo-obs\/cli needs effect \^3\.22\.0, but this app has effect 4\./)
+  }, 600_000)
+})
