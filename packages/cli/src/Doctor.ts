@@ -15,7 +15,7 @@
  * ```
  */
 import * as Fs from "node:fs"
-import { type Config, Diagnostics, OtlpGrpc, ServiceResource } from "@lingo-obs/core"
+import { type Config, Diagnostics, Endpoint, OtlpGrpc, ServiceResource } from "@lingo-obs/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Probes from "./internal/probes.js"
@@ -70,7 +70,8 @@ const GCP_ROLE: Readonly<Record<Config.Signal, string>> = {
 /** The signal-specific environment variable suffix of the OTLP exporter variables. */
 const ENV_SIGNAL: Readonly<Record<Config.Signal, string>> = { traces: "TRACES", metrics: "METRICS", logs: "LOGS" }
 
-type ConnectionSection = Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig
+/** A signal's section with its endpoint resolved as the exporter does (scheme → TLS, spec defaults). */
+type ConnectionSection = (Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig) & { readonly endpoint: string }
 
 /** The config field and the environment variables that set a connection setting, for remedies. */
 const setting = (section: Section, signal: Config.Signal, field: string, variable: string) =>
@@ -213,19 +214,33 @@ const exportStep = async (
 const checkSignal = async (
   section: Section,
   signal: Config.Signal,
-  config: ConnectionSection,
+  written: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig,
   request: () => Uint8Array,
   timeoutMillis: number
 ): Promise<SignalResult> => {
-  if (!config.enabled || config.exporter === "none") {
+  if (!written.enabled || written.exporter === "none") {
     return { signal, target: "off", checked: false, steps: [], ok: true }
   }
-  if (config.exporter !== "otlp_grpc") {
-    return { signal, target: config.exporter, checked: false, steps: [], ok: true }
+  if (written.exporter !== "otlp_grpc") {
+    return { signal, target: written.exporter, checked: false, steps: [], ok: true }
   }
-  const target = `otlp_grpc ${config.endpoint} (${config.insecure ? "plaintext" : "TLS"})`
+  let target: Endpoint.Target
+  try {
+    target = Endpoint.resolve(signal, written)
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error)
+    return {
+      signal,
+      target: "otlp_grpc",
+      checked: true,
+      steps: [{ name: "endpoint", status: "fail", detail, remedy: `write ${section}.endpoint as http(s)://host:port` }],
+      ok: false
+    }
+  }
+  const config: ConnectionSection = { ...written, endpoint: target.authority, insecure: !target.tls }
+  const shown = `otlp_grpc ${config.endpoint} (${config.insecure ? "plaintext" : "TLS"})`
   const steps: Array<Step> = []
-  const done = () => ({ signal, target, checked: true, steps, ok: steps.every((step) => step.status !== "fail") })
+  const done = () => ({ signal, target: shown, checked: true, steps, ok: steps.every((step) => step.status !== "fail") })
   const address = Probes.splitHostPort(config.endpoint)
   if (address === undefined) {
     steps.push({

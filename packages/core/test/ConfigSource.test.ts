@@ -17,7 +17,7 @@ describe("ConfigSource", () => {
       expect(config.tracing).toMatchObject({
         enabled: true,
         exporter: "otlp_grpc",
-        endpoint: "localhost:4317",
+        protocol: "grpc",
         insecure: false,
         sampler: "parentbased_traceidratio",
         samplingRatio: 1,
@@ -34,7 +34,8 @@ describe("ConfigSource", () => {
         exporter: "otlp_grpc",
         disableRuntimeStats: false,
         grpcEnabled: true,
-        grpcIncludeHealth: false
+        grpcIncludeHealth: false,
+        legacyRpcMetrics: false
       })
       expect(Duration.toMillis(config.metrics.interval)).toBe(60_000)
       expect(Duration.toMillis(config.tracing.retry.initialBackoff)).toBe(5_000)

@@ -6,8 +6,8 @@
  * `reset` makes every later read exact, for every instrument kind: Effect's counters, histograms
  * (count, sum, min, max, buckets), summaries and frequencies start again from nothing (their state
  * in Effect's process-wide registry is replaced, so metrics made by any layer in the same process
- * restart too); OpenTelemetry-API instruments are read with delta temporality and summed here
- * since the last reset. Gauges keep their last value: a gauge's current value is exact.
+ * restart too); synchronous OpenTelemetry-API instruments are read with delta temporality and summed
+ * here since the last reset; observable ones report what they observe. Gauges keep their last value: a gauge's current value is exact.
  *
  * @example
  * ```ts
@@ -23,7 +23,7 @@
  */
 import { Config } from "@lingo-obs/core"
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources"
-import { AggregationTemporality, MetricReader } from "@opentelemetry/sdk-metrics"
+import { AggregationTemporality, InstrumentType, MetricReader } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { globalValue } from "effect/GlobalValue"
@@ -135,7 +135,13 @@ export const layer = (options: {
         makeReader: (effectMetrics) =>
           new OnDemandReader({
             metricProducers: [effectMetrics],
-            aggregationTemporalitySelector: () => AggregationTemporality.DELTA
+            // Recorded values since the reset for synchronous instruments; observed ones (runtime
+            // metrics) keep reporting what they observe.
+            aggregationTemporalitySelector: (type) =>
+              type === InstrumentType.OBSERVABLE_COUNTER || type === InstrumentType.OBSERVABLE_GAUGE ||
+                type === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER
+                ? AggregationTemporality.CUMULATIVE
+                : AggregationTemporality.DELTA
           })
       })
       // OpenTelemetry-API instruments report deltas; what they recorded since the reset, by point.
