@@ -39,9 +39,6 @@ const exampleEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
     OTEL_BLRP_SCHEDULE_DELAY: "200",
     OTEL_METRIC_EXPORT_INTERVAL: "1000",
     OTEL_LOGS_EXPORTER: "otlp",
-    // TEMPORARY until the http branch's spec defaults land (default endpoint http://localhost:4317,
-    // plaintext): today the default is TLS to localhost:4317.
-    OTEL_EXPORTER_OTLP_INSECURE: "true",
     ...extra
   }
 }
