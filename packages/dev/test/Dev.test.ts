@@ -8,7 +8,10 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc"
 import { resourceFromAttributes } from "@opentelemetry/resources"
 import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { context, SpanStatusCode, trace } from "@opentelemetry/api"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { request } from "node:http"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
 import { startScript } from "./support/processes.js"
 
@@ -112,6 +115,34 @@ describe("lingo-obs dev", () => {
     expect(response.status).toBe(200)
     const { body: logs } = await getJson<Array<{ body: unknown; service: string; traceId: string; time: number }>>(`${dev.url}api/logs?q=HELLO&minSeverity=13`)
     expect(logs).toEqual([expect.objectContaining({ body: "hello over http", service: "curl", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", time: 1_700_000_000_000 })])
+  })
+
+  it("serves the built viewer from its assets folder and nothing outside it", async () => {
+    const assets = mkdtempSync(join(tmpdir(), "lingo-obs-ui-"))
+    onTestFinished(() => rmSync(assets, { recursive: true, force: true }))
+    writeFileSync(join(assets, "index.html"), "<!doctype html><title>viewer</title>")
+    writeFileSync(join(assets, "app.js"), "export {}")
+    writeFileSync(join(assets, "..", `${basename(assets)}-secret.txt`), "secret")
+    onTestFinished(() => rmSync(join(assets, "..", `${basename(assets)}-secret.txt`), { force: true }))
+    const dev = await startDev({ assetsDir: assets })
+
+    const page = await fetch(dev.url)
+    expect([page.status, page.headers.get("content-type"), await page.text()]).toEqual([200, "text/html; charset=utf-8", "<!doctype html><title>viewer</title>"])
+    expect((await fetch(`${dev.url}app.js`)).headers.get("content-type")).toBe("text/javascript; charset=utf-8")
+    // A raw request path: fetch would fold ".." (and "%2e%2e") before sending.
+    const rawStatus = (path: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const req = request(dev.url, { path }, (response) => {
+          response.resume()
+          resolve(response.statusCode)
+        })
+        req.on("error", reject)
+        req.end()
+      })
+    expect(await rawStatus("/app.js")).toBe(200)
+    expect(await rawStatus(`/../${basename(assets)}-secret.txt`)).toBe(404)
+    // An encoded slash survives URL parsing and is decoded by the server: the guard must catch it.
+    expect(await rawStatus(`/..%2f${basename(assets)}-secret.txt`)).toBe(404)
   })
 
   it("names the flag and what it expected for bad arguments", () => {

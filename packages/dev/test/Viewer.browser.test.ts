@@ -1,5 +1,5 @@
 /**
- * `lingo-obs dev` in a real browser: the dev server on the OTLP default ports (4317/4318, viewer on
+ * `lingo-obs dev` (the CLI's command) in a real browser: the dev server on the OTLP default ports (4317/4318, viewer on
  * 4319), the two example services started with no endpoint variables, one request with a known
  * traceparent, then Debian's headless Chromium driven by playwright-core finds the trace, checks
  * its waterfall, a span's attributes, the trace's log lines and the request-duration chart.
@@ -39,9 +39,6 @@ const exampleEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
     OTEL_BLRP_SCHEDULE_DELAY: "200",
     OTEL_METRIC_EXPORT_INTERVAL: "1000",
     OTEL_LOGS_EXPORTER: "otlp",
-    // TEMPORARY until the http branch's spec defaults land (default endpoint http://localhost:4317,
-    // plaintext): today the default is TLS to localhost:4317.
-    OTEL_EXPORTER_OTLP_INSECURE: "true",
     ...extra
   }
 }
@@ -76,7 +73,7 @@ describe("lingo-obs dev in Chromium", () => {
     await buildUi()
     // The dev server and the gRPC service start side by side: the services retry until it listens.
     const [started, grpc] = await Promise.all([
-      startScript("packages/dev/src/bin.ts", [], /viewer on (http:\/\/\S+)/, process.env, register),
+      startScript("packages/cli/src/bin.ts", ["dev"], /viewer on (http:\/\/\S+)/, process.env, register),
       startScript("examples/grpc-service/src/main.ts", [], /listening on (\S+)/, exampleEnv({ GRPC_PORT: "0" }), register)
     ])
     dev = started
@@ -134,8 +131,16 @@ describe("lingo-obs dev in Chromium", () => {
     await screenshot("trace-list")
 
     await page.getByTestId("filter-trace-id").fill(TRACE_ID)
-    await row.click()
+    await page.locator('[data-testid="trace-row"]').nth(1).waitFor({ state: "detached" })
+    await expect(row.getByTestId("copy-trace-link").getAttribute("href")).resolves.toBe(`${dev.ready}#/traces/${TRACE_ID}`)
+    // Keyboard: Escape leaves the filter, j/k move the selection, Enter opens the selected trace.
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("j")
+    await page.keyboard.press("k")
+    await expect(row.getAttribute("aria-selected")).resolves.toBe("true")
+    await page.keyboard.press("Enter")
     await page.locator(`[data-testid="trace-view"][data-trace-id="${TRACE_ID}"]`).waitFor()
+    expect(new URL(page.url()).hash).toBe(`#/traces/${TRACE_ID}`)
     const rows = await rowsOf(page)
     expect(rows.map(({ name, depth, service }) => ({ name, depth, service }))).toEqual([
       { name: "GET /users/:id", depth: 0, service: "gateway" },

@@ -23,7 +23,19 @@ const jsonValue = (value: unknown): unknown => {
   return value
 }
 
+/** Only bigints, bytes, arrays and maps need converting; other values are JSON as they are. */
+const isPlain = (value: unknown): boolean => typeof value !== "bigint" && (value === null || typeof value !== "object")
+
 export const jsonAttributes = (attributes: Api.Attributes): Api.Attributes => {
+  let plain = true
+  for (const key in attributes) {
+    if (!isPlain(attributes[key])) {
+      plain = false
+      break
+    }
+  }
+  // Most attribute sets are strings and numbers only: shared as they are, not copied.
+  if (plain) return attributes
   const result: Record<string, unknown> = {}
   for (const key in attributes) result[key] = jsonValue(attributes[key])
   return result
