@@ -60,12 +60,20 @@ const start = (script: string, env: Record<string, string>) =>
 const stop = (running: Running) =>
   Effect.zipRight(Effect.sync(() => running.child.kill("SIGTERM")), exited(running.child))
 
-const environment = (otlp: OtlpReceiver.Receiver) => ({
-  OTEL_EXPORTER_OTLP_ENDPOINT: `http://${otlp.endpoint}`,
-  OTEL_METRIC_EXPORT_INTERVAL: "1000"
-})
+/** The environment an operator sets, per OTLP transport. */
+const PROTOCOLS = [
+  { name: "OTLP/gRPC", transport: "grpc", environment: (otlp: OtlpReceiver.Receiver) => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${otlp.endpoint}`
+  }) },
+  { name: "OTLP/HTTP (http/protobuf)", transport: "http", environment: (otlp: OtlpReceiver.Receiver) => ({
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp.httpEndpoint
+  }) }
+] as const
 
-describe("the example processes", () => {
+describe.each(PROTOCOLS)("the example processes over $name", (protocol) => {
+  const environment = (otlp: OtlpReceiver.Receiver) => ({ ...protocol.environment(otlp), OTEL_METRIC_EXPORT_INTERVAL: "1000" })
+
   it.scopedLive("curl with a traceparent → one trace across both processes; SIGTERM exits cleanly and flushes", () =>
     Effect.gen(function*() {
       const otlp = yield* receiver
@@ -105,5 +113,6 @@ describe("the example processes", () => {
       expect(byKey.get("1:users.find")!.parentSpanId).toBe(grpcServer.spanId)
       expect(new Set(spans.map((span) => span.resource["service.name"]))).toEqual(new Set(["gateway", "users-grpc"]))
       expect(otlp.spans().map((span) => span.name)).not.toContain("GET /healthz")
+      expect(new Set(otlp.requests().map((request) => request.transport))).toEqual(new Set([protocol.transport]))
     }), { timeout: 60_000 })
 })

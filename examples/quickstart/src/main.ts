@@ -37,10 +37,16 @@ const main = Effect.gen(function*() {
   yield* placeOrder("o-2", 120)
 }).pipe(Effect.withSpan("quickstart"))
 
-/** With no collector configured, print to stdout so a newcomer sees telemetry at once. */
+/**
+ * With no collector configured (neither `OTEL_EXPORTER_OTLP_ENDPOINT` nor
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`), print to stdout so a newcomer sees telemetry at once; either
+ * one sends OTLP (`http/protobuf` alone: to `http://localhost:4318`).
+ */
 const ObservabilityLive = Layer.unwrapEffect(Effect.gen(function*() {
-  const endpoint = yield* Config.option(Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT"))
-  const exporter = Option.isSome(endpoint) ? undefined : "stdout" as const
+  const collector = yield* Config.option(
+    Config.nonEmptyString("OTEL_EXPORTER_OTLP_ENDPOINT").pipe(Config.orElse(() => Config.nonEmptyString("OTEL_EXPORTER_OTLP_PROTOCOL")))
+  )
+  const exporter = Option.isSome(collector) ? undefined : "stdout" as const
   return Observability.layer({
     service: { name: "quickstart", version: "0.1.0" },
     // Log lines as JSON with the trace and span ids, so they can be matched to the spans printed.

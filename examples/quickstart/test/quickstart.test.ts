@@ -60,4 +60,19 @@ describe("quickstart", () => {
     expect(receiver.spans().filter((span) => span.resource["service.name"] === "quickstart")).toHaveLength(7)
     expect(receiver.metrics().some((metric) => metric.name === "quickstart_order_amount")).toBe(true)
   }, 60_000)
+
+  it("pushes over OTLP/HTTP to the HTTP endpoint with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", async () => {
+    receiver.reset()
+    const { code, stdout } = await runQuickstart({
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint
+    })
+    expect(code).toBe(0)
+    expect(jsonLines(stdout)).toEqual([])
+    expect(receiver.spans().filter((span) => span.resource["service.name"] === "quickstart")).toHaveLength(7)
+    expect(receiver.metrics().some((metric) => metric.name === "quickstart_order_amount")).toBe(true)
+    const requests = receiver.requests()
+    expect(requests.length).toBeGreaterThan(0)
+    expect(requests.every((request) => request.transport === "http" && request.encoding === "protobuf")).toBe(true)
+  }, 60_000)
 })

@@ -36,6 +36,7 @@ const sample = (name: string, index: number): string => {
   if (name.endsWith("_INSECURE") || name === "OTEL_SDK_DISABLED") return index % 2 === 0 ? "true" : "false"
   if (name.endsWith("_HEADERS")) return `x-sample=${index}`
   if (name.endsWith("_COMPRESSION")) return "gzip"
+  if (name.endsWith("_PROTOCOL")) return index % 2 === 0 ? "http/json" : "http/protobuf"
   if (/_CERTIFICATE$|_CLIENT_KEY$/.test(name)) return `/etc/tls/${index}.pem`
   if (MILLISECOND_VARIABLES.has(name)) return String(1_000 + index)
   if (name.endsWith("_SIZE")) return String(100 + index)
@@ -123,12 +124,21 @@ describe("ConfigReport", () => {
       })
       const explicitScheme = yield* report({ tracing: { endpoint: "http://localhost:4317" } })
       expect(entry(explicitScheme, "tracing.insecure")).toMatchObject({ value: true, source: "file" })
+      // The OTLP spec: a scheme wins over INSECURE, which applies to scheme-less endpoints only.
       const explicitVariable = yield* report({}, {
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.test:4317",
         OTEL_EXPORTER_OTLP_INSECURE: "false"
       })
       expect(entry(explicitVariable, "tracing.insecure")).toMatchObject({
-        value: false,
+        value: true,
+        source: "env:OTEL_EXPORTER_OTLP_ENDPOINT"
+      })
+      const schemeless = yield* report({}, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "collector.test:4317",
+        OTEL_EXPORTER_OTLP_INSECURE: "true"
+      })
+      expect(entry(schemeless, "tracing.insecure")).toMatchObject({
+        value: true,
         source: "env:OTEL_EXPORTER_OTLP_INSECURE"
       })
     }))

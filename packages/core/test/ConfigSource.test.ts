@@ -17,7 +17,7 @@ describe("ConfigSource", () => {
       expect(config.tracing).toMatchObject({
         enabled: true,
         exporter: "otlp_grpc",
-        endpoint: "localhost:4317",
+        protocol: "grpc",
         insecure: false,
         sampler: "parentbased_traceidratio",
         samplingRatio: 1,

@@ -17,7 +17,7 @@
  */
 import { type Config, ExportPipeline, Globals, Required, Shutdown } from "@lingo-obs/core"
 import { logs as OtelLogsApi } from "@opentelemetry/api-logs"
-import { ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
+import { JsonLogsSerializer, ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import { LoggerProvider, type LogRecordProcessor, type SdkLogRecord } from "@opentelemetry/sdk-logs"
 import * as Duration from "effect/Duration"
@@ -56,6 +56,7 @@ const pipelineProcessor = (config: Config.LogsConfig, shutdownTimeout: Duration.
       signal: "logs",
       config,
       encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
+      encodeOtlpJson: (records) => JsonLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
       encodeJson: encodeJsonLines,
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,

@@ -17,7 +17,7 @@ import * as OtelMetrics from "@effect/opentelemetry/Metrics"
 import * as OtelResource from "@effect/opentelemetry/Resource"
 import { type Config, Control, ExportPipeline, Globals, Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
-import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import {
   MeterProvider,
@@ -84,6 +84,7 @@ const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Du
       signal: "metrics",
       config,
       encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
+      encodeOtlpJson: ([metrics]) => metrics === undefined ? undefined : JsonMetricsSerializer.serializeRequest(metrics),
       encodeJson: encodeJsonLines,
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,

@@ -15,6 +15,7 @@ import {
   Config,
   ConfigSource,
   Diagnostics,
+  Endpoint,
   Instrumentation,
   type Propagation,
   type Required,
@@ -50,12 +51,20 @@ export interface Options {
 /** What can stop startup: a malformed config, or a required pipeline that cannot start. */
 export type StartupError = ConfigSource.ConfigError | Required.PipelineStartError
 
-const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig) =>
-  !section.enabled || section.exporter === "none"
-    ? "off"
-    : section.exporter === "stdout"
-    ? "stdout"
-    : `otlp_grpc ${section.endpoint} (${section.insecure ? "plaintext" : "TLS"})`
+/** `otlp http/protobuf http://localhost:4318/v1/traces (plaintext)`; a bad endpoint fails later, with its error. */
+const describeSignal = (
+  signal: "traces" | "metrics" | "logs",
+  section: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig
+): string => {
+  if (!section.enabled || section.exporter === "none") return "off"
+  if (section.exporter === "stdout") return "stdout"
+  try {
+    const target = Endpoint.resolve(signal, section)
+    return `otlp ${section.protocol} ${target.display} (${target.tls ? "TLS" : "plaintext"})`
+  } catch {
+    return `otlp ${section.protocol}`
+  }
+}
 
 /** What the Observability layers provide: the propagator, the instrumentation settings, reconfiguration. */
 export type Services = Propagation.Propagator | Instrumentation.Settings | Reconfigure.Reconfigure
@@ -80,8 +89,8 @@ export const layerFromConfig = (
     )
     const started = Layer.effectDiscard(
       Effect.logInfo(
-        `observability started: traces ${describeSignal(config.tracing)}, metrics ${describeSignal(config.metrics)}, logs ${
-          describeSignal(config.logs)
+        `observability started: traces ${describeSignal("traces", config.tracing)}, metrics ${describeSignal("metrics", config.metrics)}, logs ${
+          describeSignal("logs", config.logs)
         }`
       ).pipe(Diagnostics.annotate())
     )

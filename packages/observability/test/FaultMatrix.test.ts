@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import type { Config } from "../src/index.js"
 import { Observability, SelfMetrics, TestLogger } from "../src/index.js"
 import { runCapturing } from "./support.js"
+import { TRANSPORTS } from "./transports.js"
 
 let receiver: OtlpReceiver.Receiver
 
@@ -22,10 +23,6 @@ beforeEach(async () => {
   receiver.reset()
 })
 
-/** How each transport reaches the receiver. */
-const transports: ReadonlyArray<{ readonly name: string; readonly connection: () => Config.ObservabilityConfigInput["tracing"] }> = [
-  { name: "OTLP/gRPC", connection: () => ({ endpoint: receiver.endpoint, insecure: true }) }
-]
 
 const fastRetry = { initialBackoff: "100ms", maxBackoff: "400ms", maxElapsedTime: "20s" }
 
@@ -39,12 +36,12 @@ const spans = (count: number, name = "work") =>
     discard: true
   })
 
-describe.each(transports)("fault matrix over $name", ({ connection }) => {
+describe.each(TRANSPORTS)("fault matrix over $name", ({ connection }) => {
   const tracingOnly = (tracing: Config.ObservabilityConfigInput["tracing"] = {}, extra: Config.ObservabilityConfigInput = {}) =>
     Observability.layer({
       service: { name: "fault-matrix" },
       config: {
-        tracing: { ...connection(), batchTimeout: "20ms", retry: fastRetry, ...tracing },
+        tracing: { ...connection(receiver), batchTimeout: "20ms", retry: fastRetry, ...tracing },
         metrics: { enabled: false },
         ...extra
       }

@@ -9,8 +9,11 @@ import { Effect } from "effect"
 import type { Config } from "../src/index.js"
 import { Observability, SelfMetrics, TestLogger } from "../src/index.js"
 import { runCapturing } from "./support.js"
+import { GRPC, type TestTransport, TRANSPORTS } from "./transports.js"
 
 let receiver: OtlpReceiver.Receiver
+/** The transport of the `describe.each` block running now. */
+let transport: TestTransport = GRPC
 let stderr: Array<string> = []
 const writeStderr = process.stderr.write.bind(process.stderr)
 
@@ -42,7 +45,7 @@ const tracingOnly = (tracing: Config.ObservabilityConfigInput["tracing"] = {}, e
   Observability.layer({
     service: { name: "resilience" },
     config: {
-      tracing: { endpoint: receiver.endpoint, insecure: true, batchTimeout: "20ms", retry: fastRetry, ...tracing },
+      tracing: { ...transport.connection(receiver), batchTimeout: "20ms", retry: fastRetry, ...tracing },
       metrics: { enabled: false },
       ...extra
     }
@@ -58,7 +61,11 @@ const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
 const toolkitLines = (lines: ReadonlyArray<TestLogger.LogLine>, level: string) =>
   lines.filter((line) => line.level === level && line.annotations["component"] === "observability")
 
-describe("export resilience", () => {
+describe.each(TRANSPORTS)("export resilience over $name", (current) => {
+  beforeAll(() => {
+    transport = current
+  })
+
   it.live("collector down at startup, up later: warnings, then data, then one recovery line", () =>
     Effect.gen(function*() {
       yield* promise(() => receiver.stop())
@@ -73,12 +80,12 @@ describe("export resilience", () => {
       )
       // One warning for the whole outage (probe and export failures alike), naming the cause.
       const warnings = toolkitLines(lines, "WARN").map((line) => line.message)
-      expect(warnings).toEqual([expect.stringContaining(`traces export to ${receiver.endpoint} is failing: UNAVAILABLE`)])
+      expect(warnings).toEqual([expect.stringContaining(`traces export to ${transport.endpoint(receiver)} is failing: `)])
       expect(warnings[0]).toContain("connection refused")
       const recovered = toolkitLines(lines, "INFO").filter((line) => line.message.includes("recovered"))
       expect(recovered).toHaveLength(1)
       expect(recovered[0]!.message).toMatch(/traces export recovered after [\d.]+m?s and \d+ failed attempts?/)
-      expect(recovered[0]!.annotations).toMatchObject({ signal: "traces", endpoint: receiver.endpoint })
+      expect(recovered[0]!.annotations).toMatchObject({ signal: "traces", endpoint: transport.endpoint(receiver) })
       expect(new Set(receiver.spans().map((span) => span.spanId)).size).toBe(20)
     }))
 
@@ -88,8 +95,8 @@ describe("export resilience", () => {
       const { lines } = yield* runCapturing(tracingOnly(), spans(10))
       const warnings = toolkitLines(lines, "WARN")
       expect(warnings).toHaveLength(1)
-      expect(warnings[0]!.message).toContain("UNAVAILABLE (collector restarting)")
-      expect(warnings[0]!.annotations).toMatchObject({ status: "UNAVAILABLE", "service.name": "resilience" })
+      expect(warnings[0]!.message).toContain(`${transport.unavailable} (collector restarting)`)
+      expect(warnings[0]!.annotations).toMatchObject({ status: transport.unavailable, "service.name": "resilience" })
       const info = toolkitLines(lines, "INFO").filter((line) => line.message.includes("recovered"))
       expect(info.map((line) => line.message)).toEqual([expect.stringMatching(/and 3 failed attempts/)])
       expect(receiver.spans()).toHaveLength(10)
@@ -102,9 +109,10 @@ describe("export resilience", () => {
       const started = Date.now()
       const { lines } = yield* runCapturing(tracingOnly({ retry: { ...fastRetry, maxBackoff: "1s" } }), spans(5))
       const warning = toolkitLines(lines, "WARN")[0]!
-      expect(warning.message).toContain("retrying in 700ms as the server asked")
+      const asked = transport.askedDelay(700)
+      expect(warning.message).toMatch(/retrying in (700ms|1\.0s) as the server asked/)
       expect(receiver.spans()).toHaveLength(5)
-      expect(Date.now() - started).toBeGreaterThanOrEqual(700)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(asked)
     }))
 
   it.live("PERMISSION_DENIED: one error line, no retries, the batches are dropped and counted", () =>
@@ -120,7 +128,7 @@ describe("export resilience", () => {
       )
       const errors = toolkitLines(lines, "ERROR")
       expect(errors).toHaveLength(1)
-      expect(errors[0]!.message).toContain("traces export permanent failure: PERMISSION_DENIED (bad key)")
+      expect(errors[0]!.message).toContain(`traces export permanent failure: ${transport.permissionDenied} (bad key)`)
       expect(errors[0]!.message).toContain("not retried")
       expect(toolkitLines(lines, "WARN")).toEqual([])
       expect(receiver.stats().traces).toBe(3)
@@ -163,8 +171,8 @@ describe("export resilience", () => {
       yield* promise(() => receiver.stop())
       const layer = Observability.layer({
         config: {
-          tracing: { endpoint: receiver.endpoint, insecure: true, retry: fastRetry },
-          metrics: { endpoint: receiver.endpoint, insecure: true, retry: fastRetry },
+          tracing: { ...transport.connection(receiver), retry: fastRetry },
+          metrics: { ...transport.connection(receiver), retry: fastRetry },
           shutdownTimeout: "1s"
         }
       })
@@ -195,7 +203,7 @@ describe("export resilience", () => {
     Effect.gen(function*() {
       yield* promise(() => receiver.stop())
       const layer = Observability.layer({
-        config: { tracing: { endpoint: receiver.endpoint, insecure: true }, metrics: { enabled: false } }
+        config: { tracing: transport.connection(receiver), metrics: { enabled: false } }
       })
       yield* runCapturing(
         layer,

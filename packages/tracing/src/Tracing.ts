@@ -16,7 +16,7 @@ import { Control, ExportPipeline, Globals, Propagation, Required, Shutdown } fro
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
-import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -123,6 +123,7 @@ const pipelineProcessor = (
       signal: "traces",
       config,
       encodeOtlp: (spans) => ProtobufTraceSerializer.serializeRequest(spans as Array<ReadableSpan>),
+      encodeOtlpJson: (spans) => JsonTraceSerializer.serializeRequest(spans as Array<ReadableSpan>),
       encodeJson: encodeJsonLines,
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,

@@ -122,6 +122,13 @@ export type SamplerKind = typeof SamplerKind.Type
 export const PropagatorName = Choice("PropagatorName", ["tracecontext", "baggage", "b3", "b3multi", "jaeger", "none"])
 export type PropagatorName = typeof PropagatorName.Type
 
+/**
+ * The OTLP wire of a signal (`OTEL_EXPORTER_OTLP_PROTOCOL`): gRPC, or HTTP with protobuf or JSON
+ * bodies. Both go through the same export pipeline, retry classification and self-metrics.
+ */
+export const Protocol = Choice("Protocol", ["grpc", "http/protobuf", "http/json"])
+export type Protocol = typeof Protocol.Type
+
 export const Compression = Choice("Compression", ["none", "gzip"])
 export type Compression = typeof Compression.Type
 
@@ -165,17 +172,26 @@ export const RetryConfig = Schema.Struct({
 }).annotations({ identifier: "RetryConfig" })
 export type RetryConfig = typeof RetryConfig.Type
 
-/** The default OTLP/gRPC endpoint: a collector on the same host. */
-export const DEFAULT_ENDPOINT = "localhost:4317"
+/**
+ * The OTLP exporter specification's defaults, used when `endpoint` is absent: a plaintext
+ * collector on the same host, on the port of the signal's `protocol`.
+ */
+export const DEFAULT_ENDPOINTS = { grpc: "http://localhost:4317", http: "http://localhost:4318" } as const
 
 /** The fields every exporting signal shares. */
 const exporterFields = {
   /** `false` switches the signal off entirely: nothing is recorded or exported. */
   enabled: withDefault(Schema.Boolean, () => true),
   exporter: withDefault(ExporterKind, () => "otlp_grpc" as const),
-  /** `host:port` of the OTLP/gRPC receiver (a URL with `http://` / `https://` is accepted too). */
-  endpoint: withDefault(Schema.NonEmptyTrimmedString, () => DEFAULT_ENDPOINT),
-  /** Plaintext gRPC instead of TLS; for a local collector only, never in production. */
+  /** The OTLP wire for `otlp_grpc` (the OTLP exporter): `grpc`, `http/protobuf` or `http/json`. */
+  protocol: withDefault(Protocol, () => "grpc" as const),
+  /**
+   * Where OTLP goes: a URL (`http://` plaintext, `https://` TLS) or a bare `host:port` (TLS unless
+   * `insecure`). For HTTP a URL with a path is used as-is, one without gets `/v1/traces` etc.
+   * Absent: `http://localhost:4317` (gRPC) or `http://localhost:4318` (HTTP).
+   */
+  endpoint: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  /** Plaintext instead of TLS for a bare `host:port` endpoint (a URL's scheme decides for itself). Never in production. */
   insecure: withDefault(Schema.Boolean, () => false),
   /** Sent as gRPC metadata on every export (API keys, tenant ids). Values are redacted in logs. */
   headers: withDefault(StringMap, () => ({})),

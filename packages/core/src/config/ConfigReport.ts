@@ -157,9 +157,7 @@ const explicitValues = (input: unknown): Record<string, unknown> => {
   const normalized = ConfigSource.normalize(input)
   if (!isPlainObject(normalized)) return {}
   return Object.fromEntries(Object.entries(normalized).map(([key, section]) => {
-    if (!isPlainObject(section) || typeof section["endpoint"] !== "string" || section["insecure"] !== undefined) {
-      return [key, section]
-    }
+    if (!isPlainObject(section) || typeof section["endpoint"] !== "string") return [key, section]
     const { insecure } = splitEndpoint(section["endpoint"])
     return [key, insecure === undefined ? section : { ...section, insecure }]
   }))

@@ -29,6 +29,7 @@ import { requireModule } from "../internal/lazy.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { readEnvironment } from "../internal/environment.js"
 import { isPlainObject, splitEndpoint } from "../internal/input.js"
+import * as Endpoint from "../export/Endpoint.js"
 
 /** One problem in a config: the field's dotted path and what was expected there. */
 export interface ConfigIssue {
@@ -155,20 +156,23 @@ const overlay = (explicit: unknown, environment: Record<string, unknown>): unkno
   for (const [section, envValue] of Object.entries(environment)) {
     const own = explicit[section]
     if (own === undefined) {
-      result[section] = EXPORTING_SECTIONS.includes(section) ? dropSchemeInsecure(envValue) : envValue
+      result[section] = EXPORTING_SECTIONS.includes(section)
+        ? withEndpointBase(section, dropSchemeInsecure(envValue), true)
+        : envValue
     } else if (isPlainObject(own) && isPlainObject(envValue)) {
       const merged: Record<string, unknown> = { ...envValue, ...withoutUndefined(own) }
       if (section === "globalAttributes") {
         result[section] = merged
         continue
       }
-      // `http://` in an environment endpoint means plaintext only for that endpoint.
+      // `http://` in an environment endpoint means plaintext only for that endpoint; its scheme
+      // wins over `insecure`, which applies to scheme-less endpoints only (the OTLP spec).
       const schemeInsecure = envValue["insecureFromScheme"]
       delete merged["insecureFromScheme"]
-      if (merged["insecure"] === undefined && own["endpoint"] === undefined && schemeInsecure !== undefined) {
+      if (own["endpoint"] === undefined && schemeInsecure !== undefined) {
         merged["insecure"] = schemeInsecure
       }
-      result[section] = merged
+      result[section] = withEndpointBase(section, merged, own["endpoint"] === undefined)
     }
   }
   return result
@@ -177,8 +181,28 @@ const overlay = (explicit: unknown, environment: Record<string, unknown>): unkno
 const dropSchemeInsecure = (section: unknown): unknown => {
   if (!isPlainObject(section)) return section
   const { insecureFromScheme, ...rest } = section
-  return rest["insecure"] === undefined && insecureFromScheme !== undefined
-    ? { ...rest, insecure: insecureFromScheme }
+  return insecureFromScheme !== undefined ? { ...rest, insecure: insecureFromScheme } : rest
+}
+
+const SECTION_SIGNALS: Readonly<Record<string, "traces" | "metrics" | "logs">> = {
+  tracing: "traces",
+  metrics: "metrics",
+  logs: "logs"
+}
+
+/**
+ * OTLP/HTTP appends the signal path (`/v1/traces`) to the general `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * (even one with a path of its own), never to a per-signal one: the spec's rule. Only when the
+ * section's endpoint comes from the environment and its protocol is HTTP.
+ */
+const withEndpointBase = (section: string, values: unknown, endpointFromEnvironment: boolean): unknown => {
+  if (!isPlainObject(values)) return values
+  const { endpointBase, ...rest } = values
+  const protocol = rest["protocol"]
+  const signal = SECTION_SIGNALS[section]
+  return endpointFromEnvironment && typeof endpointBase === "string" && signal !== undefined &&
+      typeof protocol === "string" && protocol.toLowerCase().startsWith("http/")
+    ? { ...rest, endpoint: Endpoint.joinSignalPath(endpointBase, signal) }
     : rest
 }
 
@@ -206,11 +230,8 @@ const applyEndpointSchemes = (input: unknown): unknown => {
     const value = input[section]
     if (!isPlainObject(value) || typeof value["endpoint"] !== "string") continue
     const { endpoint, insecure } = splitEndpoint(value["endpoint"])
-    result[section] = {
-      ...value,
-      endpoint,
-      ...(value["insecure"] === undefined && insecure !== undefined ? { insecure } : {})
-    }
+    // The scheme wins over `insecure`, which applies to scheme-less endpoints only (the OTLP spec).
+    result[section] = { ...value, endpoint, ...(insecure === undefined ? {} : { insecure }) }
   }
   return result
 }

@@ -15,7 +15,9 @@ import type * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { PipelineStartError } from "../Required.js"
+import * as Endpoint from "./Endpoint.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
+import * as OtlpHttp from "./OtlpHttp.js"
 import { Pipeline, type RetrySettings } from "./Pipeline.js"
 import type { Signal } from "./Transport.js"
 
@@ -29,6 +31,8 @@ export interface MakeOptions<Item> {
   readonly config: Config.ExporterConfig
   /** OTLP protobuf encoding of a batch (the `@opentelemetry/otlp-transformer` serializers). */
   readonly encodeOtlp: (items: ReadonlyArray<Item>) => Uint8Array | undefined
+  /** OTLP/JSON encoding of a batch, for `protocol: http/json` (the otlp-transformer JSON serializers). */
+  readonly encodeOtlpJson: (items: ReadonlyArray<Item>) => Uint8Array | undefined
   /** One JSON object per line, for the `stdout` exporter. */
   readonly encodeJson: (items: ReadonlyArray<Item>) => string
   readonly maxQueueSize: number
@@ -49,8 +53,9 @@ const retrySettings = (retry: Config.RetryConfig): RetrySettings => ({
 })
 
 /**
- * The pipeline a signal's config describes: OTLP/gRPC to the endpoint, or JSON lines on stdout.
- * For OTLP/gRPC a startup probe checks that the endpoint accepts a connection within
+ * The pipeline a signal's config describes: OTLP to the endpoint over the config's `protocol`
+ * (gRPC, or HTTP with protobuf or JSON bodies), or JSON lines on stdout.
+ * For OTLP a startup probe checks that the endpoint accepts a connection within
  * `startupProbeTimeout`: with `required` a failed probe is a `PipelineStartError`; without,
  * one warning, and the pipeline delivers as soon as the collector is up.
  */
@@ -60,7 +65,8 @@ export const make = <Item>(
   Effect.gen(function*() {
     const { config, signal } = options
     const stdout = config.exporter === "stdout"
-    const log = yield* Diagnostics.sink({ signal, endpoint: stdout ? "stdout" : config.endpoint })
+    const target = stdout ? undefined : yield* Endpoint.target(signal, config)
+    const log = yield* Diagnostics.sink({ signal, endpoint: target?.display ?? "stdout" })
     const common = {
       signal,
       log,
@@ -84,14 +90,16 @@ export const make = <Item>(
         }
       })
     }
-    const transport = yield* OtlpGrpc.transport(signal, config)
+    const transport = config.protocol === "grpc"
+      ? yield* OtlpGrpc.transport(signal, { ...config, endpoint: target!.authority, insecure: !target!.tls })
+      : yield* OtlpHttp.transport(signal, config)
     const timeout = Duration.toMillis(config.startupProbeTimeout)
     // Required: start-up waits for the endpoint and fails naming the cause.
-    if (config.required) yield* probe(transport, signal, config, timeout)
+    if (config.required) yield* probe(transport, signal, target!, timeout)
     const pipeline = new Pipeline<Item, unknown>({
       ...common,
-      endpoint: config.endpoint,
-      encode: options.encodeOtlp,
+      endpoint: transport.endpoint,
+      encode: config.protocol === "http/json" ? options.encodeOtlpJson : options.encodeOtlp,
       sizeOf: (request) => (request as Uint8Array).byteLength,
       maxMessageBytes: config.maxMessageSize,
       send: (request) => transport.send(request as Uint8Array),
@@ -101,20 +109,20 @@ export const make = <Item>(
     // Not required: never delay start-up; an unreachable endpoint is the outage's one warning.
     if (!config.required) {
       yield* Effect.forkScoped(
-        Effect.catchAll(probe(transport, signal, config, timeout), (error) =>
+        Effect.catchAll(probe(transport, signal, target!, timeout), (error) =>
           Effect.sync(() => pipeline.reportUnreachable("UNAVAILABLE", error.reason)))
       )
     }
     return pipeline
   })
 
-const probe = (transport: OtlpGrpc.Transport, signal: Signal, config: Config.ExporterConfig, timeout: number) =>
+const probe = (transport: OtlpGrpc.Transport, signal: Signal, target: Endpoint.Target, timeout: number) =>
   Effect.tryPromise({
     try: () => transport.probe(timeout),
     catch: (cause) =>
       new PipelineStartError({
         signal,
-        endpoint: config.endpoint,
+        endpoint: target.display,
         reason: cause instanceof Error ? cause.message : String(cause),
         cause
       })

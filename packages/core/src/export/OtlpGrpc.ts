@@ -7,7 +7,6 @@
  * Reading TLS material is part of starting a pipeline: a missing or unreadable file is a
  * `PipelineStartError` that `required` decides about.
  */
-import * as Fs from "node:fs"
 import * as Grpc from "@grpc/grpc-js"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -16,6 +15,7 @@ import { PipelineStartError } from "../Required.js"
 import * as Tls from "node:tls"
 import * as ConnectionError from "./ConnectionError.js"
 import * as Http2Probe from "./internal/http2Probe.js"
+import * as TlsMaterial from "./TlsMaterial.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
 import type { SendResult, Signal, Transport } from "./Transport.js"
@@ -28,11 +28,16 @@ export const SERVICE_METHODS = {
 } as const satisfies Record<Signal, string>
 export type { Signal } from "./Transport.js"
 
-/** The connection fields of a signal's config section. */
-export type ConnectionConfig = Pick<
-  Config.TracingConfig,
-  "endpoint" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
->
+/**
+ * The connection fields of a signal's config section, the endpoint resolved (`Endpoint.resolve`):
+ * `host:port`, with `insecure` saying whether it is plaintext.
+ */
+export type ConnectionConfig =
+  & Pick<
+    Config.TracingConfig,
+    "protocol" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
+  >
+  & { readonly endpoint: string }
 
 export type { SendFailure, SendResult, Transport } from "./Transport.js"
 
@@ -115,35 +120,11 @@ const awaitReconnect = (channel: ReturnType<Grpc.Client["getChannel"]>, timeoutM
     check()
   })
 
-const readPem = (signal: Signal, endpoint: string, field: string, path: string | undefined) =>
-  path === undefined ? Effect.succeed(undefined) : Effect.try({
-    try: () => Fs.readFileSync(path),
-    catch: (cause) =>
-      new PipelineStartError({
-        signal,
-        endpoint,
-        reason: `cannot read ${field} ${JSON.stringify(path)}: ${describe(cause)}`,
-        cause
-      })
-  })
-
 /** What a TLS connection uses; `undefined` for plaintext. */
-type Material = Http2Probe.TlsMaterial | undefined
+type Material = TlsMaterial.TlsMaterial | undefined
 
 const readMaterial = (signal: Signal, config: ConnectionConfig): Effect.Effect<Material, PipelineStartError> =>
-  config.insecure ? Effect.succeed(undefined) : Effect.gen(function*() {
-    const ca = yield* readPem(signal, config.endpoint, "certificate", config.certificate)
-    const key = yield* readPem(signal, config.endpoint, "clientKey", config.clientKey)
-    const cert = yield* readPem(signal, config.endpoint, "clientCertificate", config.clientCertificate)
-    if ((key === undefined) !== (cert === undefined)) {
-      return yield* new PipelineStartError({
-        signal,
-        endpoint: config.endpoint,
-        reason: "mutual TLS needs both clientKey and clientCertificate"
-      })
-    }
-    return { ca, key, cert }
-  })
+  config.insecure ? Effect.succeed(undefined) : TlsMaterial.read(signal, config.endpoint, config)
 
 const channelCredentials = (
   signal: Signal,

@@ -86,12 +86,26 @@ const keyValueList: Parser<Record<string, string>> = (raw) => {
   return ok(result)
 }
 
-const endpointValue: Parser<{ endpoint: string; insecure?: boolean }> = (raw) => {
+const endpointValue: Parser<{ endpoint: string; insecure?: boolean; raw: string }> = (raw) => {
   const split = splitEndpoint(raw)
-  return /^[^\s/:]+(:\d+)?$/.test(split.endpoint) || /^\[[0-9a-f:]+\](:\d+)?$/i.test(split.endpoint)
-    ? ok(split)
+  return /^[^\s/:]+(:\d+)?$/.test(split.endpoint) || /^\[[0-9a-f:]+\](:\d+)?$/i.test(split.endpoint) ||
+      isHttpUrl(split.endpoint)
+    ? ok({ ...split, raw })
     : bad("a URL such as http://collector:4317 or a host:port")
 }
+
+/** An `http://` or `https://` URL with a host, such as an OTLP/HTTP endpoint with its path. */
+const isHttpUrl = (value: string): boolean => {
+  if (!/^https?:\/\//i.test(value)) return false
+  try {
+    const url = new URL(value)
+    return url.hostname !== "" && url.search === "" && url.hash === ""
+  } catch {
+    return false
+  }
+}
+
+const protocolValue = choiceValue(["grpc", "http/protobuf", "http/json"])
 
 const pathValue: Parser<string> = (raw) => ok(raw)
 
@@ -135,10 +149,16 @@ const logLevelValue = choiceValue(
 const exporterSection = (signal: "TRACES" | "METRICS" | "LOGS") =>
   Effect.gen(function*() {
     const names = (suffix: string) => [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]
-    const endpoint = yield* first(names("ENDPOINT"), endpointValue)
+    // Read apart: OTLP/HTTP appends the signal path to the general variable only (see ConfigSource).
+    const [specificEndpoint, generalEndpoint] = names("ENDPOINT")
+    const specific = yield* first([specificEndpoint!], endpointValue)
+    const general = specific === undefined ? yield* first([generalEndpoint!], endpointValue) : undefined
+    const endpoint = specific ?? general
     const exporter = yield* first([`OTEL_${signal}_EXPORTER`], exporterValue)
     const section: Record<string, unknown> = {
       endpoint: endpoint?.endpoint,
+      endpointBase: general?.raw.trim(),
+      protocol: yield* first(names("PROTOCOL"), protocolValue),
       insecureFromScheme: endpoint?.insecure,
       insecure: yield* first(names("INSECURE"), booleanValue),
       headers: yield* first(names("HEADERS"), keyValueList, Diagnostics.redactHeaderList),

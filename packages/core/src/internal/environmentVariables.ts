@@ -19,9 +19,10 @@ const exporterVariables = (section: string, signal: keyof typeof BATCH_EXPORT_TI
   return {
     [`${section}.enabled`]: ["OTEL_SDK_DISABLED"],
     [`${section}.exporter`]: [`OTEL_${signal}_EXPORTER`],
+    [`${section}.protocol`]: names("PROTOCOL"),
     [`${section}.endpoint`]: names("ENDPOINT"),
-    // An `http://` / `https://` endpoint decides `insecure` when no INSECURE variable does.
-    [`${section}.insecure`]: [...names("INSECURE"), ...names("ENDPOINT")],
+    // An `http://` / `https://` endpoint decides `insecure`, whatever an INSECURE variable says.
+    [`${section}.insecure`]: [...names("ENDPOINT"), ...names("INSECURE")],
     [`${section}.headers`]: names("HEADERS"),
     [`${section}.compression`]: names("COMPRESSION"),
     [`${section}.certificate`]: names("CERTIFICATE"),

@@ -5,17 +5,13 @@
  */
 import * as Http2 from "node:http2"
 import * as Net from "node:net"
+import type { TlsMaterial } from "../TlsMaterial.js"
 
 export interface Target {
   readonly host: string
   readonly port: number
 }
 
-export interface TlsMaterial {
-  readonly ca?: Buffer | undefined
-  readonly key?: Buffer | undefined
-  readonly cert?: Buffer | undefined
-}
 
 /** `host:port`, `[v6]:port`, or a URL, into host and port (4317 when absent). */
 export const parseTarget = (endpoint: string): Target => {
