@@ -4,10 +4,13 @@
  * the end of its work.
  */
 import { spawn } from "node:child_process"
+import * as Net from "node:net"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { Cause, Effect, Exit } from "effect"
+import { Observability } from "../src/index.js"
 
 const here = Path.dirname(fileURLToPath(import.meta.url))
 const root = Path.resolve(here, "../../..")
@@ -56,4 +59,47 @@ describe("a fresh service with no collector", () => {
     // Every line is an entry or the program's own output: no continuation lines.
     expect(lines.filter((line) => line !== "" && line !== "work done" && !entries.includes(line))).toEqual([])
   }, 60_000)
+})
+
+describe("required: true with no collector", () => {
+  const requiredLayer = (endpoint: string, startupProbeTimeout?: string) =>
+    Observability.layer({
+      config: {
+        tracing: { endpoint, required: true, ...(startupProbeTimeout === undefined ? {} : { startupProbeTimeout }) },
+        metrics: { enabled: false }
+      }
+    })
+  const failsWithin = (layer: ReturnType<typeof requiredLayer>) =>
+    Effect.gen(function*() {
+      const started = Date.now()
+      const exit = yield* Effect.exit(Effect.provide(Effect.void, layer))
+      expect(Exit.isFailure(exit)).toBe(true)
+      return { elapsed: Date.now() - started, message: Exit.isFailure(exit) ? String(Cause.squash(exit.cause)) : "" }
+    })
+
+  it.live("a refused connection stops start-up at once, naming the cause", () =>
+    Effect.gen(function*() {
+      const dead = yield* Effect.promise(() => OtlpReceiver.start())
+      yield* Effect.promise(() => dead.stop())
+      const { elapsed, message } = yield* failsWithin(requiredLayer(`http://${dead.endpoint}`))
+      expect(message).toContain("connection refused")
+      expect(elapsed).toBeLessThan(1_000)
+    }))
+
+  it.live("an endpoint that accepts but never answers stops start-up after startupProbeTimeout", () =>
+    Effect.gen(function*() {
+      const sockets: Array<Net.Socket> = []
+      const silent = Net.createServer((socket) => sockets.push(socket))
+      yield* Effect.promise(() => new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve)))
+      const port = (silent.address() as Net.AddressInfo).port
+      const { elapsed, message } = yield* failsWithin(requiredLayer(`http://127.0.0.1:${port}`, "500ms")).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          for (const socket of sockets) socket.destroy()
+          silent.close()
+        }))
+      )
+      expect(message).toContain("no connection within 500ms")
+      expect(elapsed).toBeGreaterThanOrEqual(450)
+      expect(elapsed).toBeLessThan(2_000)
+    }))
 })

@@ -62,6 +62,8 @@ export const probe = (target: Target, tls: TlsMaterial | undefined, timeoutMilli
     }, timeoutMillis)
     session.once("remoteSettings", () => finish())
     session.on("error", (error) => finish(error))
+    // A TLS 1.3 alert after the handshake (a client certificate required) reaches only the socket.
+    session.once("connect", (_, socket) => socket.once("error", (error) => finish(error)))
     session.once("close", () => {
       const error: NodeJS.ErrnoException = new Error("the server closed the connection before speaking HTTP/2")
       error.code = "LINGO_NOT_HTTP2"
