@@ -79,4 +79,52 @@ describe("SIGTERM", () => {
     expect(result.exitMillis).toBeLessThan(1_000 + 1_500)
     expect(result.stderr).toBe("")
   }, 60_000)
+
+  it("a second SIGTERM during the flush: one line with what is not delivered, and exit at once", async () => {
+    const slow = await OtlpReceiver.start()
+    // The collector holds every call: the first signal's flush cannot finish.
+    slow.setFault({ delayMs: 30_000 })
+    const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; afterSecond: number }>(
+      (resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures/producer.ts")],
+          {
+            cwd: root,
+            env: {
+              PATH: process.env["PATH"] ?? "",
+              OTEL_EXPORTER_OTLP_ENDPOINT: `http://${slow.endpoint}`,
+              OTEL_METRICS_EXPORTER: "none",
+              OTEL_SERVICE_NAME: "second-signal"
+            },
+            stdio: ["ignore", "pipe", "pipe"]
+          }
+        )
+        let stdout = ""
+        let secondAt = 0
+        let first = false
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk
+          if (!first && /ended (\d+)\n$/.test(stdout) && Number(/ended (\d+)\n$/.exec(stdout)![1]) >= 100) {
+            first = true
+            child.kill("SIGTERM")
+          }
+          // The program's work ended ("total"): the flush is under way.
+          if (first && secondAt === 0 && stdout.includes("total ")) {
+            setTimeout(() => {
+              secondAt = Date.now()
+              child.kill("SIGTERM")
+            }, 300)
+          }
+        })
+        child.on("error", reject)
+        child.on("close", (code, signal) => resolve({ code, signal, stdout, afterSecond: Date.now() - secondAt }))
+      }
+    )
+    await slow.stop()
+    expect(result.signal).toBeNull()
+    expect(result.code).toBe(143)
+    expect(result.afterSecond).toBeLessThan(1_000)
+    expect(result.stdout).toMatch(/second signal \(SIGTERM\): exiting now, \d+ spans not delivered/)
+  }, 60_000)
 })

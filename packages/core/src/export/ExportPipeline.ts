@@ -15,6 +15,7 @@ import type * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { PipelineStartError } from "../Required.js"
+import * as Shutdown from "../Shutdown.js"
 import * as Endpoint from "./Endpoint.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
 import * as OtlpHttp from "./OtlpHttp.js"
@@ -106,6 +107,7 @@ export const make = <Item>(
       awaitReconnect: (millis) => transport.awaitReconnect(millis),
       close: () => transport.close()
     })
+    yield* Shutdown.trackHeld(() => pipeline.describeHeld())
     // Not required: never delay start-up; an unreachable endpoint is the outage's one warning.
     if (!config.required) {
       yield* Effect.forkScoped(

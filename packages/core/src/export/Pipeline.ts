@@ -195,6 +195,12 @@ export class Pipeline<Item, Payload> {
     return this.pending.length + this.readyItems + this.inFlightItems
   }
 
+  /** What is held, in the signal's data unit (`"120 spans"`), or `undefined` when nothing is. */
+  describeHeld(): string | undefined {
+    const points = this.pointsOf(this.pending) + this.readyPoints + this.inFlightPoints
+    return points === 0 ? undefined : `${points} ${UNITS[this.options.signal]}`
+  }
+
   /** Queues one item; `false` when it was dropped because the queue is full or shut down. */
   offer(item: Item): boolean {
     if (this.closed || this.size >= this.options.maxQueueSize) {
