@@ -17,10 +17,10 @@ import * as Diagnostics from "../Diagnostics.js"
 import { PipelineStartError } from "../Required.js"
 import * as Shutdown from "../Shutdown.js"
 import * as Endpoint from "./Endpoint.js"
-import * as OtlpGrpc from "./OtlpGrpc.js"
 import * as OtlpHttp from "./OtlpHttp.js"
+import * as OtlpGrpc from "./OtlpGrpc.js"
 import { Pipeline, type RetrySettings } from "./Pipeline.js"
-import type { Signal } from "./Transport.js"
+import type { Signal, Transport } from "./Transport.js"
 
 export type { LogSink, Options, RetrySettings } from "./Pipeline.js"
 /** The export engine; `Pipeline` under the name the signal packages know it by. */
@@ -99,7 +99,7 @@ export const make = <Item>(
     if (config.required) yield* probe(transport, signal, target!, timeout)
     const pipeline = new Pipeline<Item, unknown>({
       ...common,
-      endpoint: transport.endpoint,
+      endpoint: target!.display,
       encode: config.protocol === "http/json" ? options.encodeOtlpJson : options.encodeOtlp,
       sizeOf: (request) => (request as Uint8Array).byteLength,
       maxMessageBytes: config.maxMessageSize,
@@ -118,7 +118,7 @@ export const make = <Item>(
     return pipeline
   })
 
-const probe = (transport: OtlpGrpc.Transport, signal: Signal, target: Endpoint.Target, timeout: number) =>
+const probe = (transport: Transport, signal: Signal, target: Endpoint.Target, timeout: number) =>
   Effect.tryPromise({
     try: () => transport.probe(timeout),
     catch: (cause) =>
