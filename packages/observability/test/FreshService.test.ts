@@ -3,26 +3,18 @@
  * most one warning per signal, each toolkit line a single line, and exits within a second of
  * the end of its work.
  */
-import { spawn } from "node:child_process"
 import * as Net from "node:net"
-import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { Cause, Effect, Exit } from "effect"
 import { Observability } from "../src/index.js"
+import { spawnFixture } from "./support.js"
 
-const here = Path.dirname(fileURLToPath(import.meta.url))
-const root = Path.resolve(here, "../../..")
 
 /** Runs the fixture; `afterWork` is the time from its `work done` line to its exit. */
 const run = (fixture: string, env: Record<string, string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string; afterWork: number }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures", fixture)],
-      { cwd: root, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] }
-    )
+    const child = spawnFixture(fixture, env)
     let stdout = ""
     let stderr = ""
     let doneAt = 0

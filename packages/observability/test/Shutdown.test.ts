@@ -1,24 +1,17 @@
 /** A real process sent SIGTERM: what it finished must reach the collector, and it must exit in time. */
-import { spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { spawnFixture } from "./support.js"
 
-const here = Path.dirname(fileURLToPath(import.meta.url))
-const root = Path.resolve(here, "../../..")
 
 /** Starts the producer, sends SIGTERM once it has ended `spans` spans, and collects its output. */
 const runUntilSigterm = (env: Record<string, string>, spans: number) =>
   new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; exitMillis: number }>(
     (resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures/producer.ts")],
-        { cwd: root, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] }
-      )
+      const child = spawnFixture("producer.ts", env)
       let stdout = ""
       let stderr = ""
       let signalledAt = 0
@@ -86,20 +79,11 @@ describe("SIGTERM", () => {
     slow.setFault({ delayMs: 30_000 })
     const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; afterSecond: number }>(
       (resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures/producer.ts")],
-          {
-            cwd: root,
-            env: {
-              PATH: process.env["PATH"] ?? "",
-              OTEL_EXPORTER_OTLP_ENDPOINT: `http://${slow.endpoint}`,
-              OTEL_METRICS_EXPORTER: "none",
-              OTEL_SERVICE_NAME: "second-signal"
-            },
-            stdio: ["ignore", "pipe", "pipe"]
-          }
-        )
+        const child = spawnFixture("producer.ts", {
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://${slow.endpoint}`,
+          OTEL_METRICS_EXPORTER: "none",
+          OTEL_SERVICE_NAME: "second-signal"
+        })
         let stdout = ""
         let secondAt = 0
         let first = false
