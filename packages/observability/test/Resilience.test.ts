@@ -173,14 +173,15 @@ describe.each(TRANSPORTS)("export resilience over $name", (current) => {
         config: {
           tracing: { ...transport.connection(receiver), retry: fastRetry },
           metrics: { ...transport.connection(receiver), retry: fastRetry },
-          shutdownTimeout: "1s"
+          shutdownTimeout: "3s"
         }
       })
       let closing = 0
       const { lines } = yield* runCapturing(layer, Effect.zipRight(spans(50), Effect.sync(() => (closing = Date.now()))))
       const elapsed = Date.now() - closing
-      // The endpoint refused every attempt since start: shutdown gives up at once, not after the 1 s timeout.
-      expect(elapsed).toBeLessThan(700)
+      // The endpoint refused every attempt since start: shutdown gives up at once, not after the 3 s
+      // timeout (measured about 150 ms on an idle machine; main waited the whole timeout).
+      expect(elapsed).toBeLessThan(1_500)
       const undelivered = toolkitLines(lines, "WARN").filter((line) => line.message.includes("not delivered"))
       expect(undelivered.map((line) => line.annotations["signal"]).sort()).toEqual(["metrics", "traces"])
       expect(undelivered.find((line) => line.annotations["signal"] === "traces")!.message).toMatch(

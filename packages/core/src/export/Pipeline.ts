@@ -572,7 +572,7 @@ export class Pipeline<Item, Payload> {
       `${signal} export to ${endpoint} is failing: ${status} (${message}); ${next}, keeping up to ${maxQueueSize} ${itemName} and each batch for up to ${
         formatMillis(settings.maxElapsedMillis)
       }`,
-      this.fields({ status })
+      this.fields({ status, ...(retry === undefined ? {} : { backoff_ms: retry.delay }) })
     )
     const remind = () => {
       if (this.outage !== outage || this.closed) return
