@@ -47,7 +47,7 @@ const make = (
 }
 
 const backoffs = (lines: ReadonlyArray<Line>) =>
-  lines.filter((line) => line.fields["backoff_ms"] !== undefined).map((line) => line.fields["backoff_ms"] as number)
+  lines.filter((line) => line.level === "debug" && line.fields["backoff_ms"] !== undefined).map((line) => line.fields["backoff_ms"] as number)
 
 beforeEach(() => {
   vi.useFakeTimers()

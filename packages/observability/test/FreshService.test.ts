@@ -3,23 +3,18 @@
  * most one warning per signal, each toolkit line a single line, and exits within a second of
  * the end of its work.
  */
-import { spawn } from "node:child_process"
-import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
+import * as Net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { Cause, Effect, Exit } from "effect"
+import { Observability } from "../src/index.js"
+import { spawnFixture } from "./support.js"
 
-const here = Path.dirname(fileURLToPath(import.meta.url))
-const root = Path.resolve(here, "../../..")
 
 /** Runs the fixture; `afterWork` is the time from its `work done` line to its exit. */
 const run = (fixture: string, env: Record<string, string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string; afterWork: number }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures", fixture)],
-      { cwd: root, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] }
-    )
+    const child = spawnFixture(fixture, env)
     let stdout = ""
     let stderr = ""
     let doneAt = 0
@@ -56,4 +51,47 @@ describe("a fresh service with no collector", () => {
     // Every line is an entry or the program's own output: no continuation lines.
     expect(lines.filter((line) => line !== "" && line !== "work done" && !entries.includes(line))).toEqual([])
   }, 60_000)
+})
+
+describe("required: true with no collector", () => {
+  const requiredLayer = (endpoint: string, startupProbeTimeout?: string) =>
+    Observability.layer({
+      config: {
+        tracing: { endpoint, required: true, ...(startupProbeTimeout === undefined ? {} : { startupProbeTimeout }) },
+        metrics: { enabled: false }
+      }
+    })
+  const failsWithin = (layer: ReturnType<typeof requiredLayer>) =>
+    Effect.gen(function*() {
+      const started = Date.now()
+      const exit = yield* Effect.exit(Effect.provide(Effect.void, layer))
+      expect(Exit.isFailure(exit)).toBe(true)
+      return { elapsed: Date.now() - started, message: Exit.isFailure(exit) ? String(Cause.squash(exit.cause)) : "" }
+    })
+
+  it.live("a refused connection stops start-up at once, naming the cause", () =>
+    Effect.gen(function*() {
+      const dead = yield* Effect.promise(() => OtlpReceiver.start())
+      yield* Effect.promise(() => dead.stop())
+      const { elapsed, message } = yield* failsWithin(requiredLayer(`http://${dead.endpoint}`))
+      expect(message).toContain("connection refused")
+      expect(elapsed).toBeLessThan(1_000)
+    }))
+
+  it.live("an endpoint that accepts but never answers stops start-up after startupProbeTimeout", () =>
+    Effect.gen(function*() {
+      const sockets: Array<Net.Socket> = []
+      const silent = Net.createServer((socket) => sockets.push(socket))
+      yield* Effect.promise(() => new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve)))
+      const port = (silent.address() as Net.AddressInfo).port
+      const { elapsed, message } = yield* failsWithin(requiredLayer(`http://127.0.0.1:${port}`, "500ms")).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          for (const socket of sockets) socket.destroy()
+          silent.close()
+        }))
+      )
+      expect(message).toContain("no connection within 500ms")
+      expect(elapsed).toBeGreaterThanOrEqual(450)
+      expect(elapsed).toBeLessThan(2_000)
+    }))
 })

@@ -64,7 +64,7 @@ describe("trace-correlated logs", () => {
       })
       expect(reserving).toMatchObject({ traceId: root.traceId, spanId: child.spanId })
       // The toolkit's own lines are exported too, up to the traces pipeline's shutdown line.
-      const shutdown = records.find((record) => String(record.body).startsWith("traces pipeline flushed"))
+      const shutdown = records.find((record) => String(record.body).startsWith("traces pipeline shut down"))
       expect(shutdown?.attributes).toMatchObject({ component: "observability", "service.name": "checkout", signal: "traces" })
 
       const lines = jsonLines(stdout.lines)

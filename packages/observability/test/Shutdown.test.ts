@@ -1,24 +1,17 @@
 /** A real process sent SIGTERM: what it finished must reach the collector, and it must exit in time. */
-import { spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { spawnFixture } from "./support.js"
 
-const here = Path.dirname(fileURLToPath(import.meta.url))
-const root = Path.resolve(here, "../../..")
 
 /** Starts the producer, sends SIGTERM once it has ended `spans` spans, and collects its output. */
 const runUntilSigterm = (env: Record<string, string>, spans: number) =>
   new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; exitMillis: number }>(
     (resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures/producer.ts")],
-        { cwd: root, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] }
-      )
+      const child = spawnFixture("producer.ts", env)
       let stdout = ""
       let stderr = ""
       let signalledAt = 0
@@ -78,5 +71,44 @@ describe("SIGTERM", () => {
     // Process start-up aside, the flush is bounded by the 1 s timeout.
     expect(result.exitMillis).toBeLessThan(1_000 + 1_500)
     expect(result.stderr).toBe("")
+  }, 60_000)
+
+  it("a second SIGTERM during the flush: one line with what is not delivered, and exit at once", async () => {
+    const slow = await OtlpReceiver.start()
+    // The collector holds every call: the first signal's flush cannot finish.
+    slow.setFault({ delayMs: 30_000 })
+    const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; afterSecond: number }>(
+      (resolve, reject) => {
+        const child = spawnFixture("producer.ts", {
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://${slow.endpoint}`,
+          OTEL_METRICS_EXPORTER: "none",
+          OTEL_SERVICE_NAME: "second-signal"
+        })
+        let stdout = ""
+        let secondAt = 0
+        let first = false
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk
+          if (!first && /ended (\d+)\n$/.test(stdout) && Number(/ended (\d+)\n$/.exec(stdout)![1]) >= 100) {
+            first = true
+            child.kill("SIGTERM")
+          }
+          // The program's work ended ("total"): the flush is under way.
+          if (first && secondAt === 0 && stdout.includes("total ")) {
+            setTimeout(() => {
+              secondAt = Date.now()
+              child.kill("SIGTERM")
+            }, 300)
+          }
+        })
+        child.on("error", reject)
+        child.on("close", (code, signal) => resolve({ code, signal, stdout, afterSecond: Date.now() - secondAt }))
+      }
+    )
+    await slow.stop()
+    expect(result.signal).toBeNull()
+    expect(result.code).toBe(143)
+    expect(result.afterSecond).toBeLessThan(1_000)
+    expect(result.stdout).toMatch(/second signal \(SIGTERM\): exiting now, \d+ spans not delivered/)
   }, 60_000)
 })

@@ -1,3 +1,6 @@
+import { spawn } from "node:child_process"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
 import { ConfigProvider, Effect, type Layer } from "effect"
 import { TestLogger } from "../src/index.js"
 
@@ -22,4 +25,14 @@ export const runCapturing = <A, E, ROut, E2>(
     Effect.provide(layer),
     Effect.provide(capture.layer),
     Effect.map((value) => ({ value, lines: capture.lines }))
+  )
+
+const here = Path.dirname(fileURLToPath(import.meta.url))
+
+/** Starts `test/fixtures/<fixture>` as a real child process, `env` (and PATH) its whole environment. */
+export const spawnFixture = (fixture: string, env: Record<string, string>) =>
+  spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=@lingo-obs/source", Path.join(here, "fixtures", fixture)],
+    { cwd: Path.resolve(here, "../../.."), env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] }
   )

@@ -224,7 +224,8 @@ export interface StartOptions {
   /** Only loopback is supported, so the receiver is never reachable from outside. */
   readonly host?: "127.0.0.1"
   /** Serve TLS instead of plaintext (HTTPS on the HTTP port). */
-  readonly tls?: { readonly cert: Buffer; readonly key: Buffer }
+  /** Serve TLS; with `clientCa`, a client certificate signed by it is required (mutual TLS). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer }
   /** Keep only counts, not the data nor the request log, so memory stays flat in benchmarks. */
   readonly countOnly?: boolean
   /**
@@ -646,7 +647,14 @@ class LocalReceiver implements Receiver {
     this.server = server
     const { tls } = this.options
     const handler = (request: Http.IncomingMessage, response: Http.ServerResponse) => this.handleHttp(request, response)
-    const httpServer = tls === undefined ? Http.createServer(handler) : Https.createServer({ ...tls }, handler)
+    const httpServer = tls === undefined ? Http.createServer(handler) : Https.createServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true })
+      },
+      handler
+    )
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject)
       httpServer.listen(this.currentHttpPort, HOST, () => {
@@ -662,7 +670,11 @@ class LocalReceiver implements Receiver {
     const { tls } = this.options
     return tls === undefined
       ? grpc.ServerCredentials.createInsecure()
-      : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
+      : grpc.ServerCredentials.createSsl(
+        tls.clientCa ?? null,
+        [{ cert_chain: tls.cert, private_key: tls.key }],
+        tls.clientCa !== undefined
+      )
   }
 
   private addSignal<Request extends object, Item>(server: grpc.Server, spec: SignalSpec<Request, Item>): void {

@@ -14,9 +14,10 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
+import { PipelineStartError } from "../Required.js"
+import * as Shutdown from "../Shutdown.js"
 import * as Endpoint from "./Endpoint.js"
 import * as OtlpHttp from "./OtlpHttp.js"
-import { PipelineStartError } from "../Required.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
 import { Pipeline, type RetrySettings } from "./Pipeline.js"
 import type { Signal, Transport } from "./Transport.js"
@@ -109,6 +110,7 @@ export const make = <Item>(
       awaitReconnect: (millis) => transport.awaitReconnect(millis),
       close: () => transport.close()
     })
+    yield* Shutdown.trackHeld(() => pipeline.describeHeld())
     // Not required: never delay start-up; an unreachable endpoint is the outage's one warning.
     if (!config.required) {
       yield* Effect.forkScoped(

@@ -121,7 +121,7 @@ const awaitReconnect = (channel: ReturnType<Grpc.Client["getChannel"]>, timeoutM
   })
 
 /** What a TLS connection uses; `undefined` for plaintext. */
-type Material = Http2Probe.TlsMaterial | undefined
+type Material = TlsMaterial.TlsMaterial | undefined
 
 const readMaterial = (signal: Signal, config: ConnectionConfig): Effect.Effect<Material, PipelineStartError> =>
   config.insecure ? Effect.succeed(undefined) : TlsMaterial.read(signal, config.endpoint, config)

@@ -24,6 +24,7 @@ import * as Effect from "effect/Effect"
 import type { PipelineStartError } from "../Required.js"
 import * as ConnectionError from "./ConnectionError.js"
 import * as Endpoint from "./Endpoint.js"
+import { serverName } from "./internal/http2Probe.js"
 import type * as Config from "../config/Config.js"
 import type * as OtlpGrpc from "./OtlpGrpc.js"
 import * as PartialSuccess from "./PartialSuccess.js"
@@ -150,21 +151,32 @@ export const classify = (
   }
 }
 
+/** Socket errors meaning no server could be reached at all (as opposed to a connection that broke). */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+
 /** A request that never got an HTTP answer: the connection failed or broke, or the timeout fired. */
-const connectionFailure = (error: unknown, timedOut: boolean, timeoutMillis: number, tls: boolean): SendFailure => {
+const connectionFailure = (
+  error: unknown,
+  timedOut: boolean,
+  timeoutMillis: number,
+  expectation: ConnectionError.Expectation
+): SendFailure => {
   if (timedOut) {
     return { ok: false, retryable: true, ...DEADLINE_EXCEEDED, message: `no answer within ${timeoutMillis}ms` }
   }
   const code = (error as { code?: unknown }).code
+  const message = error instanceof Error ? error.message : String(error)
   return {
     ok: false,
     retryable: true,
     ...UNAVAILABLE,
-    message: ConnectionError.describe(error, { tls }),
-    // Nothing listens there (yet): the pipeline need not wait for it at shutdown.
-    unreachable: code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN"
+    message: ConnectionError.describe(typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message, expectation),
+    unreachable: typeof code === "string" && UNREACHABLE_CODES.has(code)
   }
 }
+
+/** How often a lost connection is tried again while the pipeline backs off. */
+const RECONNECT_POLL_MILLIS = 500
 
 const shutDown: SendFailure = { ok: false, retryable: false, ...CANCELLED, message: "the pipeline is shut down" }
 
@@ -194,7 +206,10 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const headers = requestHeaders(config, config.protocol === "http/json")
     const timeoutMillis = Duration.toMillis(config.exportTimeout)
     const inFlight = new Set<Http.ClientRequest>()
+    const expectation = { tls: tls !== undefined }
     let closed = false
+    /** The last request got no HTTP answer: a back-off may end as soon as a connection can be made. */
+    let connectionDown = false
 
     const post = (body: Uint8Array): Promise<SendResult> =>
       new Promise((resolve) => {
@@ -212,11 +227,12 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           })
           response.on("end", () => {
             settle()
+            connectionDown = false
             resolve(classify(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), target.display))
           })
           response.on("error", (error) => {
             settle()
-            resolve(connectionFailure(error, timedOut, timeoutMillis, tls !== undefined))
+            resolve(connectionFailure(error, timedOut, timeoutMillis, expectation))
           })
         })
         const timer = setTimeout(() => {
@@ -229,7 +245,8 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         }
         request.on("error", (error) => {
           settle()
-          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, tls !== undefined))
+          connectionDown = !timedOut
+          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation))
         })
         inFlight.add(request)
         request.end(body)
@@ -244,8 +261,27 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     return {
       endpoint: target.display,
       send,
-      probe: (probeTimeout) => probe(url, tls, probeTimeout),
-      awaitReconnect: (waitMillis) => awaitReconnect(url, tls, waitMillis, () => closed),
+      probe: (probeTimeout) =>
+        probe(url, tls, probeTimeout).catch((cause: unknown) => {
+          throw new Error(
+            `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
+              ConnectionError.describe(cause, expectation)
+            }`,
+            { cause }
+          )
+        }),
+      awaitReconnect: async (timeoutMillis) => {
+        if (!connectionDown) return false
+        // Connect attempts every half second, as gRPC's reconnect does, until one succeeds.
+        const deadline = Date.now() + timeoutMillis
+        while (!closed && Date.now() < deadline) {
+          const attempt = Math.min(RECONNECT_POLL_MILLIS, deadline - Date.now())
+          const started = Date.now()
+          if (await probe(url, tls, attempt).then(() => true, () => false)) return !closed
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, attempt - (Date.now() - started))).unref())
+        }
+        return false
+      },
       close: () => {
         closed = true
         for (const request of inFlight) request.destroy()
@@ -262,7 +298,7 @@ const probe = (url: URL, tls: TlsMaterial.TlsMaterial | undefined, timeoutMillis
     const port = Number(url.port || (tls === undefined ? 80 : 443))
     const socket = tls === undefined
       ? Net.connect({ host, port })
-      : Tls.connect({ host, port, ...tls, ...(Net.isIP(host) === 0 ? { servername: host } : {}) })
+      : Tls.connect({ host, port, ...tls, servername: serverName(host) ?? "" })
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new Error(`no connection within ${timeoutMillis}ms`))
@@ -275,34 +311,6 @@ const probe = (url: URL, tls: TlsMaterial.TlsMaterial | undefined, timeoutMillis
     socket.once("error", (error) => {
       clearTimeout(timer)
       socket.destroy()
-      reject(new Error(ConnectionError.describe(error, { tls: tls !== undefined }), { cause: error }))
+      reject(error)
     })
   })
-
-/** How often a collector that is down is tried again while the pipeline waits out a back-off. */
-const RECONNECT_POLL_MILLIS = 250
-
-/**
- * HTTP keeps no connection state to watch, so this dials: `false` when the endpoint accepts a
- * connection now (the server itself answered the failure), `true` as soon as a dial succeeds
- * after failing, `false` when the time is up or the transport is closed.
- */
-const awaitReconnect = async (
-  url: URL,
-  tls: TlsMaterial.TlsMaterial | undefined,
-  timeoutMillis: number,
-  closed: () => boolean
-): Promise<boolean> => {
-  const deadline = Date.now() + timeoutMillis
-  let wasDown = false
-  while (!closed() && Date.now() < deadline) {
-    try {
-      await probe(url, tls, Math.max(1, Math.min(1_000, deadline - Date.now())))
-      return wasDown
-    } catch {
-      wasDown = true
-      await new Promise((resolve) => setTimeout(resolve, Math.min(RECONNECT_POLL_MILLIS, Math.max(0, deadline - Date.now()))).unref())
-    }
-  }
-  return false
-}

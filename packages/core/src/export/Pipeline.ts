@@ -200,6 +200,12 @@ export class Pipeline<Item, Payload> {
     return this.pending.length + this.readyItems + this.inFlightItems
   }
 
+  /** What is held, in the signal's data unit (`"120 spans"`), or `undefined` when nothing is. */
+  describeHeld(): string | undefined {
+    const points = this.pointsOf(this.pending) + this.readyPoints + this.inFlightPoints
+    return points === 0 ? undefined : `${points} ${UNITS[this.options.signal]}`
+  }
+
   /** Queues one item; `false` when it was dropped because the queue is full or shut down. */
   offer(item: Item): boolean {
     if (this.closed || this.size >= this.options.maxQueueSize) {
@@ -572,7 +578,7 @@ export class Pipeline<Item, Payload> {
       `${signal} export to ${endpoint} is failing: ${status} (${message}); ${next}, keeping up to ${maxQueueSize} ${itemName} and each batch for up to ${
         formatMillis(settings.maxElapsedMillis)
       }`,
-      this.fields({ status })
+      this.fields({ status, ...(retry === undefined ? {} : { backoff_ms: retry.delay }) })
     )
     const remind = () => {
       if (this.outage !== outage || this.closed) return

@@ -5,17 +5,13 @@
  */
 import * as Http2 from "node:http2"
 import * as Net from "node:net"
+import type { TlsMaterial } from "../TlsMaterial.js"
 
 export interface Target {
   readonly host: string
   readonly port: number
 }
 
-export interface TlsMaterial {
-  readonly ca?: Buffer | undefined
-  readonly key?: Buffer | undefined
-  readonly cert?: Buffer | undefined
-}
 
 /** `host:port`, `[v6]:port`, or a URL, into host and port (4317 when absent). */
 export const parseTarget = (endpoint: string): Target => {
@@ -66,6 +62,8 @@ export const probe = (target: Target, tls: TlsMaterial | undefined, timeoutMilli
     }, timeoutMillis)
     session.once("remoteSettings", () => finish())
     session.on("error", (error) => finish(error))
+    // A TLS 1.3 alert after the handshake (a client certificate required) reaches only the socket.
+    session.once("connect", (_, socket) => socket.once("error", (error) => finish(error)))
     session.once("close", () => {
       const error: NodeJS.ErrnoException = new Error("the server closed the connection before speaking HTTP/2")
       error.code = "LINGO_NOT_HTTP2"
