@@ -48,7 +48,7 @@ provider "google" {
   region  = var.region
 }
 
-# The Telemetry API (OTLP ingestion) must be enabled, besides Trace and Monitoring.
+# The Telemetry API (OTLP ingestion) must be enabled, besides Trace, Monitoring and Logging.
 resource "google_project_service" "apis" {
   for_each = toset([
     "run.googleapis.com",
@@ -56,6 +56,7 @@ resource "google_project_service" "apis" {
     "telemetry.googleapis.com",
     "cloudtrace.googleapis.com",
     "monitoring.googleapis.com",
+    "logging.googleapis.com",
   ])
   service            = each.value
   disable_on_destroy = false
@@ -78,6 +79,21 @@ resource "google_project_iam_member" "trace_agent" {
 resource "google_project_iam_member" "metric_writer" {
   project = var.project_id
   role    = "roles/monitoring.metricWriter"
+  member  = "serviceAccount:${google_service_account.service.email}"
+}
+
+# Writes log records (logging.logEntries.create), for services with logs export on.
+resource "google_project_iam_member" "log_writer" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = "serviceAccount:${google_service_account.service.email}"
+}
+
+# The Telemetry API is a consumer API: calls are billed to a project's quota, which takes
+# serviceusage.services.use (Google's "migrate collector to OTLP exporters" guide lists it).
+resource "google_project_iam_member" "service_usage_consumer" {
+  project = var.project_id
+  role    = "roles/serviceusage.serviceUsageConsumer"
   member  = "serviceAccount:${google_service_account.service.email}"
 }
 

@@ -3,12 +3,21 @@
  * with the fixed annotations `component=observability` and `service.name`, and secrets in headers
  * are redacted wherever they are printed.
  */
-import * as Grpc from "@grpc/grpc-js"
 import { DiagLogLevel, diag } from "@opentelemetry/api"
 import { loggingErrorHandler, setGlobalErrorHandler } from "@opentelemetry/core"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import * as Redact from "./config/Redact.js"
+import * as Format from "./export/internal/format.js"
 
 /** The annotation every toolkit log line carries. */
 export const COMPONENT = "observability"
@@ -18,34 +27,11 @@ export const annotate = (fields: Record<string, unknown> = {}) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.annotateLogs(self, { component: COMPONENT, ...fields })
 
-/** Header names whose values are never printed. */
-const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password|cookie|credential|signature/i
-
 /**
- * A copy of `headers` safe to print: values of secret-looking headers become `"[REDACTED]"`.
- *
- * @example
- * ```ts
- * redactHeaders({ authorization: "Bearer x", "x-tenant": "a" })
- * // { authorization: "[REDACTED]", "x-tenant": "a" }
- * ```
+ * A copy of `headers` safe to print; the one rule is `Redact.headers` (every value hidden but a
+ * few standard headers'), kept here under its old name.
  */
-export const redactHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? "[REDACTED]" : value])
-  )
-
-/** Redacts the values of a `k=v,k2=v2` header list (the `OTEL_EXPORTER_OTLP_HEADERS` format). */
-export const redactHeaderList = (list: string): string =>
-  list
-    .split(",")
-    .map((pair) => {
-      const at = pair.indexOf("=")
-      return at > 0 && SECRET_HEADER.test(decodeURIComponentSafe(pair.slice(0, at)))
-        ? `${pair.slice(0, at)}=[REDACTED]`
-        : pair
-    })
-    .join(",")
+export const redactHeaders: (headers: Readonly<Record<string, string>>) => Record<string, string> = Redact.headers
 
 /** `decodeURIComponent` that keeps malformed escapes as they are instead of throwing. */
 export const decodeURIComponentSafe = (text: string): string => {
@@ -55,39 +41,6 @@ export const decodeURIComponentSafe = (text: string): string => {
     return text
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Export failures
-// ---------------------------------------------------------------------------------------------
-
-/** Codes a collector uses for "not now": the same data may succeed later. */
-const TRANSIENT = new Set([Grpc.status.UNAVAILABLE, Grpc.status.RESOURCE_EXHAUSTED, Grpc.status.DEADLINE_EXCEEDED, Grpc.status.ABORTED])
-/** Codes that will fail the same way however often they are retried. */
-const PERMANENT = new Set([
-  Grpc.status.INVALID_ARGUMENT,
-  Grpc.status.PERMISSION_DENIED,
-  Grpc.status.UNAUTHENTICATED,
-  Grpc.status.UNIMPLEMENTED
-])
-
-/** How an export failure is handled: retried, dropped as hopeless, or dropped as a surprise. */
-export type FailureKind = "transient" | "permanent" | "unexpected"
-
-/** Classifies a gRPC status code of a failed export. */
-export const classify = (code: number): FailureKind =>
-  TRANSIENT.has(code) ? "transient" : PERMANENT.has(code) ? "permanent" : "unexpected"
-
-/**
- * Whether the same data may succeed later: the transient codes, and the codes the OTLP
- * specification also names retryable (CANCELLED, as when a collector is killed mid-call;
- * OUT_OF_RANGE; DATA_LOSS), which are logged as unexpected.
- */
-export const isRetryable = (code: number): boolean =>
-  TRANSIENT.has(code) || code === Grpc.status.CANCELLED || code === Grpc.status.OUT_OF_RANGE ||
-  code === Grpc.status.DATA_LOSS
-
-/** The name of a gRPC status code (`UNAVAILABLE`), as operators know them. */
-export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${code}`
 
 /** Log levels of the toolkit's own lines. */
 export type Level = "debug" | "info" | "warning" | "error"
@@ -124,13 +77,57 @@ export const sink = (fields: Readonly<Record<string, unknown>> = {}): Effect.Eff
     }
   })
 
+const twoDigits = (value: number) => String(value).padStart(2, "0")
+const formatTime = (date: Date) =>
+  `${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}:${twoDigits(date.getSeconds())}.${
+    String(date.getMilliseconds()).padStart(3, "0")
+  }`
+const formatValue = (value: unknown) => {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value)
+  return /^[^\s="]*$/.test(text) ? text : JSON.stringify(text)
+}
+
+/**
+ * `logger`, except that the toolkit's own lines (annotated `component=observability`) are one
+ * line each, `[time] LEVEL (#fiber): message key=value …`: a pretty logger prints every
+ * annotation on a line of its own, which turned each toolkit line into a block of 6-9 lines.
+ *
+ * @example
+ * ```ts
+ * Logger.replace(Logger.prettyLoggerDefault, Diagnostics.singleLine(Logger.prettyLoggerDefault))
+ * ```
+ */
+export const singleLine = <Message, Output>(logger: Logger.Logger<Message, Output>): Logger.Logger<Message, Output | void> =>
+  Logger.make((options) => {
+    if (Option.getOrUndefined(HashMap.get(options.annotations, "component")) !== COMPONENT) return logger.log(options)
+    const parts = Array.isArray(options.message) ? options.message : [options.message]
+    const message = parts.map((part) => (typeof part === "string" ? part : formatValue(part))).join(" ")
+    const fields: Array<string> = []
+    for (const [key, value] of options.annotations) if (key !== "component") fields.push(`${key}=${formatValue(value)}`)
+    const cause = Cause.isEmpty(options.cause) ? "" : ` cause=${formatValue(Cause.pretty(options.cause))}`
+    globalThis.console.log(
+      `[${formatTime(options.date)}] ${options.logLevel.label} (${FiberId.threadName(options.fiberId)}): ${message}${
+        fields.length === 0 ? "" : ` ${fields.join(" ")}`
+      }${cause}`
+    )
+  })
+
+/**
+ * For the layer's scope, the pretty logger `NodeRuntime.runMain` installs prints the toolkit's
+ * lines on one line each (see `singleLine`); other loggers are left alone.
+ */
+export const layerSingleLine: Layer.Layer<never> = Layer.scopedDiscard(
+  Effect.locallyScopedWith(FiberRef.currentLoggers, (loggers) =>
+    HashSet.has(loggers, Logger.prettyLoggerDefault as Logger.Logger<unknown, unknown>)
+      ? HashSet.add(
+        HashSet.remove(loggers, Logger.prettyLoggerDefault as Logger.Logger<unknown, unknown>),
+        singleLine(Logger.prettyLoggerDefault) as Logger.Logger<unknown, unknown>
+      )
+      : loggers)
+)
+
 /** Formats milliseconds for a log line: `250ms`, `5.0s`, `1m 2s`. */
-export const formatMillis = (millis: number): string =>
-  millis < 1_000
-    ? `${Math.round(millis)}ms`
-    : millis < 60_000
-    ? `${(millis / 1_000).toFixed(1)}s`
-    : `${Math.floor(millis / 60_000)}m ${Math.round((millis % 60_000) / 1_000)}s`
+export const formatMillis = Format.formatMillis
 
 /**
  * Routes the OpenTelemetry SDK's global error handler and diagnostic logger (warnings and errors)

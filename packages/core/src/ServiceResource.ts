@@ -11,12 +11,15 @@
  * const resource = yield* ServiceResource.make(config, { name: "gateway", version: "1.4.2" })
  * ```
  */
+import { randomUUID } from "node:crypto"
 import * as Os from "node:os"
 import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources"
 import * as EffectConfig from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Config from "./config/Config.js"
+// Type-only: the name is checked against the installed conventions without loading the package.
+import type { ATTR_SERVICE_INSTANCE_ID } from "@opentelemetry/semantic-conventions"
 
 /** Service identity given at the program entry; it overrides the config and the environment. */
 export interface ServiceInfo {
@@ -24,6 +27,16 @@ export interface ServiceInfo {
   readonly version?: string | undefined
   readonly environment?: string | undefined
 }
+
+/**
+ * `service.instance.id`: what tells two replicas of a service apart (without it their metrics
+ * collide in the backend). The conventions ask for a random UUID per process unless one is set
+ * (in `OTEL_RESOURCE_ATTRIBUTES` or `globalAttributes`).
+ */
+export const INSTANCE_ID_KEY: typeof ATTR_SERVICE_INSTANCE_ID = "service.instance.id"
+
+/** This process's instance id: one UUID, the same for every resource the process builds. */
+export const instanceId: string = randomUUID()
 
 /** The attribute keys a backend reads for the deployment environment: the stable one and the older one. */
 export const ENVIRONMENT_KEYS = ["deployment.environment.name", "deployment.environment"] as const
@@ -60,7 +73,7 @@ const processAttributes = (): Record<string, string | number> => ({
 
 /**
  * The resource's attributes as a plain record, in order of increasing precedence:
- * SDK and process facts, `OTEL_RESOURCE_ATTRIBUTES` and `globalAttributes` (already merged into
+ * SDK and process facts (and this process's `service.instance.id`), `OTEL_RESOURCE_ATTRIBUTES` and `globalAttributes` (already merged into
  * `config.globalAttributes` by `ConfigSource`), Cloud Run, then the service identity.
  */
 export const attributes = (
@@ -82,6 +95,7 @@ export const attributes = (
     return {
       ...telemetrySdk,
       ...processAttributes(),
+      [INSTANCE_ID_KEY]: instanceId,
       ...config.globalAttributes,
       ...(yield* cloudRunAttributes),
       ...identity

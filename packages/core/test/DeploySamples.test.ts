@@ -68,7 +68,9 @@ const collectorProblems = (config: Config): Array<string> => {
     if (!(id in section(config, "extensions"))) problems.push(`service.extensions: ${id} is not defined`)
   }
   const pipelines = Object.entries(section(service, "pipelines"))
-  for (const signal of ["traces", "metrics"]) {
+  // All three signals: a service that exports logs to a collector without a logs pipeline gets
+  // UNIMPLEMENTED and loses them.
+  for (const signal of ["traces", "metrics", "logs"]) {
     if (!pipelines.some(([id]) => typeOf(id) === signal)) problems.push(`no ${signal} pipeline`)
   }
   for (const [id, pipeline] of pipelines) {
@@ -181,7 +183,7 @@ describe("deploy samples", () => {
     expect(labels).toMatchObject(section(section(byKind("Service"), "spec"), "selector"))
   })
 
-  it("the Terraform sample grants both roles and runs the collector as a sidecar on localhost", () => {
+  it("the Terraform sample grants the Telemetry API guide's roles and runs the collector as a sidecar on localhost", () => {
     const tf = read("terraform/cloud-run.tf")
     // Braces balance outside strings and comments.
     const code = tf.replace(/#.*$/gm, "").replace(/"(?:[^"\\]|\\.)*"/g, "\"\"")
@@ -196,6 +198,9 @@ describe("deploy samples", () => {
     expect(tf.match(/^\s*containers \{/gm)).toHaveLength(2)
     expect(tf).toMatch(/role\s*=\s*"roles\/cloudtrace\.agent"/)
     expect(tf).toMatch(/role\s*=\s*"roles\/monitoring\.metricWriter"/)
+    // Logs, and serviceusage.services.use: the Telemetry API is a consumer API (Google's guide).
+    expect(tf).toMatch(/role\s*=\s*"roles\/logging\.logWriter"/)
+    expect(tf).toMatch(/role\s*=\s*"roles\/serviceusage\.serviceUsageConsumer"/)
     expect(tf).toMatch(/name\s*=\s*"OTEL_EXPORTER_OTLP_ENDPOINT"\s*\n\s*value\s*=\s*"http:\/\/localhost:4317"/)
 
     // The files it reads exist, and the sidecar config answers the startup probe and listens on localhost.

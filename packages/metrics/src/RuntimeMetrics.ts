@@ -26,6 +26,7 @@ import type * as OtelApi from "@opentelemetry/api"
 import { ValueType } from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import type * as SemConv from "./internal/semconv.js"
 
 /** The instrumentation scope of the runtime metrics. */
 export const SCOPE = "@lingo-obs/metrics/RuntimeMetrics"
@@ -49,7 +50,8 @@ export const METRICS = {
   "process.cpu.time": "s: cumulative CPU time of the process, by cpu.mode (user, system)",
   "process.cpu.utilization": "1: CPU time since the last collection over elapsed time and available CPUs, by cpu.mode",
   "process.memory.usage": "By: resident set size of the process"
-} as const
+  // Every name is the semantic conventions' own, checked against the installed package.
+} as const satisfies Record<SemConv.RuntimeMetricName, string>
 
 export type MetricName = keyof typeof METRICS
 
@@ -111,7 +113,8 @@ const start = (meter: OtelApi.Meter, options: Options): () => void => {
   }
   const utilization = gauge("nodejs.eventloop.utilization", "1")
   const loopTime = counter("nodejs.eventloop.time", "s")
-  const heapUsed = gauge("v8js.memory.heap.used", "By")
+  // The semantic conventions make heap sizes up-down counters (a sum that can go down), not gauges.
+  const heapUsed = upDown("v8js.memory.heap.used", "By")
   const heapSize = upDown("v8js.memory.heap.space.size", "By")
   const heapAvailable = upDown("v8js.memory.heap.space.available_size", "By")
   const heapPhysical = upDown("v8js.memory.heap.space.physical_size", "By")

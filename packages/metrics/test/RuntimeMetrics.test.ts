@@ -36,6 +36,7 @@ describe("RuntimeMetrics", () => {
 
       const heapUsed = byName.get("v8js.memory.heap.used")!
       expect(heapUsed.unit).toBe("By")
+      expect(heapUsed.type).toBe("sum")
       expect(heapUsed.points.map((point) => point.attributes["v8js.heap.space.name"])).toContain("old_space")
       expect(sum(heapUsed.points)).toBeGreaterThan(1_000_000)
       expect(sum(byName.get("v8js.memory.heap.space.size")!.points)).toBeGreaterThanOrEqual(sum(heapUsed.points))

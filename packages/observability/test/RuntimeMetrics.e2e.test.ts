@@ -58,6 +58,8 @@ describe("runtime metrics over OTLP/gRPC", () => {
       expect(latest("nodejs.eventloop.delay.p50")!.dataPoints[0]!.value).toBeGreaterThan(0)
       expect(total("v8js.memory.heap.used")).toBeGreaterThan(1_000_000)
       expect(latest("v8js.memory.heap.used")!.scope.name).toBe(RuntimeMetrics.SCOPE)
+      // An up-down counter, as the semantic conventions say (a gauge before).
+      expect(latest("v8js.memory.heap.used")).toMatchObject({ type: "sum", isMonotonic: false })
       expect(total("process.memory.usage")).toBeGreaterThan(total("v8js.memory.heap.used") / 2)
       expect(total("process.cpu.time")).toBeGreaterThan(0)
       expect(latest("process.cpu.time")).toMatchObject({ type: "sum", isMonotonic: true })

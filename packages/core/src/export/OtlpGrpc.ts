@@ -13,15 +13,20 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
+import * as Tls from "node:tls"
+import * as ConnectionError from "./ConnectionError.js"
+import * as Http2Probe from "./internal/http2Probe.js"
+import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
+import type { SendResult, Signal, Transport } from "./Transport.js"
 
 /** The signals and their OTLP service methods. */
 export const SERVICE_METHODS = {
   traces: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
   metrics: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
   logs: "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
-} as const
-export type Signal = keyof typeof SERVICE_METHODS
+} as const satisfies Record<Signal, string>
+export type { Signal } from "./Transport.js"
 
 /** The connection fields of a signal's config section. */
 export type ConnectionConfig = Pick<
@@ -29,26 +34,56 @@ export type ConnectionConfig = Pick<
   "endpoint" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
 >
 
-/** What one export call came to. */
-export type SendResult =
-  | { readonly ok: true }
-  | {
-    readonly ok: false
-    /** The gRPC status code (`Grpc.status`). */
-    readonly code: number
-    readonly message: string
-    /** The server's RetryInfo delay, when it sent one. */
-    readonly retryDelayMillis?: number | undefined
-  }
+export type { SendFailure, SendResult, Transport } from "./Transport.js"
 
-/** Sends encoded OTLP export requests; one per signal and endpoint. */
-export interface Transport {
-  readonly endpoint: string
-  send(request: Uint8Array): Promise<SendResult>
-  /** Resolves once the endpoint accepts a connection (TLS handshake included), rejects after `timeoutMillis`. */
-  probe(timeoutMillis: number): Promise<void>
-  /** Cancels calls in flight and closes the channel. */
-  close(): void
+/** Codes a collector uses for "not now": the same data may succeed later. */
+const TRANSIENT: ReadonlySet<number> = new Set([
+  Grpc.status.UNAVAILABLE,
+  Grpc.status.RESOURCE_EXHAUSTED,
+  Grpc.status.DEADLINE_EXCEEDED,
+  Grpc.status.ABORTED,
+  // The OTLP specification also names these retryable: CANCELLED as when a collector is killed
+  // mid-call, OUT_OF_RANGE, DATA_LOSS.
+  Grpc.status.CANCELLED,
+  Grpc.status.OUT_OF_RANGE,
+  Grpc.status.DATA_LOSS
+])
+
+/** The name of a gRPC status code (`UNAVAILABLE`), as operators know them. */
+export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${code}`
+
+/**
+ * Whether a failed call may succeed if sent again. Besides the transient codes, an `INTERNAL`
+ * that grpc-js made up from a reset stream (`Received RST_STREAM …`: the connection ended under
+ * the call, no status came from the server) is retryable: a collector restarting or a proxy
+ * dropping the connection ends every call in flight this way.
+ */
+export const isRetryable = (code: number, details: string): boolean =>
+  TRANSIENT.has(code) || (code === Grpc.status.INTERNAL && details.startsWith("Received RST_STREAM"))
+
+/** Classifies a call's outcome: the error (or `null`) and the raw Export response. */
+export const classify = (
+  error: Grpc.ServiceError | null,
+  response: Uint8Array | undefined,
+  expectation: ConnectionError.Expectation = { tls: false }
+): SendResult => {
+  if (error === null) {
+    const partial = PartialSuccess.decode(response)
+    return partial === undefined ? { ok: true } : { ok: true, rejected: partial.rejected, rejectedMessage: partial.message }
+  }
+  const details = error.details || error.message
+  // A connection that never came up: name the socket's or TLS handshake's own error.
+  const message = error.code === Grpc.status.UNAVAILABLE ? ConnectionError.describe(details, expectation) : details
+  return {
+    ok: false,
+    retryable: isRetryable(error.code, details),
+    code: error.code,
+    status: codeName(error.code),
+    message,
+    retryDelayMillis: RetryInfo.delayMillis(error.metadata?.get(RetryInfo.TRAILER)[0]),
+    // grpc-js fails calls this way while the channel has no connection (and none could be made).
+    unreachable: error.code === Grpc.status.UNAVAILABLE && /^No connection established|Failed to connect|ECONNREFUSED/.test(details)
+  }
 }
 
 /** gRPC metadata carrying the configured headers (keys lower-cased, as gRPC requires). */
@@ -59,6 +94,26 @@ export const metadata = (headers: Readonly<Record<string, string>>): Grpc.Metada
 }
 
 const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * Resolves `true` once a channel that is not connected now becomes ready, `false` when it is
+ * connected already (the server answered the failure: nothing to wait for), when the time is
+ * up, or once the transport is closed.
+ */
+const awaitReconnect = (channel: ReturnType<Grpc.Client["getChannel"]>, timeoutMillis: number, closed: () => boolean): Promise<boolean> =>
+  new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMillis
+    let wasDown = false
+    const check = () => {
+      if (closed()) return resolve(false)
+      const state = channel.getConnectivityState(true)
+      if (state === Grpc.connectivityState.READY) return resolve(wasDown)
+      if (state === Grpc.connectivityState.SHUTDOWN) return resolve(false)
+      wasDown = true
+      channel.watchConnectivityState(state, deadline, (error) => (error ? resolve(false) : check()))
+    }
+    check()
+  })
 
 const readPem = (signal: Signal, endpoint: string, field: string, path: string | undefined) =>
   path === undefined ? Effect.succeed(undefined) : Effect.try({
@@ -72,12 +127,11 @@ const readPem = (signal: Signal, endpoint: string, field: string, path: string |
       })
   })
 
-/** Channel credentials: plaintext when `insecure`, otherwise TLS with the configured CA and client pair. */
-export const credentials = (
-  signal: Signal,
-  config: ConnectionConfig
-): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
-  config.insecure ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.gen(function*() {
+/** What a TLS connection uses; `undefined` for plaintext. */
+type Material = Http2Probe.TlsMaterial | undefined
+
+const readMaterial = (signal: Signal, config: ConnectionConfig): Effect.Effect<Material, PipelineStartError> =>
+  config.insecure ? Effect.succeed(undefined) : Effect.gen(function*() {
     const ca = yield* readPem(signal, config.endpoint, "certificate", config.certificate)
     const key = yield* readPem(signal, config.endpoint, "clientKey", config.clientKey)
     const cert = yield* readPem(signal, config.endpoint, "clientCertificate", config.clientCertificate)
@@ -88,17 +142,49 @@ export const credentials = (
         reason: "mutual TLS needs both clientKey and clientCertificate"
       })
     }
-    return yield* Effect.try({
-      try: () => Grpc.credentials.createSsl(ca ?? null, key ?? null, cert ?? null),
-      catch: (cause) =>
-        new PipelineStartError({
-          signal,
-          endpoint: config.endpoint,
-          reason: `invalid TLS material: ${describe(cause)}`,
-          cause
-        })
-    })
+    return { ca, key, cert }
   })
+
+const channelCredentials = (
+  signal: Signal,
+  config: ConnectionConfig,
+  material: Material
+): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
+  material === undefined ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.try({
+    try: () => {
+      const host = Http2Probe.parseTarget(config.endpoint).host
+      // For an IP address the name is checked here, since the SNI name grpc-js sends is replaced (see ipOptions).
+      const verify = Http2Probe.serverName(host) === undefined
+        ? { checkServerIdentity: (_: string, cert: Tls.PeerCertificate) => Tls.checkServerIdentity(host, cert) }
+        : {}
+      return Grpc.credentials.createSsl(material.ca ?? null, material.key ?? null, material.cert ?? null, verify)
+    },
+    catch: (cause) =>
+      new PipelineStartError({
+        signal,
+        endpoint: config.endpoint,
+        reason: `invalid TLS material: ${ConnectionError.describe(cause, { tls: true })}`,
+        cause
+      })
+  })
+
+/** Channel credentials: plaintext when `insecure`, otherwise TLS with the configured CA and client pair. */
+export const credentials = (
+  signal: Signal,
+  config: ConnectionConfig
+): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
+  Effect.flatMap(readMaterial(signal, config), (material) => channelCredentials(signal, config, material))
+
+/**
+ * grpc-js sends the endpoint's host as the TLS server name (SNI), an IP address included, which
+ * RFC 6066 forbids and Node answers with a DEP0123 warning on stderr. For an IP endpoint the
+ * server name becomes a reserved, never-resolving name; the certificate is still checked
+ * against the IP address (see channelCredentials).
+ */
+const ipOptions = (config: ConnectionConfig): Grpc.ChannelOptions =>
+  !config.insecure && Http2Probe.serverName(Http2Probe.parseTarget(config.endpoint).host) === undefined
+    ? { "grpc.ssl_target_name_override": "ip-address.invalid" }
+    : {}
 
 const CHANNEL_OPTIONS: Grpc.ChannelOptions = {
   "grpc.primary_user_agent": "lingo-obs",
@@ -121,11 +207,14 @@ const passThrough = (request: Uint8Array): Buffer => Buffer.from(request.buffer,
  */
 export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effect<Transport, PipelineStartError> =>
   Effect.gen(function*() {
-    const channelCredentials = yield* credentials(signal, config)
+    const material = yield* readMaterial(signal, config)
+    const credentials = yield* channelCredentials(signal, config, material)
+    const expectation = { tls: material !== undefined }
     const client = yield* Effect.try({
       try: () =>
-        new Grpc.Client(config.endpoint, channelCredentials, {
+        new Grpc.Client(config.endpoint, credentials, {
           ...CHANNEL_OPTIONS,
+          ...ipOptions(config),
           ...(config.compression === "gzip" ? { "grpc.default_compression_algorithm": 2 } : {})
         }),
       catch: (cause) => new PipelineStartError({ signal, endpoint: config.endpoint, reason: describe(cause), cause })
@@ -138,7 +227,13 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const send = (request: Uint8Array): Promise<SendResult> =>
       new Promise((resolve) => {
         if (closed) {
-          resolve({ ok: false, code: Grpc.status.CANCELLED, message: "the pipeline is shut down" })
+          resolve({
+            ok: false,
+            retryable: false,
+            code: Grpc.status.CANCELLED,
+            status: codeName(Grpc.status.CANCELLED),
+            message: "the pipeline is shut down"
+          })
           return
         }
         const call = client.makeUnaryRequest(
@@ -148,18 +243,9 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           request,
           headers.clone(),
           { deadline: Date.now() + timeoutMillis },
-          (error: Grpc.ServiceError | null) => {
+          (error: Grpc.ServiceError | null, response?: Buffer) => {
             inFlight.delete(call)
-            if (error === null) {
-              resolve({ ok: true })
-              return
-            }
-            resolve({
-              ok: false,
-              code: error.code,
-              message: error.details || error.message,
-              retryDelayMillis: RetryInfo.delayMillis(error.metadata?.get(RetryInfo.TRAILER)[0])
-            })
+            resolve(classify(error, response, expectation))
           }
         )
         inFlight.add(call)
@@ -169,9 +255,15 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
       endpoint: config.endpoint,
       send,
       probe: (probeTimeout) =>
-        new Promise<void>((resolve, reject) =>
-          client.waitForReady(Date.now() + probeTimeout, (error) => (error ? reject(error) : resolve()))
-        ),
+        Http2Probe.probe(Http2Probe.parseTarget(config.endpoint), material, probeTimeout).catch((cause: unknown) => {
+          throw new Error(
+            `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
+              ConnectionError.describe(cause, expectation)
+            }`,
+            { cause }
+          )
+        }),
+      awaitReconnect: (timeoutMillis) => awaitReconnect(client.getChannel(), timeoutMillis, () => closed),
       close: () => {
         closed = true
         for (const call of inFlight) call.cancel()

@@ -1,0 +1,45 @@
+/**
+ * The semantic-convention names the runtime metrics use, checked against the installed
+ * `@opentelemetry/semantic-conventions` at compile time only: `import type` keeps its 1.2 MB
+ * `/incubating` entry (about 100 ms to load) out of start-up, and a renamed or removed name fails
+ * the type check. The runtime metrics are still "Development" in the conventions, hence `/incubating`.
+ */
+import type {
+  METRIC_NODEJS_EVENTLOOP_DELAY_MAX,
+  METRIC_NODEJS_EVENTLOOP_DELAY_MEAN,
+  METRIC_NODEJS_EVENTLOOP_DELAY_MIN,
+  METRIC_NODEJS_EVENTLOOP_DELAY_P50,
+  METRIC_NODEJS_EVENTLOOP_DELAY_P90,
+  METRIC_NODEJS_EVENTLOOP_DELAY_P99,
+  METRIC_NODEJS_EVENTLOOP_DELAY_STDDEV,
+  METRIC_NODEJS_EVENTLOOP_TIME,
+  METRIC_NODEJS_EVENTLOOP_UTILIZATION,
+  METRIC_PROCESS_CPU_TIME,
+  METRIC_PROCESS_CPU_UTILIZATION,
+  METRIC_PROCESS_MEMORY_USAGE,
+  METRIC_V8JS_GC_DURATION,
+  METRIC_V8JS_MEMORY_HEAP_SPACE_AVAILABLE_SIZE,
+  METRIC_V8JS_MEMORY_HEAP_SPACE_PHYSICAL_SIZE,
+  METRIC_V8JS_MEMORY_HEAP_SPACE_SIZE,
+  METRIC_V8JS_MEMORY_HEAP_USED
+} from "@opentelemetry/semantic-conventions/incubating"
+
+/** A runtime metric name the conventions define. */
+export type RuntimeMetricName =
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_MAX
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_MEAN
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_MIN
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_P50
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_P90
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_P99
+  | typeof METRIC_NODEJS_EVENTLOOP_DELAY_STDDEV
+  | typeof METRIC_NODEJS_EVENTLOOP_TIME
+  | typeof METRIC_NODEJS_EVENTLOOP_UTILIZATION
+  | typeof METRIC_PROCESS_CPU_TIME
+  | typeof METRIC_PROCESS_CPU_UTILIZATION
+  | typeof METRIC_PROCESS_MEMORY_USAGE
+  | typeof METRIC_V8JS_GC_DURATION
+  | typeof METRIC_V8JS_MEMORY_HEAP_SPACE_AVAILABLE_SIZE
+  | typeof METRIC_V8JS_MEMORY_HEAP_SPACE_PHYSICAL_SIZE
+  | typeof METRIC_V8JS_MEMORY_HEAP_SPACE_SIZE
+  | typeof METRIC_V8JS_MEMORY_HEAP_USED
