@@ -4,8 +4,12 @@
  * serves until the orchestrator writes `stop`, closes (flushing telemetry) and reports.
  *
  * Variants:
- * - `effect-plain`: @effect/platform-node, HttpRouter with one route, `HttpServer.serve` as is
- *   (the platform's own tracer on Effect's default tracer, nothing exported);
+ * - `effect-plain-off`: @effect/platform-node, HttpRouter with one route, `HttpServer.serve` with
+ *   the platform's own tracer switched off (the floor);
+ * - `effect-plain`: the same with the platform's tracer on (Effect's default tracer, nothing
+ *   exported), what a service gets without any observability set-up;
+ * - `effect-nodesdk`: `effect-plain` with `@effect/opentelemetry`'s `NodeSdk.layer` (BatchSpanProcessor,
+ *   OTLP/gRPC exporter): the platform's tracer exporting through the OpenTelemetry SDK;
  * - `effect-toolkit`: the same router through `HttpServerMiddleware.serve()` (server span per
  *   request, request metrics) with `Observability.layer` exporting traces and metrics;
  * - `node-plain`: `node:http` answering "hello";
@@ -16,17 +20,30 @@ import type * as NodeHttp from "node:http"
 import { createRequire } from "node:module"
 import { event, exit, mark, onCommand, params, result, waitForCommand } from "../lib/protocol.js"
 
+type Variant = "effect-plain-off" | "effect-plain" | "effect-nodesdk" | "effect-toolkit" | "node-plain" | "node-otel"
+
 interface Params {
-  readonly variant: "effect-plain" | "effect-toolkit" | "node-plain" | "node-otel"
+  readonly variant: Variant
   readonly endpoint: string
   readonly batch: import("../lib/peers.js").Batch
 }
 
 const p = params<Params>()
 const BODY = "hello"
-// The orchestrator says when the load generator measures, so a CPU profile can be cut to it.
-onCommand("window-start", () => mark("windowStart"))
-onCommand("window-end", () => mark("windowEnd"))
+// The orchestrator says when the load generator measures, so a CPU profile can be cut to it and
+// the server's CPU counted over the same window (start-up and shutdown left out).
+let windowCpu: NodeJS.CpuUsage | undefined
+let windowCpuMicros: number | undefined
+onCommand("window-start", () => {
+  mark("windowStart")
+  windowCpu = process.cpuUsage()
+})
+onCommand("window-end", () => {
+  mark("windowEnd")
+  if (windowCpu === undefined) return
+  const used = process.cpuUsage(windowCpu)
+  windowCpuMicros = used.user + used.system
+})
 
 const addressPort = (server: NodeHttp.Server): number => {
   const address = server.address()
@@ -65,8 +82,9 @@ const runNode = async (instrumented: boolean) => {
   return { closeMillis: Number(process.hrtime.bigint() - closing) / 1e6 }
 }
 
-const runEffect = async (toolkit: boolean) => {
-  const { HttpRouter, HttpServer, HttpServerResponse } = await import("@effect/platform")
+const runEffect = async (variant: Variant) => {
+  const toolkit = variant === "effect-toolkit"
+  const { HttpMiddleware, HttpRouter, HttpServer, HttpServerResponse } = await import("@effect/platform")
   const { NodeHttpServer } = await import("@effect/platform-node")
   const Effect = await import("effect/Effect")
   const Layer = await import("effect/Layer")
@@ -76,6 +94,8 @@ const runEffect = async (toolkit: boolean) => {
   if (toolkit) {
     const { HttpServerMiddleware } = await import("@lingo-obs/http-middleware")
     served = router.pipe(HttpServerMiddleware.serve())
+  } else if (variant === "effect-plain-off") {
+    served = HttpMiddleware.withTracerDisabledWhen(HttpServer.serve(router), () => true)
   } else {
     served = HttpServer.serve(router)
   }
@@ -85,6 +105,9 @@ const runEffect = async (toolkit: boolean) => {
   if (toolkit) {
     const { toolkitLayer } = await import("../lib/toolkit.js")
     app = Layer.provide(base, toolkitLayer(p.endpoint, { metrics: true }))
+  } else if (variant === "effect-nodesdk") {
+    const { nodeSdkLayer } = await import("../lib/peers.js")
+    app = Layer.provide(base, nodeSdkLayer(p.endpoint, p.batch))
   }
   let bodyEnd = 0n
   await Effect.runPromise(
@@ -103,9 +126,15 @@ const main = async () => {
   const cpu = process.cpuUsage()
   const measured = p.variant === "node-plain" || p.variant === "node-otel"
     ? await runNode(p.variant === "node-otel")
-    : await runEffect(p.variant === "effect-toolkit")
+    : await runEffect(p.variant)
   const used = process.cpuUsage(cpu)
-  result({ variant: p.variant, ...measured, cpuSeconds: (used.user + used.system) / 1e6, rssMB: process.memoryUsage.rss() / 2 ** 20 })
+  result({
+    variant: p.variant,
+    ...measured,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    windowCpuMicros,
+    rssMB: process.memoryUsage.rss() / 2 ** 20
+  })
   exit(0)
 }
 
