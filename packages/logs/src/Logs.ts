@@ -56,7 +56,7 @@ const pipelineProcessor = (config: Config.LogsConfig, shutdownTimeout: Duration.
       signal: "logs",
       config,
       encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
-      encodeJson: encodeJsonLines,
+      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),

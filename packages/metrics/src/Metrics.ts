@@ -84,7 +84,7 @@ const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Du
       signal: "metrics",
       config,
       encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
-      encodeJson: encodeJsonLines,
+      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,
       batchDelayMillis: 0,

@@ -123,7 +123,7 @@ const pipelineProcessor = (
       signal: "traces",
       config,
       encodeOtlp: (spans) => ProtobufTraceSerializer.serializeRequest(spans as Array<ReadableSpan>),
-      encodeJson: encodeJsonLines,
+      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),
