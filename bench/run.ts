@@ -5,7 +5,7 @@
  * with the targets, and writes bench/results.json.
  *
  * Scenarios (filter by id or name): 1 `span-cost`, 1b `sustained`, 2 `http`, 3 `collector-down`,
- * 4 `startup` (startup and shutdown). `--profile` writes a CPU profile of every variant process
+ * 4 `startup` (startup and shutdown), 5 `dev-ingest` (lingo-obs dev under the fastest producer). `--profile` writes a CPU profile of every variant process
  * to bench/profiles/ and prints a summary of each (self time by owner, top functions).
  */
 import { Config } from "@lingo-obs/observability"
@@ -14,7 +14,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { type ChildResult, ROOT, runChild, scenarioPath } from "./lib/child.js"
+import { type ChildResult, libPath, ROOT, runChild, scenarioPath } from "./lib/child.js"
 import * as Profile from "./lib/profile.js"
 import { Receiver, type ReceiverStats } from "./lib/receiver.js"
 import { median, slope, type Summary, summarize } from "./lib/stats.js"
@@ -39,7 +39,8 @@ const SCENARIOS = [
   { id: "1b", name: "sustained" },
   { id: "2", name: "http" },
   { id: "3", name: "collector-down" },
-  { id: "4", name: "startup" }
+  { id: "4", name: "startup" },
+  { id: "5", name: "dev-ingest" }
 ] as const
 type ScenarioId = (typeof SCENARIOS)[number]["id"]
 const selected = (id: ScenarioId) => {
@@ -89,7 +90,8 @@ const settings = {
     restartAfterMillis: quick ? 3_000 : 9_000,
     runs: runs(3, 1)
   },
-  startup: { runs: runs(5, 1), flushRuns: runs(5, 1) }
+  startup: { runs: runs(5, 1), flushRuns: runs(5, 1) },
+  devIngest: { spans: quick ? 20_000 : 100_000, probeEveryMillis: 100, maxSpans: 10_000, runs: runs(3, 1) }
 }
 
 const PROFILE_DIR = Path.join(ROOT, "bench", "profiles")
@@ -383,7 +385,7 @@ const http = async (receiver: Receiver) => {
       return
     }
     const load = await runChild<LoadResult>({
-      script: Path.join(ROOT, "bench", "lib", "loadgen.ts"),
+      script: libPath("loadgen"),
       params: { url: `http://127.0.0.1:${port}/`, connections: s.connections, warmupMillis: s.warmupMillis, durationMillis: s.durationMillis },
       timeoutMillis: 120_000,
       onEvent: (event) => {
@@ -636,6 +638,60 @@ const startup = async (receiver: Receiver) => {
 }
 
 // -------------------------------------------------------------------------------------------
+// Scenario 5: lingo-obs dev under the fastest producer
+// -------------------------------------------------------------------------------------------
+
+interface DevIngestResult {
+  readonly spans: number
+  readonly spansPerSecond?: number
+  readonly cpuMicrosPerSpan?: number
+  readonly failedCalls: number
+  readonly evicted: number
+  readonly missedProbes: number
+  readonly latencyMillis?: { readonly p50: number; readonly p99: number; readonly max: number }
+}
+
+const devIngest = async () => {
+  const scenario = "5 dev ingest"
+  const s = settings.devIngest
+  log(`\n== ${scenario}: the toolkit's loop producer (${s.spans} spans) into lingo-obs dev (store of ${s.maxSpans} spans), a viewer-like probe every ${s.probeEveryMillis} ms; ${s.runs} runs`)
+  const results: Array<DevIngestResult & { created: number }> = []
+  for (let index = 0; index < s.runs; index++) {
+    let producer: Promise<ChildResult<SpanCostResult>> | undefined
+    const server = await runChild<DevIngestResult>({
+      script: scenarioPath("devIngest"),
+      params: { probeEveryMillis: s.probeEveryMillis, maxSpans: s.maxSpans },
+      timeoutMillis: 300_000,
+      onEvent: (event, send) => {
+        if (event.name !== "listening") return
+        producer = runChild<SpanCostResult>({
+          script: scenarioPath("spanCost"),
+          params: { variant: "toolkit", endpoint: event["endpoint"], mode: "loop", spans: s.spans, warmupSpans: 0, perTick: 0, tickMillis: 0, durationMillis: 0, idleMillis: 0, batch: TOOLKIT_BATCH },
+          timeoutMillis: 240_000
+        }).finally(() => send("finish"))
+      }
+    })
+    const produced = producer === undefined ? undefined : await producer
+    if (!checkChild("dev-ingest server", server) || produced === undefined || !checkChild("dev-ingest producer", produced)) continue
+    const result = { ...server.result!, created: produced.result!.created }
+    results.push(result)
+    keep(scenario, "toolkit → dev", result)
+    log(`  run ${index + 1} ingested ${result.spans}/${result.created} spans at ${fmt(result.spansPerSecond ?? NaN)}/s (${fmt(result.cpuMicrosPerSpan ?? NaN, 1)} µs CPU/span), failed calls ${result.failedCalls}, evicted ${result.evicted}; update latency p50 ${
+      fmt(result.latencyMillis?.p50 ?? NaN, 1)
+    } ms, p99 ${fmt(result.latencyMillis?.p99 ?? NaN, 1)} ms, missed probes ${result.missedProbes}`)
+  }
+  addRow({ scenario, variant: "toolkit → dev", metric: "spans ingested into the store", unit: "spans/s", values: field(results, (r) => r.spansPerSecond) })
+  addRow({ scenario, variant: "toolkit → dev", metric: "dev process CPU per ingested span", unit: "µs", values: field(results, (r) => r.cpuMicrosPerSpan) })
+  const complete = addRow({ scenario, variant: "toolkit → dev", metric: "received / created (0 if any call failed)", unit: "", values: field(results, (r) => (r.failedCalls === 0 ? r.spans / r.created : 0)) })
+  complete.target = "= 1 (no backpressure errors)"
+  complete.met = complete.summary.n > 0 && complete.summary.min === 1
+  addRow({ scenario, variant: "toolkit → dev", metric: "UI update latency p50", unit: "ms", values: field(results, (r) => r.latencyMillis?.p50) })
+  const p99 = addRow({ scenario, variant: "toolkit → dev", metric: "UI update latency p99", unit: "ms", values: field(results, (r) => r.latencyMillis?.p99) })
+  p99.target = "≤ 2000 ms"
+  p99.met = p99.summary.n > 0 && p99.summary.max <= 2_000
+}
+
+// -------------------------------------------------------------------------------------------
 // Table
 // -------------------------------------------------------------------------------------------
 
@@ -691,6 +747,7 @@ const main = async () => {
     if (selected("2")) await http(receiver)
     if (selected("3")) await collectorDown(receiver)
     if (selected("4")) await startup(receiver)
+    if (selected("5")) await devIngest()
   } finally {
     await receiver.close()
   }

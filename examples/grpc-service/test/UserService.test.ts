@@ -26,12 +26,12 @@ describe("users-grpc over OTLP", () => {
         "3:lingo.users.v1.UserService/GetUser"
       ])
 
-      yield* Effect.promise(() => otlp.waitForMetric("rpc.server.duration"))
-      const services = [...dataPoints(otlp, "rpc.server.duration"), ...dataPoints(otlp, "rpc.client.duration")]
-        .map((point) => point.attributes["rpc.service"])
-      expect(services).toContain("lingo.users.v1.UserService")
-      expect(services).not.toContain("grpc.health.v1.Health")
-      const codes = dataPoints(otlp, "rpc.server.duration").map((point) => point.attributes["rpc.grpc.status_code"])
-      expect(codes).toEqual(expect.arrayContaining([0, 3]))
+      yield* Effect.promise(() => otlp.waitForMetric("rpc.server.call.duration"))
+      const methods = [...dataPoints(otlp, "rpc.server.call.duration"), ...dataPoints(otlp, "rpc.client.call.duration")]
+        .map((point) => String(point.attributes["rpc.method"]))
+      expect(methods).toContain("lingo.users.v1.UserService/GetUser")
+      expect(methods.filter((method) => method.startsWith("grpc.health.v1.Health/"))).toEqual([])
+      const codes = dataPoints(otlp, "rpc.server.call.duration").map((point) => point.attributes["rpc.status_code"])
+      expect(codes).toEqual(expect.arrayContaining(["OK", "INVALID_ARGUMENT"]))
     }))
 })

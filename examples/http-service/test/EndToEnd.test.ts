@@ -87,10 +87,10 @@ describe("gateway → users-grpc, end to end over OTLP", () => {
       const routes = dataPoints(otlp, "http.server.request.duration").map((point) => point.attributes["http.route"])
       expect(routes).toContain("/users/:id")
       expect(routes).not.toContain("/healthz")
-      const rpcServices = [...dataPoints(otlp, "rpc.server.duration"), ...dataPoints(otlp, "rpc.client.duration")]
-        .map((point) => point.attributes["rpc.service"])
-      expect(rpcServices).toContain("lingo.users.v1.UserService")
-      expect(rpcServices).not.toContain("grpc.health.v1.Health")
+      const rpcMethods = [...dataPoints(otlp, "rpc.server.call.duration"), ...dataPoints(otlp, "rpc.client.call.duration")]
+        .map((point) => String(point.attributes["rpc.method"]))
+      expect(rpcMethods).toContain("lingo.users.v1.UserService/GetUser")
+      expect(rpcMethods.filter((method) => method.startsWith("grpc.health.v1.Health/"))).toEqual([])
     }))
 
   it.scopedLive("request metrics carry the route template and the RPC method, never raw paths", () =>
@@ -110,11 +110,11 @@ describe("gateway → users-grpc, end to end over OTLP", () => {
       expect(points.some((point) => point.attributes["http.response.status_code"] === 404)).toBe(true)
       for (const point of points) expect(JSON.stringify(point.attributes)).not.toMatch(/\/users\/\d/)
 
-      const rpc = yield* Effect.promise(() => otlp.waitForMetric("rpc.server.duration"))
-      expect(rpc).toMatchObject({ type: "histogram", unit: "ms" })
-      expect(rpc.dataPoints.map((point) => point.attributes["rpc.method"])).toContain("GetUser")
-      const client = yield* Effect.promise(() => otlp.waitForMetric("rpc.client.duration"))
-      expect(client.dataPoints.some((point) => point.attributes["rpc.grpc.status_code"] === 5)).toBe(true)
+      const rpc = yield* Effect.promise(() => otlp.waitForMetric("rpc.server.call.duration"))
+      expect(rpc).toMatchObject({ type: "histogram", unit: "s" })
+      expect(rpc.dataPoints.map((point) => point.attributes["rpc.method"])).toContain("lingo.users.v1.UserService/GetUser")
+      const client = yield* Effect.promise(() => otlp.waitForMetric("rpc.client.call.duration"))
+      expect(client.dataPoints.some((point) => point.attributes["rpc.status_code"] === "NOT_FOUND")).toBe(true)
       yield* Effect.promise(() => otlp.waitForMetric("http.server.active_requests"))
     }))
 

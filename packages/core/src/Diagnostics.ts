@@ -3,7 +3,6 @@
  * with the fixed annotations `component=observability` and `service.name`, and secrets in headers
  * are redacted wherever they are printed.
  */
-import * as Grpc from "@grpc/grpc-js"
 import { DiagLogLevel, diag } from "@opentelemetry/api"
 import { loggingErrorHandler, setGlobalErrorHandler } from "@opentelemetry/core"
 import * as Effect from "effect/Effect"
@@ -33,39 +32,6 @@ export const decodeURIComponentSafe = (text: string): string => {
     return text
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Export failures
-// ---------------------------------------------------------------------------------------------
-
-/** Codes a collector uses for "not now": the same data may succeed later. */
-const TRANSIENT = new Set([Grpc.status.UNAVAILABLE, Grpc.status.RESOURCE_EXHAUSTED, Grpc.status.DEADLINE_EXCEEDED, Grpc.status.ABORTED])
-/** Codes that will fail the same way however often they are retried. */
-const PERMANENT = new Set([
-  Grpc.status.INVALID_ARGUMENT,
-  Grpc.status.PERMISSION_DENIED,
-  Grpc.status.UNAUTHENTICATED,
-  Grpc.status.UNIMPLEMENTED
-])
-
-/** How an export failure is handled: retried, dropped as hopeless, or dropped as a surprise. */
-export type FailureKind = "transient" | "permanent" | "unexpected"
-
-/** Classifies a gRPC status code of a failed export. */
-export const classify = (code: number): FailureKind =>
-  TRANSIENT.has(code) ? "transient" : PERMANENT.has(code) ? "permanent" : "unexpected"
-
-/**
- * Whether the same data may succeed later: the transient codes, and the codes the OTLP
- * specification also names retryable (CANCELLED, as when a collector is killed mid-call;
- * OUT_OF_RANGE; DATA_LOSS), which are logged as unexpected.
- */
-export const isRetryable = (code: number): boolean =>
-  TRANSIENT.has(code) || code === Grpc.status.CANCELLED || code === Grpc.status.OUT_OF_RANGE ||
-  code === Grpc.status.DATA_LOSS
-
-/** The name of a gRPC status code (`UNAVAILABLE`), as operators know them. */
-export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${code}`
 
 /** Log levels of the toolkit's own lines. */
 export type Level = "debug" | "info" | "warning" | "error"

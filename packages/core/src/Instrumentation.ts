@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const settings = yield* Instrumentation.Settings
- * if (settings.grpcMetrics) yield* Metric.update(rpcServerDuration, millis)
+ * if (settings.grpcMetrics) yield* Metric.update(rpcServerCallDuration, seconds)
  * ```
  */
 import * as Context from "effect/Context"
@@ -20,16 +20,24 @@ export interface SettingsShape {
   readonly grpcMetrics: boolean
   /** Count `/grpc.health.v1.Health/Check` calls too (`metrics.grpcIncludeHealth`). */
   readonly grpcIncludeHealth: boolean
+  /** Also the RPC metrics of semantic conventions 1.37 (`metrics.legacyRpcMetrics`). */
+  readonly legacyRpcMetrics?: boolean | undefined
 }
 
 export const fromConfig = (config: Config.MetricsConfig): SettingsShape => ({
   requestMetrics: config.enabled && config.exporter !== "none",
   grpcMetrics: config.grpcEnabled,
-  grpcIncludeHealth: config.grpcIncludeHealth
+  grpcIncludeHealth: config.grpcIncludeHealth,
+  legacyRpcMetrics: config.legacyRpcMetrics
 })
 
 export class Settings extends Context.Reference<Settings>()("@lingo-obs/core/Instrumentation/Settings", {
-  defaultValue: (): SettingsShape => ({ requestMetrics: true, grpcMetrics: true, grpcIncludeHealth: false })
+  defaultValue: (): SettingsShape => ({
+    requestMetrics: true,
+    grpcMetrics: true,
+    grpcIncludeHealth: false,
+    legacyRpcMetrics: false
+  })
 }) {}
 
 /** Provides the settings of a metrics config section. */

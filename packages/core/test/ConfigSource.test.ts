@@ -34,7 +34,8 @@ describe("ConfigSource", () => {
         exporter: "otlp_grpc",
         disableRuntimeStats: false,
         grpcEnabled: true,
-        grpcIncludeHealth: false
+        grpcIncludeHealth: false,
+        legacyRpcMetrics: false
       })
       expect(Duration.toMillis(config.metrics.interval)).toBe(60_000)
       expect(Duration.toMillis(config.tracing.retry.initialBackoff)).toBe(5_000)

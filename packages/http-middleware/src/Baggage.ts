@@ -16,14 +16,13 @@
  */
 import { type Baggage as OtelBaggage, propagation } from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import * as Option from "effect/Option"
-import { incomingContext } from "./internal/propagation.js"
+import { IncomingContext } from "./internal/propagation.js"
 
 /** The baggage of the current request, if it carried any. */
 export const current: Effect.Effect<Option.Option<OtelBaggage>> = Effect.map(
-  FiberRef.get(incomingContext),
+  IncomingContext,
   (context) => Option.fromNullable(propagation.getBaggage(context))
 )
 
@@ -46,8 +45,8 @@ export const withBaggage: {
   2,
   <A, E, R>(self: Effect.Effect<A, E, R>, baggage: OtelBaggage): Effect.Effect<A, E, R> =>
     Effect.flatMap(
-      FiberRef.get(incomingContext),
-      (context) => Effect.locally(self, incomingContext, propagation.setBaggage(context, baggage))
+      IncomingContext,
+      (context) => Effect.provideService(self, IncomingContext, propagation.setBaggage(context, baggage))
     )
 )
 

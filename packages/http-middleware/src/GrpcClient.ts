@@ -25,14 +25,15 @@ import * as Grpc from "@grpc/grpc-js"
 import { Instrumentation, Propagation } from "@lingo-obs/core"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import * as GrpcStatus from "./GrpcStatus.js"
 import {
   deadlineAfter,
@@ -42,7 +43,7 @@ import {
   type ServiceInput,
   targetAddress
 } from "./internal/grpc.js"
-import { inject, metadataSetter } from "./internal/propagation.js"
+import { metadataSetter, unsafeInject } from "./internal/propagation.js"
 import * as SemConv from "./internal/semconv.js"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
@@ -119,60 +120,65 @@ interface Instrumented {
   readonly metadata: Grpc.Metadata
   readonly deadline: Date | undefined
   /** Ends the span and records the duration, given the call's code and the exit to end the span with. */
-  readonly finish: (code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+  readonly finish: (fiber: Fiber.RuntimeFiber<any, any>, code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) => void
 }
 
-const begin = (
+/** Opens the call's span and injects its context, in the fiber's step. */
+const unsafeBegin = (
+  fiber: Fiber.RuntimeFiber<any, any>,
   path: string,
   callOptions: CallOptions | undefined,
   context: ClientContext
-): Effect.Effect<Instrumented> =>
-  Effect.gen(function*() {
-    const settings = yield* Instrumentation.Settings
-    const traced = !context.skipper(path)
-    const measured = Skipper.isGrpcHealthCheck(path) ? settings.grpcIncludeHealth : traced
-    const propagator = context.options.propagator ?? (yield* Propagation.Propagator)
-    const rpc = rpcAttributes(path)
-    const server = {
-      [SemConv.SERVER_ADDRESS]: context.server.host,
-      ...(context.server.port === undefined ? {} : { [SemConv.SERVER_PORT]: context.server.port })
+): Instrumented => {
+  const services = fiber.currentContext
+  const settings = Context.get(services, Instrumentation.Settings)
+  const traced = !context.skipper(path)
+  const measured = Skipper.isGrpcHealthCheck(path) ? settings.grpcIncludeHealth : traced
+  const propagator = context.options.propagator ?? Context.get(services, Propagation.Propagator)
+  const server = {
+    [SemConv.SERVER_ADDRESS]: context.server.host,
+    ...(context.server.port === undefined ? {} : { [SemConv.SERVER_PORT]: context.server.port })
+  }
+  const span = traced
+    ? Spans.unsafeStart(fiber, describePath(path).name, {
+      kind: "client",
+      parent: undefined,
+      attributes: { ...rpcAttributes(path), ...server },
+      tracer: context.options.tracer
+    }, Spans.nowNanos(fiber))
+    : undefined
+  const metadata = toMetadata(callOptions?.metadata)
+  unsafeInject(fiber, propagator, metadata, metadataSetter, span)
+  const startTime = Spans.nowNanos(fiber)
+  const finish = (fiber: Fiber.RuntimeFiber<any, any>, code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) => {
+    const endTime = Spans.nowNanos(fiber)
+    const errorType = code === GrpcStatus.Code.OK ? undefined : GrpcStatus.codeName(code)
+    if (span !== undefined) {
+      span.attribute(SemConv.RPC_GRPC_STATUS_CODE, code)
+      if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
+      Spans.unsafeEnd(span, exit, endTime)
     }
-    let span: Tracer.Span | undefined
-    if (traced) {
-      const make = Spans.make(describePath(path).name, { kind: "client", attributes: { ...rpc, ...server } })
-      span = yield* (context.options.tracer === undefined ? make : Effect.withTracer(make, context.options.tracer))
+    if (measured) {
+      const { method, service } = describePath(path)
+      RequestMetrics.unsafeRecordRpc(fiber, "client", {
+        service,
+        method,
+        code,
+        status: GrpcStatus.codeName(code),
+        serverAddress: context.server.host,
+        serverPort: context.server.port,
+        errorType
+      }, Number(endTime - startTime) / 1e9)
     }
-    const metadata = toMetadata(callOptions?.metadata)
-    yield* inject(propagator, metadata, metadataSetter, span)
-    const startTime = yield* Clock.currentTimeNanos
-    const finish = (code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) =>
-      Effect.gen(function*() {
-        if (span !== undefined) {
-          span.attribute(SemConv.RPC_GRPC_STATUS_CODE, code)
-          if (code !== GrpcStatus.Code.OK) span.attribute(SemConv.ERROR_TYPE, GrpcStatus.codeName(code))
-          yield* Spans.end(span, exit)
-        }
-        if (measured) {
-          const endTime = yield* Clock.currentTimeNanos
-          yield* RequestMetrics.recordRpcClient(
-            { ...rpc, ...server, [SemConv.RPC_GRPC_STATUS_CODE]: code },
-            Number(endTime - startTime) / 1e6
-          )
-        }
-      })
-    return {
-      span,
-      metadata,
-      deadline: deadlineAfter(callOptions?.timeout ?? context.options.timeout),
-      finish
-    }
-  })
+  }
+  return { span, metadata, deadline: deadlineAfter(callOptions?.timeout ?? context.options.timeout), finish }
+}
 
 const unaryMethod = (method: Grpc.MethodDefinition<unknown, unknown>, context: ClientContext) =>
 (request: unknown, callOptions?: CallOptions): Effect.Effect<unknown, GrpcStatus.GrpcStatusError> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      const call = yield* begin(method.path, callOptions, context)
+    Effect.withFiberRuntime((fiber) => {
+      const call = unsafeBegin(fiber, method.path, callOptions, context)
       const transport = Effect.async<unknown, GrpcStatus.GrpcStatusError>((resume) => {
         const pending = context.client.makeUnaryRequest(
           method.path,
@@ -185,16 +191,29 @@ const unaryMethod = (method: Grpc.MethodDefinition<unknown, unknown>, context: C
         )
         return Effect.sync(() => pending.cancel())
       })
-      const exit = yield* Effect.exit(restore(call.span === undefined ? transport : Effect.withParentSpan(transport, call.span)))
-      yield* call.finish(codeOf(exit), exit)
-      return yield* exit
+      const running = call.span === undefined
+        ? restore(transport)
+        : Spans.provideAll(restore(transport), fiber.currentContext, [[Tracer.ParentSpan.key, call.span]])
+      return Effect.matchCauseEffect(running, {
+        onFailure: (cause) => {
+          const exit = Exit.failCause(cause)
+          call.finish(fiber, codeOf(exit), exit)
+          return Effect.failCause(cause)
+        },
+        onSuccess: (value) => {
+          call.finish(fiber, GrpcStatus.Code.OK, Exit.succeed(value))
+          return Effect.succeed(value)
+        }
+      })
     })
   )
 
 const serverStreamingMethod = (method: Grpc.MethodDefinition<unknown, unknown>, context: ClientContext) =>
 (request: unknown, callOptions?: CallOptions): Stream.Stream<unknown, GrpcStatus.GrpcStatusError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const call = yield* begin(method.path, callOptions, context)
+    const call = yield* Effect.withFiberRuntime<Instrumented>((fiber) =>
+      Effect.succeed(unsafeBegin(fiber, method.path, callOptions, context))
+    )
     // The outcome as the transport reports it; a consumer that stops early leaves it unset.
     let outcome: GrpcStatus.GrpcStatusError | "ended" | undefined
     const stream = yield* Effect.acquireRelease(
@@ -208,11 +227,14 @@ const serverStreamingMethod = (method: Grpc.MethodDefinition<unknown, unknown>, 
           call.deadline === undefined ? {} : { deadline: call.deadline }
         )
       ),
-      (stream) => {
-        const code = outcome === undefined ? GrpcStatus.Code.CANCELLED : outcome === "ended" ? GrpcStatus.Code.OK : outcome.code
-        const exit = outcome === undefined || outcome === "ended" ? Exit.void : Exit.fail(outcome)
-        return Effect.zipRight(Effect.sync(() => outcome === undefined && stream.cancel()), call.finish(code, exit))
-      }
+      (stream) =>
+        Effect.withFiberRuntime((fiber) => {
+          const code = outcome === undefined ? GrpcStatus.Code.CANCELLED : outcome === "ended" ? GrpcStatus.Code.OK : outcome.code
+          const exit = outcome === undefined || outcome === "ended" ? Exit.void : Exit.fail(outcome)
+          if (outcome === undefined) stream.cancel()
+          call.finish(fiber, code, exit)
+          return Effect.void
+        })
     )
     return Stream.async<unknown, GrpcStatus.GrpcStatusError>((emit) => {
       stream.on("data", (message: unknown) => {

@@ -27,7 +27,6 @@ import * as Grpc from "@grpc/grpc-js"
 import { Instrumentation, Propagation } from "@lingo-obs/core"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -38,7 +37,7 @@ import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 import * as GrpcStatus from "./GrpcStatus.js"
 import {
   definitionOf,
@@ -48,7 +47,7 @@ import {
   type ServiceInput,
   splitHostPort
 } from "./internal/grpc.js"
-import { extract, incomingContext, metadataGetter } from "./internal/propagation.js"
+import { extract, IncomingContext, metadataGetter } from "./internal/propagation.js"
 import * as SemConv from "./internal/semconv.js"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
@@ -202,8 +201,9 @@ const defined = (attributes: Record<string, unknown>): Record<string, unknown> =
 }
 
 /**
- * Serves one call: extracts the context, opens the span, runs `body` on it, and maps its exit to
- * the status to answer. Never fails; the exit and status are for the transport to send.
+ * Serves one call: one fiber step extracts the context, opens the span and runs `body` on it; one
+ * exit hook maps its exit to the status to answer, ends the span and records the duration. Never
+ * fails; the exit and status are for the transport to send.
  */
 const serveCall = <A, E, R>(
   info: CallInfo,
@@ -211,67 +211,73 @@ const serveCall = <A, E, R>(
   context: ServeContext
 ): Effect.Effect<{ readonly exit: Exit.Exit<A, E>; readonly status: GrpcStatus.Status }, never, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      const settings = yield* Instrumentation.Settings
+    Effect.withFiberRuntime((fiber) => {
+      const services = fiber.currentContext
+      const settings = Context.get(services, Instrumentation.Settings)
       const traced = !context.skipper(info.path)
       const measured = Skipper.isGrpcHealthCheck(info.path) ? settings.grpcIncludeHealth : traced
-      const propagator = context.options.propagator ?? (yield* Propagation.Propagator)
+      const propagator = context.options.propagator ?? Context.get(services, Propagation.Propagator)
       const extracted = extract(propagator, info.metadata, metadataGetter)
-      const rpc = rpcAttributes(info.path)
-      const startTime = yield* Clock.currentTimeNanos
+      const startTime = Spans.nowNanos(fiber)
 
-      let span: Tracer.Span | undefined
-      if (traced) {
-        const make = Spans.make(describePath(info.path).name, {
+      const span = traced
+        ? Spans.unsafeStart(fiber, describePath(info.path).name, {
           kind: "server",
-          ...(extracted.parent === undefined ? { root: true } : { parent: extracted.parent }),
+          parent: extracted.parent ?? null,
           attributes: defined({
-            ...rpc,
+            ...rpcAttributes(info.path),
             [SemConv.SERVER_ADDRESS]: context.server.host,
             [SemConv.SERVER_PORT]: context.server.port,
             ...peerAttributes(info.peer)
-          })
-        })
-        span = yield* (context.options.tracer === undefined ? make : Effect.withTracer(make, context.options.tracer))
-      }
+          }),
+          tracer: context.options.tracer
+        }, startTime)
+        : undefined
       const parent = span ?? extracted.parent
       const logged = Effect.tapErrorCause(body, (cause) => {
         const status = GrpcStatus.fromExit(Exit.failCause(cause))
         return status.kind === "failure" || status.kind === "defect"
           ? Effect.logError(`${info.path} failed; answered ${GrpcStatus.codeName(status.code)}`, cause).pipe(
-            Effect.annotateLogs({ [SemConv.RPC_SERVICE]: info.service, [SemConv.RPC_METHOD]: info.method })
+            Effect.annotateLogs({ [SemConv.RPC_SERVICE_LEGACY]: info.service, [SemConv.RPC_METHOD]: info.method })
           )
           : Effect.void
       })
-      const running: Effect.Effect<A, E, R> = restore(logged).pipe(
-        Effect.provideService(Call, info),
-        Effect.locally(incomingContext, extracted.context)
-      )
-      const parented: Effect.Effect<A, E, R> = parent === undefined ? running : Effect.withParentSpan(parent)(running)
-      const exit = yield* Effect.exit(parented)
-      const status = GrpcStatus.fromExit(exit, () => deadlinePassed(info.deadline))
-
-      if (span !== undefined) {
-        span.attribute(SemConv.RPC_GRPC_STATUS_CODE, status.code)
+      const running = Spans.provideAll(restore(logged), services, [
+        [Call.key, info],
+        [IncomingContext.key, extracted.context],
+        ...(parent === undefined ? [] : [[Tracer.ParentSpan.key, parent] as const])
+      ])
+      return Effect.map(Effect.exit(running), (exit) => {
+        const status = GrpcStatus.fromExit(exit, () => deadlinePassed(info.deadline))
+        const endTime = Spans.nowNanos(fiber)
         const error = GrpcStatus.isServerError(status.code)
-        if (error) span.attribute(SemConv.ERROR_TYPE, status.errorType ?? GrpcStatus.codeName(status.code))
-        yield* Spans.end(
-          span,
-          !error
-            ? Exit.void
-            : Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
-            ? exit
-            : Exit.fail(GrpcStatus.make(status.code, status.details))
-        )
-      }
-      if (measured) {
-        const endTime = yield* Clock.currentTimeNanos
-        yield* RequestMetrics.recordRpcServer(
-          { ...rpc, [SemConv.RPC_GRPC_STATUS_CODE]: status.code },
-          Number(endTime - startTime) / 1e6
-        )
-      }
-      return { exit, status }
+        const errorType = error ? status.errorType ?? GrpcStatus.codeName(status.code) : undefined
+        if (span !== undefined) {
+          span.attribute(SemConv.RPC_GRPC_STATUS_CODE, status.code)
+          if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
+          Spans.unsafeEnd(
+            span,
+            !error
+              ? Exit.void
+              : Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+              ? exit
+              : Exit.fail(GrpcStatus.make(status.code, status.details)),
+            endTime
+          )
+        }
+        if (measured) {
+          RequestMetrics.unsafeRecordRpc(fiber, "server", {
+            service: info.service,
+            method: info.method,
+            code: status.code,
+            status: GrpcStatus.codeName(status.code),
+            serverAddress: context.server.host,
+            serverPort: context.server.port,
+            errorType
+          }, Number(endTime - startTime) / 1e9)
+        }
+        return { exit, status }
+      })
     })
   )
 

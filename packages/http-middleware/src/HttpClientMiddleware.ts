@@ -20,21 +20,22 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Propagation } from "@lingo-obs/core"
+import { Instrumentation, Propagation } from "@lingo-obs/core"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import { constTrue } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import type * as Tracer from "effect/Tracer"
-import { headersSetter, inject } from "./internal/propagation.js"
-import { redactUrl } from "./internal/redact.js"
+import * as Tracer from "effect/Tracer"
+import { headersSetter, unsafeInject } from "./internal/propagation.js"
+import { redactQuery, redactUrl } from "./internal/redact.js"
 import * as SemConv from "./internal/semconv.js"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
@@ -65,84 +66,131 @@ const errorTypeOf = (error: unknown): string => {
 
 /** `request` with the context of `span` (or of the current span) and the baggage in its headers. */
 const injected = (
+  fiber: Fiber.RuntimeFiber<any, any>,
   request: HttpClientRequest.HttpClientRequest,
   propagator: TextMapPropagator,
   span: Tracer.AnySpan | undefined
-): Effect.Effect<HttpClientRequest.HttpClientRequest> =>
-  Effect.suspend(() => {
-    const headers: Record<string, string> = {}
-    return Effect.map(inject(propagator, headers, headersSetter, span), () => HttpClientRequest.setHeaders(request, headers))
-  })
+): HttpClientRequest.HttpClientRequest => {
+  const headers: Record<string, string> = {}
+  unsafeInject(fiber, propagator, headers, headersSetter, span)
+  return HttpClientRequest.setHeaders(request, headers)
+}
 
+/** An absolute `http(s)` URL `URL` would leave as it is: no credentials, no default port, no escaping needed. */
+const PLAIN_URL = /^(https?):\/\/([\w\-.]+)(?::(\d{1,5}))?(\/[\w\-.~!$&'()*+,;=:@%/]*)(\?[\w\-.~!$&()*+,;=:@%/?]*)?$/
+
+interface Target {
+  readonly scheme: string | undefined
+  readonly host: string | undefined
+  readonly port: number | undefined
+  /** `url.full`, redacted. */
+  readonly full: string | undefined
+}
+
+/** The request's URL as the conventions record it; a plain URL is split by hand, anything else goes through `URL`. */
+const targetOf = (request: HttpClientRequest.HttpClientRequest): Target => {
+  const plain = request.urlParams.length === 0 && request.hash._tag === "None" ? PLAIN_URL.exec(request.url) : null
+  if (plain !== null && plain[2] === plain[2]!.toLowerCase() && !plain[4]!.includes("/.")) {
+    const scheme = plain[1]!
+    const defaultPort = scheme === "https" ? 443 : 80
+    const port = plain[3] === undefined ? defaultPort : Number(plain[3])
+    if (port !== defaultPort || plain[3] === undefined) {
+      const query = plain[5] === undefined ? undefined : redactQuery(plain[5])
+      const base = plain[5] === undefined ? request.url : request.url.slice(0, request.url.length - plain[5].length)
+      return { scheme, host: plain[2], port, full: query === undefined ? base : `${base}?${query}` }
+    }
+  }
+  const url = Either.getOrUndefined(UrlParams.makeUrl(request.url, request.urlParams, request.hash))
+  if (url === undefined) return { scheme: undefined, host: undefined, port: undefined, full: undefined }
+  const scheme = url.protocol.slice(0, -1)
+  return {
+    scheme,
+    host: url.hostname,
+    port: url.port !== "" ? Number(url.port) : scheme === "https" ? 443 : 80,
+    full: redactUrl(url)
+  }
+}
+
+/**
+ * One request: one fiber step opens the span, injects and sends; one exit hook ends the span and
+ * records the duration, synchronously.
+ */
 const execute = <E, R>(
   request: HttpClientRequest.HttpClientRequest,
   inner: HttpClient.HttpClient.With<E, R>,
   options: Options
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E, R> =>
-  Effect.gen(function*() {
-    const propagator = options.propagator ?? (yield* Propagation.Propagator)
-    if (options.skipper?.(request) === true) return yield* inner.execute(yield* injected(request, propagator, undefined))
+  Effect.uninterruptibleMask((restore) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, E, R>((fiber) => {
+      const context = fiber.currentContext
+      const propagator = options.propagator ?? Context.get(context, Propagation.Propagator)
+      if (options.skipper?.(request) === true) return restore(inner.execute(injected(fiber, request, propagator, undefined)))
 
-    const { method, original } = SemConv.normalizeMethod(request.method)
-    const url = Either.getOrUndefined(UrlParams.makeUrl(request.url, request.urlParams, request.hash))
-    const scheme = url?.protocol.slice(0, -1)
-    const port = url === undefined
-      ? undefined
-      : url.port !== ""
-      ? Number(url.port)
-      : scheme === "https"
-      ? 443
-      : 80
-    const metricAttributes = {
-      [SemConv.HTTP_REQUEST_METHOD]: method,
-      [SemConv.SERVER_ADDRESS]: url?.hostname,
-      [SemConv.SERVER_PORT]: port,
-      [SemConv.URL_SCHEME]: scheme
-    }
-    const attributes: Record<string, unknown> = { ...metricAttributes }
-    if (original !== undefined) attributes[SemConv.HTTP_REQUEST_METHOD_ORIGINAL] = original
-    if (url !== undefined) attributes[SemConv.URL_FULL] = redactUrl(url)
-    for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key]
+      const { method, original } = SemConv.normalizeMethod(request.method)
+      const target = targetOf(request)
+      const metricAttributes = {
+        [SemConv.HTTP_REQUEST_METHOD]: method,
+        [SemConv.SERVER_ADDRESS]: target.host,
+        [SemConv.SERVER_PORT]: target.port,
+        [SemConv.URL_SCHEME]: target.scheme
+      }
+      const attributes: Record<string, unknown> = { ...metricAttributes }
+      if (original !== undefined) attributes[SemConv.HTTP_REQUEST_METHOD_ORIGINAL] = original
+      if (target.full !== undefined) attributes[SemConv.URL_FULL] = target.full
 
-    return yield* Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
-        const make = Spans.make(options.spanName?.(request) ?? SemConv.methodForName(method), {
-          kind: "client",
-          attributes
-        })
-        const span = yield* (options.tracer === undefined ? make : Effect.withTracer(make, options.tracer))
-        const outgoing = yield* injected(request, propagator, span)
-        const startTime = yield* Clock.currentTimeNanos
-        const exit = yield* Effect.exit(restore(inner.execute(outgoing)).pipe(Effect.withParentSpan(span)))
-        const endTime = yield* Clock.currentTimeNanos
+      const span = Spans.unsafeStart(
+        fiber,
+        options.spanName?.(request) ?? SemConv.methodForName(method),
+        { kind: "client", parent: undefined, attributes, tracer: options.tracer },
+        Spans.nowNanos(fiber)
+      )
+      const outgoing = injected(fiber, request, propagator, span)
+      const startTime = Spans.nowNanos(fiber)
+      const sent = restore(inner.execute(outgoing))
+      const running = span === undefined ? sent : Spans.provideAll(sent, context, [[Tracer.ParentSpan.key, span]])
 
+      const finish = (exit: Exit.Exit<HttpClientResponse.HttpClientResponse, E>): void => {
+        const endTime = Spans.nowNanos(fiber)
         const status = Exit.isSuccess(exit) ? exit.value.status : undefined
+        const interrupted = Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
         const errorType = status !== undefined
           ? (status >= 400 ? String(status) : undefined)
-          : Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+          : Exit.isFailure(exit) && !interrupted
           ? errorTypeOf(Option.getOrUndefined(Cause.failureOption(exit.cause)) ?? Cause.squash(exit.cause))
           : undefined
-        if (status !== undefined) span.attribute(SemConv.HTTP_RESPONSE_STATUS_CODE, status)
-        if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
-        yield* Spans.end(
-          span,
-          status === undefined
-            ? exit
-            : status >= 400
-            ? Exit.fail(new HttpClientErrorStatus({ status, message: `HTTP ${status}` }))
-            : Exit.void
-        )
-        if (!(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause))) {
-          yield* RequestMetrics.recordHttpClient({
+        if (span !== undefined) {
+          if (status !== undefined) span.attribute(SemConv.HTTP_RESPONSE_STATUS_CODE, status)
+          if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
+          Spans.unsafeEnd(
+            span,
+            status === undefined
+              ? exit
+              : status >= 400
+              ? Exit.fail(new HttpClientErrorStatus({ status, message: `HTTP ${status}` }))
+              : Exit.void,
+            endTime
+          )
+        }
+        if (!interrupted && Context.get(context, Instrumentation.Settings).requestMetrics) {
+          RequestMetrics.unsafeRecordHttpClient(fiber, {
             ...metricAttributes,
             [SemConv.HTTP_RESPONSE_STATUS_CODE]: status,
             [SemConv.ERROR_TYPE]: errorType
           }, Number(endTime - startTime) / 1e9)
         }
-        return yield* exit
+      }
+      return Effect.matchCauseEffect(running, {
+        onFailure: (cause) => {
+          finish(Exit.failCause(cause))
+          return Effect.failCause(cause)
+        },
+        onSuccess: (response) => {
+          finish(Exit.succeed(response))
+          return Effect.succeed(response)
+        }
       })
-    )
-  })
+    })
+  )
 
 /**
  * Instruments a client: a client span per request, context injected with the configured

@@ -25,24 +25,24 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Propagation } from "@lingo-obs/core"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Instrumentation, Propagation } from "@lingo-obs/core"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberRef from "effect/FiberRef"
+import type * as Fiber from "effect/Fiber"
 import { constTrue } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
-import type * as Tracer from "effect/Tracer"
-import { extract, headersGetter, incomingContext } from "./internal/propagation.js"
+import * as Tracer from "effect/Tracer"
+import { extract, headersGetter, IncomingContext } from "./internal/propagation.js"
 import { redactQuery } from "./internal/redact.js"
 import * as SemConv from "./internal/semconv.js"
 import * as Spans from "./internal/spans.js"
@@ -74,25 +74,25 @@ export class HttpServerErrorStatus extends Data.TaggedError("HttpServerErrorStat
   readonly message: string
 }> {}
 
-/** What the middleware knows of a request between its arrival and the opening of its span. */
+/** What the middleware knows of a request while it is handled; the route hook completes it. */
 interface RequestState {
+  /** The method as span names use it (`GET`, `HTTP` for unknown methods). */
   readonly method: string
-  readonly startTime: bigint
-  readonly parent: Tracer.ExternalSpan | undefined
-  readonly attributes: Readonly<Record<string, unknown>>
-  readonly tracer: Tracer.Tracer | undefined
-  span: Tracer.Span | undefined
+  readonly span: Tracer.Span | undefined
   route: string | undefined
 }
 
-/**
- * The request being handled, for the route hook of `router`: the router knows the route template
- * only after matching, so the span is opened there (backdated to the request's arrival).
- */
-const currentRequest = globalValue(
-  Symbol.for("@lingo-obs/http-middleware/HttpServerMiddleware/currentRequest"),
-  () => FiberRef.unsafeMake<RequestState | undefined>(undefined)
-)
+/** The request being handled, for the route hook of `router` (a service of the request's context). */
+class CurrentRequest extends Context.Reference<CurrentRequest>()(
+  "@lingo-obs/http-middleware/HttpServerMiddleware/CurrentRequest",
+  { defaultValue: (): RequestState | undefined => undefined }
+) {}
+
+/** What a server resolves once (`serve`) rather than per request; `middleware()` reads it per request. */
+interface Resolved {
+  readonly propagator: TextMapPropagator
+  readonly settings: Instrumentation.SettingsShape
+}
 
 const protocolVersion = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
   const source: unknown = request.source
@@ -101,47 +101,67 @@ const protocolVersion = (request: HttpServerRequest.HttpServerRequest): string |
     : undefined
 }
 
-const defined = (attributes: Record<string, unknown>): Record<string, unknown> => {
-  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key]
-  return attributes
+/** Characters a path or query may hold for `URL` to leave it as is (no percent-encoding, no dot segments). */
+const PLAIN_PATH = /^\/[\w\-~!$&'()*+,;=:@%/]*$/
+const PLAIN_QUERY = /^[\w\-.~!$&()*+,;=:@%/?]*$/
+const PLAIN_HOST = /^([\w\-.]+)(?::(\d{1,5}))?$/
+
+interface Described {
+  readonly method: string
+  readonly scheme: string
+  readonly attributes: Record<string, unknown>
 }
 
-/** The request attributes known on arrival (the stable HTTP server conventions). */
-const describe = (request: HttpServerRequest.HttpServerRequest) => {
+/**
+ * The request attributes known on arrival (the stable HTTP server conventions), as
+ * `HttpServerRequest.toURL` would give them; a plain origin-form URL and host (nearly every
+ * request) are split by hand, anything else goes through `URL`.
+ */
+const describe = (request: HttpServerRequest.HttpServerRequest): Described => {
   const { method, original } = SemConv.normalizeMethod(request.method)
-  const url = Option.getOrUndefined(HttpServerRequest.toURL(request))
-  const scheme = url === undefined ? "http" : url.protocol.slice(0, -1)
-  const port = url === undefined ? undefined : url.port !== "" ? Number(url.port) : scheme === "https" ? 443 : 80
-  return {
-    method,
-    scheme,
-    attributes: defined({
-      [SemConv.HTTP_REQUEST_METHOD]: method,
-      [SemConv.HTTP_REQUEST_METHOD_ORIGINAL]: original,
-      [SemConv.URL_PATH]: url?.pathname ?? Skipper.pathOf(request.url),
-      [SemConv.URL_QUERY]: url === undefined ? undefined : redactQuery(url.search),
-      [SemConv.URL_SCHEME]: scheme,
-      [SemConv.SERVER_ADDRESS]: url?.hostname,
-      [SemConv.SERVER_PORT]: port,
-      [SemConv.CLIENT_ADDRESS]: Option.getOrUndefined(request.remoteAddress),
-      [SemConv.USER_AGENT_ORIGINAL]: request.headers["user-agent"],
-      [SemConv.NETWORK_PROTOCOL_VERSION]: protocolVersion(request)
-    })
+  const headers = request.headers
+  const scheme = headers["x-forwarded-proto"] === "https" ? "https" : "http"
+  const url = request.url
+  const queryAt = url.indexOf("?")
+  const path = queryAt === -1 ? url : url.slice(0, queryAt)
+  const search = queryAt === -1 ? "" : url.slice(queryAt)
+  const host = PLAIN_HOST.exec(headers.host ?? "localhost")
+  let pathname: string | undefined
+  let query: string | undefined
+  let hostname: string | undefined
+  let port: number | undefined
+  if (
+    host !== null && PLAIN_PATH.test(path) && !path.includes("/.") && !url.includes("#") &&
+    PLAIN_QUERY.test(search.slice(1))
+  ) {
+    pathname = path
+    query = search === "?" ? "" : search
+    hostname = host[1]!.toLowerCase()
+    port = host[2] !== undefined ? Number(host[2]) : scheme === "https" ? 443 : 80
+  } else {
+    const parsed = Option.getOrUndefined(HttpServerRequest.toURL(request))
+    if (parsed !== undefined) {
+      pathname = parsed.pathname
+      query = parsed.search
+      hostname = parsed.hostname
+      port = parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80
+    }
   }
-}
-
-const openSpan = (state: RequestState, route: string | undefined): Effect.Effect<Tracer.Span> => {
-  const method = SemConv.methodForName(state.method)
-  const make = Spans.make(
-    route === undefined ? method : `${method} ${route}`,
-    {
-      kind: "server",
-      ...(state.parent === undefined ? { root: true } : { parent: state.parent }),
-      attributes: route === undefined ? state.attributes : { ...state.attributes, [SemConv.HTTP_ROUTE]: route }
-    },
-    state.startTime
-  )
-  return state.tracer === undefined ? make : Effect.withTracer(make, state.tracer)
+  const attributes: Record<string, unknown> = { [SemConv.HTTP_REQUEST_METHOD]: method }
+  if (original !== undefined) attributes[SemConv.HTTP_REQUEST_METHOD_ORIGINAL] = original
+  attributes[SemConv.URL_PATH] = pathname ?? Skipper.pathOf(url)
+  const redacted = query === undefined ? undefined : redactQuery(query)
+  if (redacted !== undefined) attributes[SemConv.URL_QUERY] = redacted
+  attributes[SemConv.URL_SCHEME] = scheme
+  if (hostname !== undefined) attributes[SemConv.SERVER_ADDRESS] = hostname
+  if (port !== undefined) attributes[SemConv.SERVER_PORT] = port
+  const client = request.remoteAddress
+  if (client._tag === "Some") attributes[SemConv.CLIENT_ADDRESS] = client.value
+  const userAgent = headers["user-agent"]
+  if (userAgent !== undefined) attributes[SemConv.USER_AGENT_ORIGINAL] = userAgent
+  const version = protocolVersion(request)
+  if (version !== undefined) attributes[SemConv.NETWORK_PROTOCOL_VERSION] = version
+  return { method, scheme, attributes }
 }
 
 const errorTypeOf = (exit: Exit.Exit<unknown, unknown>, status: number): string => {
@@ -166,66 +186,93 @@ const spanExit = (exit: Exit.Exit<unknown, unknown>, status: number): Exit.Exit<
   return Exit.fail(new HttpServerErrorStatus({ status, message: `HTTP ${status}` }))
 }
 
+const stringValue = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
+
+const resolvedIn = (context: Context.Context<never>): Resolved => ({
+  propagator: Context.get(context, Propagation.Propagator),
+  settings: Context.get(context, Instrumentation.Settings)
+})
+
+/**
+ * The request path: one fiber step opens the span (named by the method; the route hook renames it
+ * once the router has matched), counts the request as active and provides the span, the incoming
+ * context and the request's state to the app in one context change; one exit hook ends the span
+ * and records the metrics, synchronously.
+ */
 const handle = <E, R>(
+  fiber: Fiber.RuntimeFiber<any, any>,
   request: HttpServerRequest.HttpServerRequest,
   app: HttpApp.Default<E, R>,
   options: Options,
-  deferToRoute: boolean
-): HttpApp.Default<E, R> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      const propagator = options.propagator ?? (yield* Propagation.Propagator)
-      const { context, parent } = extract(propagator, request.headers, headersGetter)
-      const startTime = yield* Clock.currentTimeNanos
-      const { attributes, method, scheme } = describe(request)
-      const state: RequestState = {
-        method,
-        startTime,
-        parent,
-        attributes,
-        tracer: options.tracer,
-        span: undefined,
-        route: undefined
-      }
-      if (!deferToRoute) state.span = yield* openSpan(state, undefined)
-      const active = { [SemConv.HTTP_REQUEST_METHOD]: method, [SemConv.URL_SCHEME]: scheme }
-      yield* RequestMetrics.addActiveHttpServer(active, 1)
+  resolved: Resolved,
+  restore: <A, E1, R1>(effect: Effect.Effect<A, E1, R1>) => Effect.Effect<A, E1, R1>
+): HttpApp.Default<E, R> => {
+  const context = fiber.currentContext
+  const startTime = Spans.nowNanos(fiber)
+  const { context: incoming, parent } = extract(options.propagator ?? resolved.propagator, request.headers, headersGetter)
+  const { attributes, method, scheme } = describe(request)
+  const spanMethod = SemConv.methodForName(method)
+  const span = Spans.unsafeStart(
+    fiber,
+    spanMethod,
+    { kind: "server", parent: parent ?? null, attributes, tracer: options.tracer },
+    startTime
+  )
+  const state: RequestState = { method: spanMethod, span, route: undefined }
+  const measured = resolved.settings.requestMetrics
+  const active = { [SemConv.HTTP_REQUEST_METHOD]: method, [SemConv.URL_SCHEME]: scheme }
+  if (measured) RequestMetrics.unsafeAddActiveHttpServer(fiber, active, 1)
 
-      const parentForApp = state.span ?? parent
-      const running = restore(app).pipe(
-        Effect.locally(incomingContext, context),
-        Effect.locally(currentRequest, state)
-      )
-      const exit = yield* Effect.exit(parentForApp === undefined ? running : Effect.withParentSpan(running, parentForApp))
+  const parentForApp = span ?? parent
+  const running = Spans.provideAll(restore(app), context, [
+    [IncomingContext.key, incoming],
+    [CurrentRequest.key, state],
+    ...(parentForApp === undefined ? [] : [[Tracer.ParentSpan.key, parentForApp] as const])
+  ])
 
-      const status = HttpServerError.exitResponse(exit).status
-      const route = state.route ?? stringValue(state.span?.attributes.get(SemConv.HTTP_ROUTE))
-      // A request no route matched has no span yet: it gets one named by its method alone.
-      const span = state.span ?? (yield* openSpan(state, undefined))
-      const errorType = status >= 500 ? errorTypeOf(exit, status) : undefined
+  const finish = (exit: Exit.Exit<HttpServerResponse.HttpServerResponse, E>): void => {
+    const status = HttpServerError.exitResponse(exit).status
+    const endTime = Spans.nowNanos(fiber)
+    const route = state.route ?? stringValue(span?.attributes.get(SemConv.HTTP_ROUTE))
+    const errorType = status >= 500 ? errorTypeOf(exit, status) : undefined
+    if (span !== undefined) {
       span.attribute(SemConv.HTTP_RESPONSE_STATUS_CODE, status)
       if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
-      yield* Spans.end(span, spanExit(exit, status))
-
-      const endTime = yield* Clock.currentTimeNanos
-      yield* RequestMetrics.recordHttpServer({
+      Spans.unsafeEnd(span, spanExit(exit, status), endTime)
+    }
+    if (measured) {
+      RequestMetrics.unsafeRecordHttpServer(fiber, {
         ...active,
         [SemConv.HTTP_ROUTE]: route,
         [SemConv.HTTP_RESPONSE_STATUS_CODE]: status,
         [SemConv.ERROR_TYPE]: errorType
       }, Number(endTime - startTime) / 1e9)
-      yield* RequestMetrics.addActiveHttpServer(active, -1)
-      return yield* exit
-    })
-  )
-
-const stringValue = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
-
-const make = (options: Options, deferToRoute: boolean) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
-  Effect.withFiberRuntime((fiber) => {
-    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
-    return (options.skipper ?? Skipper.defaultHttp)(request) ? app : handle(request, app, options, deferToRoute)
+      RequestMetrics.unsafeAddActiveHttpServer(fiber, active, -1)
+    }
+  }
+  return Effect.matchCauseEffect(running, {
+    onFailure: (cause) => {
+      finish(Exit.failCause(cause))
+      return Effect.failCause(cause)
+    },
+    onSuccess: (response) => {
+      finish(Exit.succeed(response))
+      return Effect.succeed(response)
+    }
   })
+}
+
+const make = (options: Options, fixed: Resolved | undefined) => {
+  const skipper = options.skipper ?? Skipper.defaultHttp
+  return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.withFiberRuntime((fiber) => {
+        const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+        if (skipper(request)) return restore(app)
+        return handle(fiber, request, app, options, fixed ?? resolvedIn(fiber.currentContext), restore)
+      })
+    )
+}
 
 /**
  * The middleware on its own, for composing with other platform APIs (`HttpServer.serve(app,
@@ -240,7 +287,7 @@ const make = (options: Options, deferToRoute: boolean) => <E, R>(app: HttpApp.De
  * ```
  */
 export const middleware = (options: Options = {}): <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> =>
-  make(options, false)
+  make(options, undefined)
 
 /** The route template of a matched route, including the prefix of a mounted app (`/api/*`). */
 const templateOf = (route: HttpRouter.Route<unknown, unknown>): string => {
@@ -249,18 +296,20 @@ const templateOf = (route: HttpRouter.Route<unknown, unknown>): string => {
   return route.path === "/" ? prefix : `${prefix}${route.path}`
 }
 
-/** Opens the request's server span once the router has matched a route, named after its template. */
+/** Renames the request's server span once the router has matched a route, after its template. */
 const routeHook = <A, E, R>(handler: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | HttpRouter.RouteContext> =>
-  Effect.flatMap(FiberRef.get(currentRequest), (state): Effect.Effect<A, E, R | HttpRouter.RouteContext> => {
-    if (state === undefined || state.span !== undefined) return handler
-    return Effect.flatMap(HttpRouter.RouteContext, (context) => {
-      const route = templateOf(context.route)
-      state.route = route
-      return Effect.flatMap(openSpan(state, route), (span) => {
-        state.span = span
-        return Effect.withParentSpan(span)(handler)
-      })
-    })
+  Effect.withFiberRuntime((fiber) => {
+    const context = fiber.currentContext
+    const state = Context.get(context, CurrentRequest)
+    if (state === undefined || state.route !== undefined) return handler
+    const route = templateOf(Context.unsafeGet(context, HttpRouter.RouteContext).route)
+    state.route = route
+    const span = state.span
+    if (span !== undefined) {
+      span.attribute(SemConv.HTTP_ROUTE, route)
+      Spans.rename(span, `${state.method} ${route}`)
+    }
+    return handler
   })
 
 const instrumentedRouters = globalValue(
@@ -298,10 +347,9 @@ export const router = <E, R>(self: HttpRouter.HttpRouter<E, R>): HttpRouter.Http
 }
 
 /**
- * The middleware for an app made by `router(...)`: it extracts the context, measures and skips,
- * and leaves the opening of the span to the matched route. Requests no route matches get a span
- * named by their method when they end. Business spans of code that runs outside the router
- * (another middleware inside this one) are parented on the caller's span, not the server span.
+ * The middleware for an app made by `router(...)`: the span it opens on arrival (named by the
+ * method) is renamed `{method} {route}` by the matched route. Requests no route matches keep the
+ * method-only name. It is `middleware`, named for the pairing with `router`.
  *
  * @example
  * ```ts
@@ -312,7 +360,7 @@ export const router = <E, R>(self: HttpRouter.HttpRouter<E, R>): HttpRouter.Http
  */
 export const middlewareFor = (
   options: Options = {}
-): <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> => make(options, true)
+): <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> => make(options, undefined)
 
 /**
  * Switches `@effect/platform`'s own server tracer off for everything served by `layer` (it would
@@ -349,9 +397,13 @@ export const serve = (options: ServeOptions = {}) =>
   const routed = isRouter(app)
   const instrumented: HttpApp.Default<E, R> = routed ? router(app) as unknown as HttpApp.Default<E, R> : app
   const inner = options.middleware
-  const outer = make(options, routed)
-  const applied = (self: HttpApp.Default<any, any>) => outer(inner === undefined ? self : inner(self))
-  return withoutPlatformTracer(HttpServer.serve(instrumented, applied)) as Layer.Layer<
+  // The propagator and the settings are the server's: resolved once, when the layer is built.
+  const served = Layer.unwrapEffect(Effect.map(Effect.context<never>(), (context) => {
+    const outer = make(options, resolvedIn(context))
+    const applied = (self: HttpApp.Default<any, any>) => outer(inner === undefined ? self : inner(self))
+    return HttpServer.serve(instrumented, applied)
+  }))
+  return withoutPlatformTracer(served) as Layer.Layer<
     never,
     never,
     HttpServer.HttpServer | Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>

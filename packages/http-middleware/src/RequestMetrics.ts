@@ -1,13 +1,19 @@
 /**
  * The request metrics the middleware records, with the names, units and bucket boundaries of the
- * OpenTelemetry semantic conventions:
+ * OpenTelemetry semantic conventions (`@opentelemetry/semantic-conventions` 1.45, stable names
+ * where the conventions have them):
  *
  * - `http.server.request.duration`, `http.client.request.duration`: histograms in seconds;
  * - `http.server.active_requests`: an up-down counter of requests in flight;
- * - `rpc.server.duration`, `rpc.client.duration`: histograms in milliseconds.
+ * - `rpc.server.call.duration`, `rpc.client.call.duration`: histograms in seconds, with
+ *   `rpc.system.name`, `rpc.method` (`package.Service/Method`), `rpc.status_code` (`OK`,
+ *   `NOT_FOUND`, …), `server.address`, `server.port` and `error.type` on errors;
+ * - with `metrics.legacyRpcMetrics: true`, also the names semantic conventions 1.37 and earlier
+ *   used, for dashboards during a migration: `rpc.server.duration`, `rpc.client.duration` in
+ *   milliseconds with `rpc.system`, `rpc.service`, `rpc.method` (`Method`), `rpc.grpc.status_code`.
  *
- * Attributes are low-cardinality only: method, route template, status code, scheme, RPC service
- * and method, server address; never a raw URL, a query or an id from a path.
+ * Attributes are low-cardinality only: method, route template, status code, scheme, RPC method,
+ * server address; never a raw URL, a query or an id from a path.
  *
  * They are Effect `Metric`s, exported by the Metrics layer like any other. Effect metric keys
  * have no unit field; the OpenTelemetry bridge takes the unit from a `unit` tag, so each metric
@@ -22,124 +28,198 @@
  * ```
  */
 import { Instrumentation } from "@lingo-obs/core"
+import {
+  METRIC_HTTP_CLIENT_REQUEST_DURATION,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+  METRIC_RPC_CLIENT_CALL_DURATION,
+  METRIC_RPC_SERVER_CALL_DURATION
+} from "@opentelemetry/semantic-conventions"
+import {
+  METRIC_HTTP_SERVER_ACTIVE_REQUESTS,
+  METRIC_RPC_CLIENT_DURATION,
+  METRIC_RPC_SERVER_DURATION
+} from "@opentelemetry/semantic-conventions/incubating"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Metric from "effect/Metric"
+import type * as Fiber from "effect/Fiber"
+import type * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
-import * as MetricLabel from "effect/MetricLabel"
+import * as MetricKey from "effect/MetricKey"
+import type * as MetricKeyType from "effect/MetricKeyType"
+import type * as MetricState from "effect/MetricState"
+import * as Instruments from "./internal/instruments.js"
+import * as SemConv from "./internal/semconv.js"
 
-/** Bucket boundaries of the HTTP duration histograms, in seconds (semantic conventions). */
+/** Bucket boundaries of the HTTP and RPC duration histograms, in seconds (semantic conventions). */
 export const HTTP_DURATION_BOUNDARIES: ReadonlyArray<number> = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10
 ]
 
-/** Bucket boundaries of the RPC duration histograms, in milliseconds (semantic conventions). */
+/** Bucket boundaries of the legacy RPC duration histograms, in milliseconds (semantic conventions ≤ 1.37). */
 export const RPC_DURATION_BOUNDARIES: ReadonlyArray<number> = [
   0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000
 ]
 
-const withUnit = <T extends Metric.Metric<any, any, any>>(metric: T, unit: string): T =>
-  Metric.tagged(metric, "unit", unit) as T
+type Histogram = Metric.Metric<MetricKeyType.MetricKeyType.Histogram, number, MetricState.MetricState.Histogram>
+type Counter = Metric.Metric.Counter<number>
 
-/** Duration of HTTP server requests, in seconds. */
-export const httpServerRequestDuration = withUnit(
-  Metric.histogram(
-    "http.server.request.duration",
-    MetricBoundaries.fromIterable(HTTP_DURATION_BOUNDARIES),
-    "Duration of HTTP server requests."
-  ),
+const histogram = (name: string, description: string, boundaries: ReadonlyArray<number>, unit: string) =>
+  Instruments.make<Histogram>(MetricKey.histogram(name, MetricBoundaries.fromIterable(boundaries), description), unit)
+
+const httpServerDuration = histogram(
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+  "Duration of HTTP server requests.",
+  HTTP_DURATION_BOUNDARIES,
   "s"
 )
-
-/** Number of HTTP server requests in flight (an up-down counter). */
-export const httpServerActiveRequests = withUnit(
-  Metric.counter("http.server.active_requests", { description: "Number of active HTTP server requests." }),
+const httpServerActive = Instruments.make<Counter>(
+  MetricKey.counter(METRIC_HTTP_SERVER_ACTIVE_REQUESTS, { description: "Number of active HTTP server requests." }),
   "{request}"
 )
-
-/** Duration of HTTP client requests, in seconds. */
-export const httpClientRequestDuration = withUnit(
-  Metric.histogram(
-    "http.client.request.duration",
-    MetricBoundaries.fromIterable(HTTP_DURATION_BOUNDARIES),
-    "Duration of HTTP client requests."
-  ),
+const httpClientDuration = histogram(
+  METRIC_HTTP_CLIENT_REQUEST_DURATION,
+  "Duration of HTTP client requests.",
+  HTTP_DURATION_BOUNDARIES,
   "s"
 )
-
-/** Duration of inbound RPCs, in milliseconds. */
-export const rpcServerDuration = withUnit(
-  Metric.histogram(
-    "rpc.server.duration",
-    MetricBoundaries.fromIterable(RPC_DURATION_BOUNDARIES),
-    "Measures the duration of inbound RPC."
-  ),
+const rpcServerCall = histogram(
+  METRIC_RPC_SERVER_CALL_DURATION,
+  "Measures the duration of an incoming Remote Procedure Call (RPC).",
+  HTTP_DURATION_BOUNDARIES,
+  "s"
+)
+const rpcClientCall = histogram(
+  METRIC_RPC_CLIENT_CALL_DURATION,
+  "Measures the duration of an outgoing Remote Procedure Call (RPC).",
+  HTTP_DURATION_BOUNDARIES,
+  "s"
+)
+const rpcServerLegacy = histogram(
+  METRIC_RPC_SERVER_DURATION,
+  "Measures the duration of inbound RPC.",
+  RPC_DURATION_BOUNDARIES,
+  "ms"
+)
+const rpcClientLegacy = histogram(
+  METRIC_RPC_CLIENT_DURATION,
+  "Measures the duration of outbound RPC.",
+  RPC_DURATION_BOUNDARIES,
   "ms"
 )
 
-/** Duration of outbound RPCs, in milliseconds. */
-export const rpcClientDuration = withUnit(
-  Metric.histogram(
-    "rpc.client.duration",
-    MetricBoundaries.fromIterable(RPC_DURATION_BOUNDARIES),
-    "Measures the duration of outbound RPC."
-  ),
-  "ms"
-)
+/** Duration of HTTP server requests, in seconds. */
+export const httpServerRequestDuration: Histogram = httpServerDuration.metric
+/** Number of HTTP server requests in flight (an up-down counter). */
+export const httpServerActiveRequests: Counter = httpServerActive.metric
+/** Duration of HTTP client requests, in seconds. */
+export const httpClientRequestDuration: Histogram = httpClientDuration.metric
+/** Duration of inbound RPCs, in seconds. */
+export const rpcServerCallDuration: Histogram = rpcServerCall.metric
+/** Duration of outbound RPCs, in seconds. */
+export const rpcClientCallDuration: Histogram = rpcClientCall.metric
+/** Duration of inbound RPCs in milliseconds, the pre-1.38 name (only with `metrics.legacyRpcMetrics`). */
+export const rpcServerDuration: Histogram = rpcServerLegacy.metric
+/** Duration of outbound RPCs in milliseconds, the pre-1.38 name (only with `metrics.legacyRpcMetrics`). */
+export const rpcClientDuration: Histogram = rpcClientLegacy.metric
 
 /** Attribute values as metric tags (strings); undefined values are left out. */
-export type Attributes = Readonly<Record<string, string | number | undefined>>
+export type Attributes = Instruments.Attributes
 
-const labels = (attributes: Attributes): ReadonlyArray<MetricLabel.MetricLabel> =>
-  Object.entries(attributes).flatMap(([key, value]) => value === undefined ? [] : [MetricLabel.make(key, String(value))])
+/** One RPC as the metrics describe it. */
+export interface RpcCall {
+  /** `package.Service`. */
+  readonly service: string
+  /** `Method`. */
+  readonly method: string
+  /** The gRPC status code (`0`). */
+  readonly code: number
+  /** Its name (`OK`), the value of `rpc.status_code`. */
+  readonly status: string
+  readonly serverAddress?: string | undefined
+  readonly serverPort?: number | undefined
+  /** `error.type` when the call counts as failed on this side (any non-OK code for a client, the server-error codes for a server). */
+  readonly errorType?: string | undefined
+}
 
-/**
- * The metric for one attribute set, made once: tagging a metric builds and hashes a new metric
- * key, which on every request was a measurable part of the middleware's cost. The attributes are
- * low-cardinality by design (route templates, methods, status codes), so the cache stays small.
- */
-const MAX_CACHED_ATTRIBUTE_SETS = 1_000
+const settingsOf = (fiber: Fiber.RuntimeFiber<any, any>) => Context.get(fiber.currentContext, Instrumentation.Settings)
 
-const tagged = <T, In, Out>(metric: Metric.Metric<T, In, Out>) => {
-  const cache = new Map<string, Metric.Metric<T, In, Out>>()
-  return (attributes: Attributes): Metric.Metric<T, In, Out> => {
-    const key = JSON.stringify(attributes)
-    let found = cache.get(key)
-    if (found === undefined) {
-      found = Metric.taggedWithLabels(metric, labels(attributes))
-      // A bound, should a client call many hosts: past it, metrics are tagged per call as before.
-      if (cache.size < MAX_CACHED_ATTRIBUTE_SETS) cache.set(key, found)
-    }
-    return found
+/** Records one HTTP server request (in the fiber's step; the caller checked the settings). */
+export const unsafeRecordHttpServer = (fiber: Fiber.RuntimeFiber<any, any>, attributes: Attributes, seconds: number): void =>
+  Instruments.unsafeUpdate(fiber, httpServerDuration, attributes, seconds)
+
+/** Adds `delta` to the active HTTP server requests (the caller checked the settings). */
+export const unsafeAddActiveHttpServer = (fiber: Fiber.RuntimeFiber<any, any>, attributes: Attributes, delta: number): void =>
+  Instruments.unsafeUpdate(fiber, httpServerActive, attributes, delta)
+
+/** Records one HTTP client request (the caller checked the settings). */
+export const unsafeRecordHttpClient = (fiber: Fiber.RuntimeFiber<any, any>, attributes: Attributes, seconds: number): void =>
+  Instruments.unsafeUpdate(fiber, httpClientDuration, attributes, seconds)
+
+const rpcAttributes = (call: RpcCall): Attributes => ({
+  [SemConv.RPC_SYSTEM_NAME]: SemConv.RPC_SYSTEM_NAME_VALUE_GRPC,
+  [SemConv.RPC_METHOD]: `${call.service}/${call.method}`,
+  [SemConv.RPC_STATUS_CODE]: call.status,
+  [SemConv.SERVER_ADDRESS]: call.serverAddress,
+  [SemConv.SERVER_PORT]: call.serverPort,
+  [SemConv.ERROR_TYPE]: call.errorType
+})
+
+const legacyRpcAttributes = (call: RpcCall, withServer: boolean): Attributes => ({
+  [SemConv.RPC_SYSTEM_LEGACY]: SemConv.RPC_SYSTEM_NAME_VALUE_GRPC,
+  [SemConv.RPC_SERVICE_LEGACY]: call.service,
+  [SemConv.RPC_METHOD]: call.method,
+  [SemConv.RPC_GRPC_STATUS_CODE]: call.code,
+  ...(withServer ? { [SemConv.SERVER_ADDRESS]: call.serverAddress, [SemConv.SERVER_PORT]: call.serverPort } : {})
+})
+
+/** Records one RPC of `seconds` on the server or client side, unless request metrics or gRPC metrics are off. */
+export const unsafeRecordRpc = (
+  fiber: Fiber.RuntimeFiber<any, any>,
+  side: "server" | "client",
+  call: RpcCall,
+  seconds: number
+): void => {
+  const settings = settingsOf(fiber)
+  if (!settings.requestMetrics || !settings.grpcMetrics) return
+  Instruments.unsafeUpdate(fiber, side === "server" ? rpcServerCall : rpcClientCall, rpcAttributes(call), seconds)
+  if (settings.legacyRpcMetrics === true) {
+    Instruments.unsafeUpdate(
+      fiber,
+      side === "server" ? rpcServerLegacy : rpcClientLegacy,
+      legacyRpcAttributes(call, side === "client"),
+      seconds * 1000
+    )
   }
 }
-const httpServerDuration = tagged(httpServerRequestDuration)
-const httpServerActive = tagged(httpServerActiveRequests)
-const httpClientDuration = tagged(httpClientRequestDuration)
-const rpcServer = tagged(rpcServerDuration)
-const rpcClient = tagged(rpcClientDuration)
 
-const whenEnabled = (grpc: boolean, record: Effect.Effect<void>): Effect.Effect<void> =>
-  Effect.flatMap(
-    Instrumentation.Settings,
-    (settings) => settings.requestMetrics && (!grpc || settings.grpcMetrics) ? record : Effect.void
-  )
+const whenEnabled = (record: (fiber: Fiber.RuntimeFiber<any, any>) => void): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    if (settingsOf(fiber).requestMetrics) record(fiber)
+    return Effect.void
+  })
 
 /** Records one HTTP server request of `seconds` (unless request metrics are off). */
 export const recordHttpServer = (attributes: Attributes, seconds: number): Effect.Effect<void> =>
-  whenEnabled(false, Metric.update(httpServerDuration(attributes), seconds))
+  whenEnabled((fiber) => unsafeRecordHttpServer(fiber, attributes, seconds))
 
 /** Adds `delta` (+1 on arrival, -1 when done) to the active HTTP server requests. */
 export const addActiveHttpServer = (attributes: Attributes, delta: number): Effect.Effect<void> =>
-  whenEnabled(false, Metric.incrementBy(httpServerActive(attributes), delta))
+  whenEnabled((fiber) => unsafeAddActiveHttpServer(fiber, attributes, delta))
 
 /** Records one HTTP client request of `seconds`. */
 export const recordHttpClient = (attributes: Attributes, seconds: number): Effect.Effect<void> =>
-  whenEnabled(false, Metric.update(httpClientDuration(attributes), seconds))
+  whenEnabled((fiber) => unsafeRecordHttpClient(fiber, attributes, seconds))
 
-/** Records one inbound RPC of `millis` (unless request metrics or gRPC metrics are off). */
-export const recordRpcServer = (attributes: Attributes, millis: number): Effect.Effect<void> =>
-  whenEnabled(true, Metric.update(rpcServer(attributes), millis))
+/** Records one inbound RPC of `seconds` (unless request metrics or gRPC metrics are off). */
+export const recordRpcServer = (call: RpcCall, seconds: number): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    unsafeRecordRpc(fiber, "server", call, seconds)
+    return Effect.void
+  })
 
-/** Records one outbound RPC of `millis` (unless request metrics or gRPC metrics are off). */
-export const recordRpcClient = (attributes: Attributes, millis: number): Effect.Effect<void> =>
-  whenEnabled(true, Metric.update(rpcClient(attributes), millis))
+/** Records one outbound RPC of `seconds` (unless request metrics or gRPC metrics are off). */
+export const recordRpcClient = (call: RpcCall, seconds: number): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    unsafeRecordRpc(fiber, "client", call, seconds)
+    return Effect.void
+  })

@@ -120,20 +120,29 @@ describe("GrpcServer and GrpcClient", () => {
       expect(serverSpan!.attributes["network.peer.address"]).toBe("127.0.0.1")
       expect(clientSpan!.attributes).toMatchObject({ ...rpc, "server.address": "127.0.0.1", "server.port": server.port })
 
-      const serverDuration = yield* MetricsTest.find("rpc.server.duration")
-      expect(serverDuration).toMatchObject({ type: "histogram", unit: "ms" })
+      // Semantic conventions 1.38+: seconds, `rpc.system.name`, fully-qualified `rpc.method`, `rpc.status_code`.
+      const serverDuration = yield* MetricsTest.find("rpc.server.call.duration")
+      expect(serverDuration).toMatchObject({ type: "histogram", unit: "s" })
       expect(serverDuration!.points).toHaveLength(1)
       expect(serverDuration!.points[0]!.attributes).toEqual({
-        "rpc.system": "grpc",
-        "rpc.service": "test.echo.v1.Echo",
-        "rpc.method": "Get",
-        "rpc.grpc.status_code": 0
+        "rpc.system.name": "grpc",
+        "rpc.method": "test.echo.v1.Echo/Get",
+        "rpc.status_code": "OK",
+        "server.address": "127.0.0.1",
+        "server.port": server.port
       })
       expect(serverDuration!.points[0]!.boundaries).toEqual([
-        0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000
+        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10
       ])
-      const clientDuration = yield* MetricsTest.find("rpc.client.duration")
-      expect(clientDuration!.points[0]!.attributes).toMatchObject({ "rpc.method": "Get", "rpc.grpc.status_code": 0 })
+      const clientDuration = yield* MetricsTest.find("rpc.client.call.duration")
+      expect(clientDuration).toMatchObject({ type: "histogram", unit: "s" })
+      expect(clientDuration!.points[0]!.attributes).toMatchObject({
+        "rpc.method": "test.echo.v1.Echo/Get",
+        "rpc.status_code": "OK"
+      })
+      // The names of 1.37 and earlier only with `metrics.legacyRpcMetrics`.
+      expect(yield* metricPoints("rpc.server.duration")).toEqual([])
+      expect(yield* metricPoints("rpc.client.duration")).toEqual([])
     }).pipe(Effect.provide(ObservabilityTest)))
 
   it.scopedLive("carries a foreign trace and the baggage through the metadata", () =>
@@ -223,6 +232,30 @@ describe("GrpcServer and GrpcClient", () => {
       })
     }).pipe(Effect.provide(ObservabilityTest)))
 
+  it.scopedLive("metrics.legacyRpcMetrics also records rpc.{server,client}.duration in ms with the old attributes", () =>
+    Effect.gen(function*() {
+      yield* MetricsTest.reset
+      const { client } = yield* startServer()
+      yield* client.fail({ how: "not_found" }).pipe(Effect.ignore)
+      yield* waitForSpans((spans) => kind(spans, "server").length === 1)
+      const legacy = yield* MetricsTest.find("rpc.server.duration")
+      expect(legacy).toMatchObject({ type: "histogram", unit: "ms" })
+      expect(legacy!.points.map((point) => point.attributes)).toEqual([{
+        "rpc.system": "grpc",
+        "rpc.service": "test.echo.v1.Echo",
+        "rpc.method": "Fail",
+        "rpc.grpc.status_code": GrpcStatus.Code.NOT_FOUND
+      }])
+      expect(legacy!.points[0]!.boundaries).toEqual([0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000])
+      expect((yield* metricPoints("rpc.client.duration")).map((point) => point.attributes["rpc.method"])).toEqual(["Fail"])
+      const current = yield* metricPoints("rpc.server.call.duration")
+      expect(current.map((point) => point.attributes["rpc.status_code"])).toEqual(["NOT_FOUND"])
+      // NOT_FOUND is the caller's error, not the server's: error.type only on the client side.
+      expect(current[0]!.attributes["error.type"]).toBeUndefined()
+      const clientPoints = yield* metricPoints("rpc.client.call.duration")
+      expect(clientPoints.map((point) => point.attributes["error.type"])).toEqual(["NOT_FOUND"])
+    }).pipe(Effect.provide(settings({ legacyRpcMetrics: true })), Effect.provide(ObservabilityTest)))
+
   it.scopedLive("skips the health check by default: no span and no metric, on either side", () =>
     Effect.gen(function*() {
       yield* MetricsTest.reset
@@ -231,9 +264,11 @@ describe("GrpcServer and GrpcClient", () => {
       yield* client.get({ id: "1" })
       const spans = yield* waitForSpans((spans) => kind(spans, "server").length === 1)
       expect(spans.map((span) => span.name)).not.toContain("grpc.health.v1.Health/Check")
-      const methods = [...(yield* metricPoints("rpc.server.duration")), ...(yield* metricPoints("rpc.client.duration"))]
-        .map((point) => point.attributes["rpc.method"])
-      expect(methods).toEqual(["Get", "Get"])
+      const methods = [
+        ...(yield* metricPoints("rpc.server.call.duration")),
+        ...(yield* metricPoints("rpc.client.call.duration"))
+      ].map((point) => point.attributes["rpc.method"])
+      expect(methods).toEqual(["test.echo.v1.Echo/Get", "test.echo.v1.Echo/Get"])
     }).pipe(Effect.provide(ObservabilityTest)))
 
   it.scopedLive("metrics.grpcIncludeHealth counts health checks (still without spans)", () =>
@@ -242,11 +277,11 @@ describe("GrpcServer and GrpcClient", () => {
       const { healthClient } = yield* startServer()
       yield* healthClient.check({})
       const points = yield* waitFor(
-        Effect.map(metricPoints("rpc.server.duration"), (points) => points.length > 0 ? points : undefined),
+        Effect.map(metricPoints("rpc.server.call.duration"), (points) => points.length > 0 ? points : undefined),
         "the health check's metric"
       )
-      expect(points.map((point) => point.attributes["rpc.service"])).toEqual(["grpc.health.v1.Health"])
-      expect(yield* metricPoints("rpc.client.duration")).toHaveLength(1)
+      expect(points.map((point) => point.attributes["rpc.method"])).toEqual(["grpc.health.v1.Health/Check"])
+      expect(yield* metricPoints("rpc.client.call.duration")).toHaveLength(1)
     }).pipe(Effect.provide(settings({ grpcIncludeHealth: true })), Effect.provide(ObservabilityTest)))
 
   it.scopedLive("metrics.grpcEnabled: false records no gRPC metric, and keeps the spans", () =>
@@ -255,8 +290,8 @@ describe("GrpcServer and GrpcClient", () => {
       const { client } = yield* startServer()
       yield* client.get({ id: "1" })
       yield* waitForSpans((spans) => kind(spans, "server").length === 1)
-      expect(yield* metricPoints("rpc.server.duration")).toEqual([])
-      expect(yield* metricPoints("rpc.client.duration")).toEqual([])
+      expect(yield* metricPoints("rpc.server.call.duration")).toEqual([])
+      expect(yield* metricPoints("rpc.client.call.duration")).toEqual([])
     }).pipe(Effect.provide(settings({ grpcMetrics: false })), Effect.provide(ObservabilityTest)))
 
   it.scopedLive("refuses, at startup, a handler of the wrong kind or for a method the service lacks", () =>

@@ -90,7 +90,7 @@ describe("export resilience", () => {
       const warnings = toolkitLines(lines, "WARN")
       expect(warnings.map((line) => line.annotations["attempt"])).toEqual([1, 2, 3])
       expect(warnings[0]!.message).toContain("UNAVAILABLE (collector restarting)")
-      expect(warnings[0]!.annotations).toMatchObject({ grpc_code: "UNAVAILABLE", "service.name": "resilience" })
+      expect(warnings[0]!.annotations).toMatchObject({ status: "UNAVAILABLE", "service.name": "resilience" })
       const info = toolkitLines(lines, "INFO").filter((line) => line.message.includes("recovered"))
       expect(info.map((line) => line.message)).toEqual([expect.stringMatching(/after 3 failed attempts/)])
       expect(receiver.spans()).toHaveLength(10)

@@ -1,21 +1,29 @@
 /**
- * An OTLP/gRPC receiver on 127.0.0.1 for tests and benchmarks: a stand-in for the OpenTelemetry
- * Collector that keeps what it receives in a flat, assertable form, can fail or slow down calls on
- * demand, and can go down and come back on the same port.
+ * An OTLP receiver on 127.0.0.1 for tests and benchmarks, over OTLP/gRPC and OTLP/HTTP (protobuf
+ * and JSON, gzip bodies) at once: a stand-in for the OpenTelemetry Collector that keeps what it
+ * receives in a flat, assertable form whichever transport brought it, can fail or slow down calls
+ * on demand (gRPC statuses, HTTP statuses with `Retry-After`, partial success), and can go down
+ * and come back on the same ports.
  *
  * @example
  * ```ts
  * import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
  *
  * const receiver = await OtlpReceiver.start()
- * // point an OTLP/gRPC exporter at `http://${receiver.endpoint}`, export, then:
+ * // OTLP/gRPC: `http://${receiver.endpoint}`; OTLP/HTTP: `${receiver.httpEndpoint}/v1/traces`
  * const span = await receiver.waitForSpan("checkout")
  * await receiver.stop()
  * ```
  */
 import * as grpc from "@grpc/grpc-js"
+import * as Http from "node:http"
+import type * as Http2 from "node:http2"
+import * as Https from "node:https"
+import type { AddressInfo } from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as Flatten from "./internal/flatten.js"
+import * as OtlpHttp from "./internal/otlpHttp.js"
+import * as OtlpJson from "./internal/otlpJson.js"
 import * as Proto from "./internal/otlpProto.js"
 import { RetryInfo } from "@lingo-obs/core"
 
@@ -125,15 +133,22 @@ export interface ReceivedLogRecord {
   readonly scope: ReceivedScope
 }
 
+/** The transport an Export call came over. */
+export type Transport = "grpc" | "http"
+
 /** One Export call as it arrived, whatever its outcome. */
 export interface ReceivedRequest {
   readonly signal: Signal
-  /** The gRPC metadata (headers); binary (`-bin`) values in base64. */
+  readonly transport: Transport
+  /** The gRPC metadata or the HTTP headers (names lower-case); binary (`-bin`) values in base64. */
   readonly metadata: Readonly<Record<string, string>>
   /** Spans, metric data points or log records in the request. */
   readonly items: number
-  /** The gRPC status code the call ended with. */
+  /** The gRPC status code the call ended with (for HTTP, the code the answer stands for). */
   readonly status: grpc.status
+  /** OTLP/HTTP only: the request's encoding and the HTTP status answered. */
+  readonly encoding?: OtlpHttp.Encoding
+  readonly httpStatus?: number
 }
 
 /** Export calls per signal, counted on arrival whatever their outcome, and how many did not end with OK. */
@@ -155,29 +170,71 @@ export interface Counts {
 // Options
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A fault applies to both transports. Over OTLP/HTTP the gRPC `code` is answered with the HTTP
+ * status Google's mapping gives it (UNAVAILABLE 503, RESOURCE_EXHAUSTED 429, …) unless
+ * `httpStatus` says otherwise; `httpStatus` alone fails gRPC calls with gRPC's mapping of it
+ * (429/502/503/504 UNAVAILABLE, 401 UNAUTHENTICATED, …).
+ */
 export interface Fault {
   /** Only calls of this signal; all signals when absent. */
   readonly signal?: Signal
+  /** Only calls over this transport; both when absent. */
+  readonly transport?: Transport
   /** The status to fail with; absent or OK means succeed (after `delayMs`). */
   readonly code?: grpc.status
+  /** The HTTP status to fail OTLP/HTTP calls with. */
+  readonly httpStatus?: number
   readonly message?: string
   /** Apply to the first N matching calls only; forever when absent. */
   readonly times?: number
-  /** Attach a `google.rpc.RetryInfo` with this delay in the `grpc-status-details-bin` trailer. */
+  /**
+   * The delay to ask for: a `google.rpc.RetryInfo` in the `grpc-status-details-bin` trailer over
+   * gRPC; over HTTP `Retry-After` in whole seconds (rounded up) and the RetryInfo in the body.
+   */
   readonly retryDelayMs?: number
+  /** OTLP/HTTP: the raw `Retry-After` value (e.g. an HTTP-date), instead of one made from `retryDelayMs`. */
+  readonly retryAfter?: string
   /** Answer only after this delay, e.g. to outlast the exporter's timeout. */
   readonly delayMs?: number
+  /**
+   * Answer OK with a partial success claiming this many items (spans, data points, log records)
+   * rejected, with `rejectedMessage` (or `message`) as its error message; the data is kept as received.
+   */
+  readonly rejected?: number
+  readonly rejectedMessage?: string
+  /**
+   * End the call (after `delayMs`) by dropping its connection without an answer, as a collector
+   * crashing or a proxy cutting the connection does. Over gRPC every call in flight on that
+   * connection ends with a reset (`INTERNAL: Received RST_STREAM with code 0`); over HTTP the
+   * request fails with a socket error.
+   */
+  readonly reset?: boolean
 }
 
 export interface StartOptions {
-  /** 0 (the default) picks a free port. */
+  /** The OTLP/gRPC port; 0 (the default) picks a free port. */
   readonly port?: number
+  /** The OTLP/HTTP port; 0 (the default) picks a free port. */
+  readonly httpPort?: number
   /** Only loopback is supported, so the receiver is never reachable from outside. */
   readonly host?: "127.0.0.1"
-  /** Serve TLS instead of plaintext. */
+  /** Serve TLS instead of plaintext (HTTPS on the HTTP port). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer }
   /** Keep only counts, not the data nor the request log, so memory stays flat in benchmarks. */
   readonly countOnly?: boolean
+  /**
+   * Handed the items of every accepted call, decoded once, as they arrive: the ingestion hook of a
+   * store built on the receiver (`lingo-obs dev`). Combine with `countOnly` so they are not kept twice.
+   */
+  readonly onReceive?: Sink
+}
+
+/** Where accepted items go besides the receiver's own lists; each handler is optional. */
+export interface Sink {
+  readonly traces?: (spans: ReadonlyArray<ReceivedSpan>) => void
+  readonly metrics?: (metrics: ReadonlyArray<ReceivedMetric>) => void
+  readonly logs?: (records: ReadonlyArray<ReceivedLogRecord>) => void
 }
 
 export interface WaitOptions {
@@ -188,9 +245,13 @@ export interface WaitOptions {
 }
 
 export interface Receiver {
+  /** The OTLP/gRPC port. */
   readonly port: number
-  /** `127.0.0.1:<port>`; exporters take `http://` + endpoint (or `https://` with TLS). */
+  /** `127.0.0.1:<port>` of OTLP/gRPC; exporters take `http://` + endpoint (or `https://` with TLS). */
   readonly endpoint: string
+  readonly httpPort: number
+  /** `http://127.0.0.1:<httpPort>` (`https://` with TLS), the base of `/v1/traces`, `/v1/metrics`, `/v1/logs`. */
+  readonly httpEndpoint: string
   readonly listening: boolean
   spans(): ReadonlyArray<ReceivedSpan>
   /** Every exported metric, in arrival order: a periodic reader re-exports the same metric each cycle. */
@@ -212,19 +273,21 @@ export interface Receiver {
   /** The latest export of the metric with this name. */
   waitForMetric(name: string, timeoutMs?: number): Promise<ReceivedMetric>
   waitForLogs(count: number, timeoutMs?: number): Promise<ReadonlyArray<ReceivedLogRecord>>
-  /** Closes the port at once, dropping open connections and pending delayed calls; idempotent. */
+  /** Closes both ports at once, dropping open connections and pending delayed calls; idempotent. */
   stop(): Promise<void>
-  /** Listens again on the same port (stopping first if needed), keeping what was received. */
+  /** Listens again on the same ports (stopping first if needed), keeping what was received. */
   restart(): Promise<void>
 }
 
 const HOST = "127.0.0.1"
 const DEFAULT_WAIT_TIMEOUT_MS = 10_000
 const DEFAULT_WAIT_INTERVAL_MS = 20
+/** The largest OTLP/HTTP body accepted (after gunzip): gRPC's default message limit, 4 MiB, with room. */
+const MAX_HTTP_BODY_BYTES = 64 * 1024 * 1024
 
-/** Starts a receiver and resolves once it accepts connections. */
+/** Starts a receiver and resolves once both transports accept connections. */
 export const start = async (options: StartOptions = {}): Promise<Receiver> => {
-  const receiver = new GrpcReceiver(options)
+  const receiver = new LocalReceiver(options)
   await receiver.restart()
   return receiver
 }
@@ -240,14 +303,20 @@ interface ReceivedData {
 }
 
 /** How one OTLP collector service is decoded, counted and stored. */
-interface SignalSpec<Request extends object> {
+interface SignalSpec<Request extends object, Item> {
   readonly signal: Signal
   readonly service: string
+  /** The OTLP/HTTP path. */
+  readonly path: string
   readonly request: Proto.Codec<Request>
   readonly response: Proto.Codec<object>
   readonly counter: keyof Counts
+  /** The partial success field naming the rejected items. */
+  readonly rejectedField: string
   readonly countItems: (request: Request) => number
-  readonly keep: (request: Request, data: ReceivedData) => void
+  readonly flatten: (request: Request) => Array<Item>
+  readonly kept: (data: ReceivedData) => Array<Item>
+  readonly sink: (sink: Sink) => ((items: ReadonlyArray<Item>) => void) | undefined
 }
 
 // Spread-free so a large request cannot exceed the argument limit of `push(...items)`.
@@ -255,38 +324,50 @@ const appendAll = <T>(target: Array<T>, items: ReadonlyArray<T>): void => {
   for (const item of items) target.push(item)
 }
 
-const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
+const TRACES: SignalSpec<Proto.ExportTraceServiceRequest, ReceivedSpan> = {
   signal: "traces",
+  path: "/v1/traces",
   service: "opentelemetry.proto.collector.trace.v1.TraceService",
   request: Proto.ExportTraceServiceRequest,
   response: Proto.ExportTraceServiceResponse,
   counter: "spans",
+  rejectedField: "rejectedSpans",
   countItems: Flatten.countSpans,
-  keep: (request, data) => appendAll(data.spans, Flatten.spansOf(request))
+  flatten: Flatten.spansOf,
+  kept: (data) => data.spans,
+  sink: (sink) => sink.traces
 }
 
-const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
+const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest, ReceivedMetric> = {
   signal: "metrics",
+  path: "/v1/metrics",
   service: "opentelemetry.proto.collector.metrics.v1.MetricsService",
   request: Proto.ExportMetricsServiceRequest,
   response: Proto.ExportMetricsServiceResponse,
   counter: "metricPoints",
+  rejectedField: "rejectedDataPoints",
   countItems: Flatten.countDataPoints,
-  keep: (request, data) => appendAll(data.metrics, Flatten.metricsOf(request))
+  flatten: Flatten.metricsOf,
+  kept: (data) => data.metrics,
+  sink: (sink) => sink.metrics
 }
 
-const LOGS: SignalSpec<Proto.ExportLogsServiceRequest> = {
+const LOGS: SignalSpec<Proto.ExportLogsServiceRequest, ReceivedLogRecord> = {
   signal: "logs",
+  path: "/v1/logs",
   service: "opentelemetry.proto.collector.logs.v1.LogsService",
   request: Proto.ExportLogsServiceRequest,
   response: Proto.ExportLogsServiceResponse,
   counter: "logRecords",
+  rejectedField: "rejectedLogRecords",
   countItems: Flatten.countLogRecords,
-  keep: (request, data) => appendAll(data.logs, Flatten.logRecordsOf(request))
+  flatten: Flatten.logRecordsOf,
+  kept: (data) => data.logs,
+  sink: (sink) => sink.logs
 }
 
 /** The unary `Export` method of a collector service, (de)serialized by the OTLP codecs. */
-const exportMethod = <Request extends object>(spec: SignalSpec<Request>): grpc.ServiceDefinition => ({
+const exportMethod = <Request extends object>(spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response">): grpc.ServiceDefinition => ({
   Export: {
     path: `/${spec.service}/Export`,
     requestStream: false,
@@ -310,14 +391,42 @@ const metadataToRecord = (metadata: grpc.Metadata): Record<string, string> =>
 const abandonedStatus = (call: grpc.ServerUnaryCall<unknown, unknown>): grpc.status =>
   Number(call.getDeadline()) <= Date.now() ? grpc.status.DEADLINE_EXCEEDED : grpc.status.CANCELLED
 
+/** gRPC's mapping of an HTTP status (doc/http-grpc-status-mapping.md in grpc/grpc). */
+const grpcCodeOfHttp = (status: number): grpc.status => {
+  if (status >= 200 && status < 300) return grpc.status.OK
+  if (status === 400) return grpc.status.INTERNAL
+  if (status === 401) return grpc.status.UNAUTHENTICATED
+  if (status === 403) return grpc.status.PERMISSION_DENIED
+  if (status === 404) return grpc.status.UNIMPLEMENTED
+  if (status === 429 || status === 502 || status === 503 || status === 504) return grpc.status.UNAVAILABLE
+  return grpc.status.UNKNOWN
+}
+
+/** The gRPC code a fault fails a call with; OK when it only delays or reports a partial success. */
+const faultCode = (fault: Fault | undefined): grpc.status =>
+  fault?.code ?? (fault?.httpStatus === undefined ? grpc.status.OK : grpcCodeOfHttp(fault.httpStatus))
+
+const faultMessage = (fault: Fault, code: grpc.status): string => fault.message ?? `injected fault: ${grpc.status[code]}`
+
 const faultResponse = (fault: Fault, code: grpc.status): Partial<grpc.StatusObject> => {
-  const message = fault.message ?? `injected fault: ${grpc.status[code]}`
+  const message = faultMessage(fault, code)
   const metadata = new grpc.Metadata()
   if (fault.retryDelayMs !== undefined) {
     metadata.set(RetryInfo.TRAILER, RetryInfo.encodeStatus(code, message, fault.retryDelayMs))
   }
   return { code, details: message, metadata }
 }
+
+/** The Export response: empty, or the fault's partial success. */
+const exportResponse = (spec: { readonly rejectedField: string }, fault: Fault | undefined): object =>
+  fault?.rejected === undefined && fault?.rejectedMessage === undefined
+    ? {}
+    : {
+      partialSuccess: {
+        [spec.rejectedField]: fault.rejected ?? 0,
+        errorMessage: fault.rejectedMessage ?? fault.message ?? "injected partial success"
+      }
+    }
 
 const lastMatching = <T>(items: ReadonlyArray<T>, matches: (item: T) => boolean): T | undefined => {
   for (let index = items.length - 1; index >= 0; index--) {
@@ -333,6 +442,44 @@ const distinctNames = (items: ReadonlyArray<{ readonly name: string }>): string 
   return names.length > 10 ? `${shown}, …` : shown
 }
 
+const HTTP_SIGNALS: ReadonlyMap<string, SignalSpec<object, unknown>> = new Map(
+  [TRACES, METRICS, LOGS].map((spec) => [spec.path, spec as unknown as SignalSpec<object, unknown>])
+)
+
+/** The HTTP status of an OTLP/HTTP answer: the fault's own, or Google's mapping of the gRPC code. */
+const httpStatus = (code: grpc.status, fault: Fault | undefined): number =>
+  code === grpc.status.OK ? 200 : fault?.httpStatus ?? OtlpHttp.httpStatusOf(code)
+
+const plainAnswer = (
+  response: Http.ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {}
+): void => {
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers })
+  response.end(message)
+}
+
+/** A failed OTLP/HTTP call: the status, `Retry-After` when given, a `google.rpc.Status` body in the request's encoding. */
+const statusAnswer = (
+  response: Http.ServerResponse,
+  encoding: OtlpHttp.Encoding,
+  httpStatus: number,
+  code: grpc.status,
+  message: string,
+  retryDelayMillis?: number,
+  retryAfter?: string
+): void => {
+  const body = encoding === "json"
+    ? OtlpJson.encodeStatus(code, message, retryDelayMillis)
+    : Proto.toBuffer(OtlpHttp.encodeStatus(code, message, retryDelayMillis))
+  response.writeHead(httpStatus, {
+    "content-type": encoding === "json" ? OtlpHttp.JSON_TYPE : OtlpHttp.PROTOBUF,
+    ...(retryAfter === undefined ? {} : { "retry-after": retryAfter })
+  })
+  response.end(body)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Receiver
 // ---------------------------------------------------------------------------------------------
@@ -341,9 +488,22 @@ const emptyStats = (): { -readonly [K in keyof Stats]: number } => ({ traces: 0,
 const emptyCounts = (): { -readonly [K in keyof Counts]: number } => ({ spans: 0, metricPoints: 0, logRecords: 0 })
 const emptyData = (): ReceivedData => ({ spans: [], metrics: [], logs: [] })
 
-class GrpcReceiver implements Receiver {
+/** What the shared ingestion needs to know about one call, whichever transport brought it. */
+interface CallContext {
+  readonly transport: Transport
+  readonly metadata: Record<string, string>
+  /** The status of a call its client gave up on before it was answered; `undefined` while it waits. */
+  readonly abandoned: () => grpc.status | undefined
+  readonly encoding?: OtlpHttp.Encoding
+  /** OTLP/HTTP: the HTTP status answered for a call's status and fault. */
+  readonly httpStatus?: (code: grpc.status, fault: Fault | undefined) => number
+}
+
+class LocalReceiver implements Receiver {
   private server: grpc.Server | undefined
+  private httpServer: Http.Server | undefined
   private currentPort: number
+  private currentHttpPort: number
   private data = emptyData()
   private requestLog: Array<ReceivedRequest> = []
   private callStats = emptyStats()
@@ -353,6 +513,7 @@ class GrpcReceiver implements Receiver {
 
   constructor(private readonly options: StartOptions) {
     this.currentPort = options.port ?? 0
+    this.currentHttpPort = options.httpPort ?? 0
   }
 
   get port(): number {
@@ -361,6 +522,14 @@ class GrpcReceiver implements Receiver {
 
   get endpoint(): string {
     return `${HOST}:${this.currentPort}`
+  }
+
+  get httpPort(): number {
+    return this.currentHttpPort
+  }
+
+  get httpEndpoint(): string {
+    return `${this.options.tls === undefined ? "http" : "https"}://${HOST}:${this.currentHttpPort}`
   }
 
   get listening(): boolean {
@@ -450,6 +619,13 @@ class GrpcReceiver implements Receiver {
     this.delayedCalls.clear()
     this.server?.forceShutdown()
     this.server = undefined
+    const httpServer = this.httpServer
+    this.httpServer = undefined
+    if (httpServer !== undefined) {
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()))
+      httpServer.closeAllConnections()
+      await closed
+    }
   }
 
   async restart(): Promise<void> {
@@ -464,6 +640,18 @@ class GrpcReceiver implements Receiver {
       )
     )
     this.server = server
+    const { tls } = this.options
+    const handler = (request: Http.IncomingMessage, response: Http.ServerResponse) => this.handleHttp(request, response)
+    const httpServer = tls === undefined ? Http.createServer(handler) : Https.createServer({ ...tls }, handler)
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject)
+      httpServer.listen(this.currentHttpPort, HOST, () => {
+        httpServer.off("error", reject)
+        resolve()
+      })
+    })
+    this.currentHttpPort = (httpServer.address() as AddressInfo).port
+    this.httpServer = httpServer
   }
 
   private credentials(): grpc.ServerCredentials {
@@ -473,49 +661,176 @@ class GrpcReceiver implements Receiver {
       : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
   }
 
-  private addSignal<Request extends object>(server: grpc.Server, spec: SignalSpec<Request>): void {
+  private addSignal<Request extends object, Item>(server: grpc.Server, spec: SignalSpec<Request, Item>): void {
     const handleExport: grpc.handleUnaryCall<Request, object> = (call, callback) => {
-      this.callStats[spec.signal]++
-      const fault = this.takeFault(spec.signal)
-      if (fault?.delayMs === undefined) return this.answer(spec, fault, call, callback)
-      const timer = setTimeout(() => {
-        this.delayedCalls.delete(timer)
-        this.answer(spec, fault, call, callback)
-      }, fault.delayMs)
-      this.delayedCalls.add(timer)
+      const context: CallContext = {
+        transport: "grpc",
+        metadata: metadataToRecord(call.metadata),
+        abandoned: () => (call.cancelled ? abandonedStatus(call) : undefined)
+      }
+      this.receive(spec, context, (fault) => {
+        if (fault?.reset === true && !call.cancelled) return this.dropConnection(spec.signal, call, spec.countItems(call.request))
+        const status = this.ingest(spec, call.request, fault, context)
+        if (call.cancelled) return
+        if (status === grpc.status.OK) callback(null, exportResponse(spec, fault))
+        else if (fault !== undefined) callback(faultResponse(fault, status))
+      })
     }
     server.addService(exportMethod(spec), { Export: handleExport })
   }
 
+  /** Counts a call on arrival, takes its fault, and answers it (after the fault's delay). */
+  private receive(spec: { readonly signal: Signal }, context: CallContext, answer: (fault: Fault | undefined) => void): void {
+    this.callStats[spec.signal]++
+    const fault = this.takeFault(spec.signal, context.transport)
+    if (fault?.delayMs === undefined) return answer(fault)
+    const timer = setTimeout(() => {
+      this.delayedCalls.delete(timer)
+      answer(fault)
+    }, fault.delayMs)
+    this.delayedCalls.add(timer)
+  }
+
+  /**
+   * The one path from a decoded Export request to the store, for both transports: decides the
+   * call's status (a call its client abandoned got no data through, as with a real collector),
+   * keeps the items of an accepted call, and logs the request.
+   */
+  private ingest<Request extends object, Item>(
+    spec: SignalSpec<Request, Item>,
+    request: Request,
+    fault: Fault | undefined,
+    context: CallContext
+  ): grpc.status {
+    const items = spec.countItems(request)
+    const status = context.abandoned() ?? faultCode(fault)
+    if (status === grpc.status.OK) {
+      this.itemCounts[spec.counter] += items
+      this.keep(spec, request)
+    } else {
+      this.callStats.failed++
+    }
+    if (this.options.countOnly !== true) {
+      this.requestLog.push({
+        signal: spec.signal,
+        transport: context.transport,
+        metadata: context.metadata,
+        items,
+        status,
+        ...(context.encoding === undefined ? {} : { encoding: context.encoding }),
+        ...(context.httpStatus === undefined ? {} : { httpStatus: context.httpStatus(status, fault) })
+      })
+    }
+    return status
+  }
+
+  /** OTLP/HTTP: `POST /v1/{traces,metrics,logs}` in protobuf or JSON, gzip or not. */
+  private async handleHttp(request: Http.IncomingMessage, response: Http.ServerResponse): Promise<void> {
+    const spec = HTTP_SIGNALS.get(new URL(request.url ?? "/", "http://receiver").pathname)
+    if (spec === undefined) return plainAnswer(response, 404, "not an OTLP path: use /v1/traces, /v1/metrics or /v1/logs")
+    if (request.method !== "POST") return plainAnswer(response, 405, "OTLP/HTTP takes POST", { allow: "POST" })
+    const encoding = OtlpHttp.encodingOf(request.headers["content-type"])
+    if (encoding === undefined) {
+      return plainAnswer(response, 415, `unsupported Content-Type; use ${OtlpHttp.PROTOBUF} or ${OtlpHttp.JSON_TYPE}`)
+    }
+    let abandoned = false
+    response.once("close", () => (abandoned = !response.writableFinished))
+    const context: CallContext = {
+      transport: "http",
+      metadata: OtlpHttp.headersOf(request),
+      encoding,
+      abandoned: () => (abandoned ? grpc.status.CANCELLED : undefined),
+      httpStatus
+    }
+    let decoded: object
+    try {
+      const body = await OtlpHttp.readBody(request, MAX_HTTP_BODY_BYTES)
+      decoded = encoding === "json" ? OtlpJson.decodeRequest(spec.request, body) : spec.request.decode(body)
+    } catch (error) {
+      const status = error instanceof OtlpHttp.BadRequest ? error.status : 400
+      const message = error instanceof Error ? error.message : String(error)
+      this.callStats[spec.signal]++
+      this.callStats.failed++
+      return statusAnswer(response, encoding, status, grpc.status.INVALID_ARGUMENT, `cannot decode the request: ${message}`)
+    }
+    this.receive(spec, context, (fault) => {
+      if (fault?.reset === true && !abandoned) return this.dropHttpConnection(spec.signal, request, context, spec.countItems(decoded))
+      const status = this.ingest(spec, decoded, fault, context)
+      if (abandoned) return
+      if (status === grpc.status.OK) {
+        const body = encoding === "json"
+          ? OtlpJson.encodeResponse(exportResponse(spec, fault))
+          : Proto.toBuffer(spec.response.encode(exportResponse(spec, fault)).finish())
+        response.writeHead(200, { "content-type": encoding === "json" ? OtlpHttp.JSON_TYPE : OtlpHttp.PROTOBUF })
+        response.end(body)
+        return
+      }
+      const retryAfter = fault?.retryAfter ??
+        (fault?.retryDelayMs === undefined ? undefined : OtlpHttp.retryAfterSeconds(fault.retryDelayMs))
+      statusAnswer(
+        response,
+        encoding,
+        httpStatus(status, fault),
+        status,
+        fault === undefined ? grpc.status[status] ?? "failed" : faultMessage(fault, status),
+        fault?.retryDelayMs,
+        retryAfter
+      )
+    })
+  }
+
   /** The fault for this call, if one applies, counting it against `times`. */
-  private takeFault(signal: Signal): Fault | undefined {
+  private takeFault(signal: Signal, transport: Transport): Fault | undefined {
     const active = this.fault
     if (active === undefined || active.remaining <= 0) return undefined
     if (active.fault.signal !== undefined && active.fault.signal !== signal) return undefined
+    if (active.fault.transport !== undefined && active.fault.transport !== transport) return undefined
     active.remaining--
     return active.fault
   }
 
-  private answer<Request extends object>(
-    spec: SignalSpec<Request>,
-    fault: Fault | undefined,
-    call: grpc.ServerUnaryCall<Request, object>,
-    callback: grpc.sendUnaryData<object>
-  ): void {
-    const items = spec.countItems(call.request)
-    // A call the client abandoned (deadline, cancel) got no data through, as with a real collector.
-    const status = call.cancelled ? abandonedStatus(call) : (fault?.code ?? grpc.status.OK)
-    if (status === grpc.status.OK) {
-      this.itemCounts[spec.counter] += items
-      if (this.options.countOnly !== true) spec.keep(call.request, this.data)
-      callback(null, {})
-    } else {
-      this.callStats.failed++
-      if (!call.cancelled && fault !== undefined) callback(faultResponse(fault, status))
-    }
+  /** Destroys the socket an OTLP/HTTP request came on, without an answer. */
+  private dropHttpConnection(signal: Signal, request: Http.IncomingMessage, context: CallContext, items: number): void {
+    request.socket.destroy()
+    this.callStats.failed++
     if (this.options.countOnly !== true) {
-      this.requestLog.push({ signal: spec.signal, metadata: metadataToRecord(call.metadata), items, status })
+      this.requestLog.push({
+        signal,
+        transport: "http",
+        metadata: context.metadata,
+        items,
+        status: grpc.status.INTERNAL,
+        ...(context.encoding === undefined ? {} : { encoding: context.encoding })
+      })
     }
+  }
+
+  /** Destroys the HTTP/2 session the call came on; no status is sent, so its calls end with a reset. */
+  private dropConnection(signal: Signal, call: grpc.ServerUnaryCall<unknown, object>, items: number): void {
+    // grpc-js keeps the HTTP/2 stream private; it is the only handle on the connection a handler has.
+    const stream = (call as unknown as { call?: { stream?: Http2.ServerHttp2Stream } }).call?.stream
+    if (stream === undefined) throw new Error("OtlpReceiver: this grpc-js version hides the call's HTTP/2 stream")
+    stream.session?.destroy()
+    this.callStats.failed++
+    if (this.options.countOnly !== true) {
+      this.requestLog.push({
+        signal,
+        transport: "grpc",
+        metadata: metadataToRecord(call.metadata),
+        items,
+        status: grpc.status.INTERNAL
+      })
+    }
+  }
+
+  /** Decodes the items once, for the receiver's own lists and the sink, when either wants them. */
+  private keep<Request extends object, Item>(spec: SignalSpec<Request, Item>, request: Request): void {
+    const keepOwn = this.options.countOnly !== true
+    const sink = this.options.onReceive === undefined ? undefined : spec.sink(this.options.onReceive)
+    if (!keepOwn && sink === undefined) return
+    const items = spec.flatten(request)
+    if (keepOwn) appendAll(spec.kept(this.data), items)
+    sink?.(items)
   }
 
   private summary(): string {

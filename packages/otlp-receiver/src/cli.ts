@@ -1,9 +1,9 @@
 /**
  * Runs the receiver in its own process, for benchmarks that must not share an event loop with it.
  *
- *   node --import tsx packages/otlp-receiver/src/cli.ts [--port N] [--count-only]
+ *   node --import tsx packages/otlp-receiver/src/cli.ts [--port N] [--http-port N] [--count-only]
  *
- * Prints `{"listening":"127.0.0.1:PORT"}` once ready, then answers one JSON line per stdin command:
+ * Prints `{"listening":"127.0.0.1:PORT","http":"http://127.0.0.1:HTTP_PORT"}` once ready (OTLP/gRPC, OTLP/HTTP), then answers one JSON line per stdin command:
  * `stats` (counts), `reset`, `stop` (close the port), `start` (reopen it on the same port), `exit`.
  * It exits when stdin closes, so it never outlives its parent.
  */
@@ -43,10 +43,10 @@ const commands: Record<string, (receiver: OtlpReceiver.Receiver) => Promise<void
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
-    options: { port: { type: "string", default: "0" }, "count-only": { type: "boolean", default: false } }
+    options: { port: { type: "string", default: "0" }, "http-port": { type: "string", default: "0" }, "count-only": { type: "boolean", default: false } }
   })
-  const receiver = await OtlpReceiver.start({ port: Number(values.port), countOnly: values["count-only"] })
-  reply({ listening: receiver.endpoint })
+  const receiver = await OtlpReceiver.start({ port: Number(values.port), httpPort: Number(values["http-port"]), countOnly: values["count-only"] })
+  reply({ listening: receiver.endpoint, http: receiver.httpEndpoint })
 
   const lines = createInterface({ input: process.stdin })
   // Commands run one after another so `stop` followed by `start` cannot interleave.

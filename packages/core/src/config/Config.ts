@@ -224,6 +224,11 @@ const exporterFields = {
   clientKey: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   clientCertificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   exportTimeout: withDefault(DurationString, () => Duration.seconds(10)),
+  /**
+   * The largest export request sent, in bytes (a collector's default receive limit is 4 MiB):
+   * larger batches are split, a single record above it is dropped alone and logged.
+   */
+  maxMessageSize: withDefault(Count, () => 4 * 1024 * 1024),
   retry: withDefault(RetryConfig, () => decodeDefaults(RetryConfig)),
   /**
    * How long startup waits for the endpoint to accept a connection (and the TLS handshake).
@@ -263,7 +268,14 @@ export const MetricsConfig = Schema.Struct({
   interval: withDefault(DurationString, () => Duration.seconds(60)),
   disableRuntimeStats: withDefault(Schema.Boolean, () => false),
   grpcEnabled: withDefault(Schema.Boolean, () => true),
-  grpcIncludeHealth: withDefault(Schema.Boolean, () => false)
+  grpcIncludeHealth: withDefault(Schema.Boolean, () => false),
+  /**
+   * Also record the RPC metrics under their names of semantic conventions 1.37 and earlier
+   * (`rpc.server.duration`, `rpc.client.duration`, in ms, with `rpc.system`/`rpc.service`/
+   * `rpc.grpc.status_code`) beside the current `rpc.{server,client}.call.duration` (in s), for
+   * dashboards during a migration.
+   */
+  legacyRpcMetrics: withDefault(Schema.Boolean, () => false)
 }).annotations({ identifier: "MetricsConfig" })
 export type MetricsConfig = typeof MetricsConfig.Type
 

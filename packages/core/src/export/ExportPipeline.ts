@@ -23,9 +23,10 @@ import type * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
-import type { SendResult, Signal } from "./OtlpGrpc.js"
+import type { SendFailure, SendResult, Signal } from "./Transport.js"
 import { PipelineStartError } from "../Required.js"
 import * as SelfMetrics from "../SelfMetrics.js"
+import { ThrottledCount } from "../internal/throttledCount.js"
 
 /** Retry settings in milliseconds. */
 export interface RetrySettings {
@@ -56,6 +57,12 @@ export interface Options<Item, Payload> {
   readonly itemName: string
   /** How many data points an item carries, for the self-metrics (default 1). */
   readonly itemPoints?: ((item: Item) => number) | undefined
+  /** The encoded size of a payload in bytes; with `maxMessageBytes`, larger batches are split. */
+  readonly sizeOf?: ((payload: Payload) => number) | undefined
+  /** The largest payload sent; a single item above it is dropped alone. */
+  readonly maxMessageBytes?: number | undefined
+  /** How an item is named in a log line (a span's name), for the one that is too large. */
+  readonly describeItem?: ((item: Item) => string) | undefined
   /** For tests: the jitter source, in [0, 1). */
   readonly random?: (() => number) | undefined
 }
@@ -69,7 +76,10 @@ interface Batch<Payload> {
 
 /** At most one "queue full" line per this interval, with the count since the last one. */
 const DROP_LOG_INTERVAL_MILLIS = 10_000
-const FIRST_DROP_LOG_DELAY_MILLIS = 1_000
+/** The first line of a kind waits this long, so that a burst is reported as one count. */
+const FIRST_LOG_DELAY_MILLIS = 1_000
+/** At most one line per this interval about items a collector rejected (partial success). */
+const REJECTED_LOG_INTERVAL_MILLIS = 60_000
 /** Full batches waiting unencoded before `offer` encodes them itself. */
 const STARVED_BATCHES = 4
 /** While shutting down, retries wait at most this long so the shutdown timeout is used well. */
@@ -88,9 +98,9 @@ export class ExportPipeline<Item, Payload> {
   /** The current failure streak: since when, how many attempts were logged, the last code logged. */
   private failure: { since: number; attempts: number; loggedCode: number | undefined } | undefined
   private consecutiveFailures = 0
-  private droppedSinceLog = 0
-  private lastDropLogAt = 0
-  private dropLogTimer: NodeJS.Timeout | undefined
+  private readonly queueFullDrops: ThrottledCount
+  private readonly rejections: ThrottledCount
+  private readonly tooLarge: ThrottledCount
   private readonly idleWaiters: Array<() => void> = []
   private shuttingDown = false
   private shutdownDone: Promise<void> | undefined
@@ -101,6 +111,40 @@ export class ExportPipeline<Item, Payload> {
 
   constructor(private readonly options: Options<Item, Payload>) {
     this.attributes = { signal: options.signal }
+    this.tooLarge = new ThrottledCount({
+      intervalMillis: REJECTED_LOG_INTERVAL_MILLIS,
+      firstDelayMillis: 0,
+      report: (dropped, example) =>
+        options.log.log(
+          "error",
+          `${options.signal} export: dropped ${dropped} ${options.itemName} too large for one request (${example}; maxMessageSize ${
+            formatBytes(options.maxMessageBytes ?? 0)
+          }); not retried`,
+          this.fields({ dropped })
+        )
+    })
+    this.queueFullDrops = new ThrottledCount({
+      intervalMillis: DROP_LOG_INTERVAL_MILLIS,
+      firstDelayMillis: FIRST_LOG_DELAY_MILLIS,
+      report: (dropped) =>
+        options.log.log(
+          "warning",
+          `${options.signal} queue full (${options.maxQueueSize} ${options.itemName}): dropped ${dropped} ${options.itemName}`,
+          this.fields({ dropped })
+        )
+    })
+    this.rejections = new ThrottledCount({
+      intervalMillis: REJECTED_LOG_INTERVAL_MILLIS,
+      firstDelayMillis: 0,
+      report: (rejected, message) =>
+        options.log.log(
+          "warning",
+          `${options.signal} export: the collector accepted the data but rejected ${rejected} ${
+            options.signal === "traces" ? "spans" : options.signal === "metrics" ? "data points" : "log records"
+          }${message ? ` (${message})` : ""}; not retried`,
+          this.fields({ rejected })
+        )
+    })
     this.removeGauges = SelfMetrics.addGauges(() => [
       { name: "lingo_obs.queue.size", attributes: this.attributes, value: this.size },
       { name: "lingo_obs.queue.capacity", attributes: this.attributes, value: options.maxQueueSize },
@@ -165,7 +209,7 @@ export class ExportPipeline<Item, Payload> {
     ])
     clearTimeout(timer)
     this.closed = true
-    for (const t of [this.batchTimer, this.backoffTimer, this.dropLogTimer]) clearTimeout(t)
+    for (const t of [this.batchTimer, this.backoffTimer]) clearTimeout(t)
     const undelivered = this.size
     this.pending.length = 0
     this.ready.length = 0
@@ -180,7 +224,9 @@ export class ExportPipeline<Item, Payload> {
         this.fields()
       )
     }
-    this.logDrops(true)
+    this.queueFullDrops.flush()
+    this.rejections.flush()
+    this.tooLarge.flush()
     this.options.close?.()
     this.removeGauges()
     this.notifyIdle()
@@ -218,26 +264,48 @@ export class ExportPipeline<Item, Payload> {
   private cutBatches(all: boolean) {
     const { maxBatchSize } = this.options
     while (this.pending.length >= maxBatchSize || (all && this.pending.length > 0)) {
-      const items = this.pending.splice(0, maxBatchSize)
-      let payload: Payload | undefined
-      try {
-        payload = this.options.encode(items)
-      } catch (error) {
-        this.drop(items.length, "unexpected_failure")
-        this.options.log.log("error", `${this.options.signal} export: cannot encode a batch: ${String(error)}`, this.fields())
-        continue
-      }
-      if (payload === undefined) continue
-      const points = this.options.itemPoints === undefined
-        ? items.length
-        : items.reduce((sum, item) => sum + this.options.itemPoints!(item), 0)
-      this.ready.push({ payload, count: items.length, points, firstFailureAt: undefined })
-      this.readyItems += items.length
+      this.encodeBatch(this.pending.splice(0, maxBatchSize))
     }
     if (this.pending.length === 0 && this.batchTimer !== undefined) {
       clearTimeout(this.batchTimer)
       this.batchTimer = undefined
     }
+  }
+
+  /**
+   * Encodes a batch and queues it; a batch whose request would exceed the message size is split
+   * in halves until each fits, and a single item that cannot fit is dropped alone, so it never
+   * takes its batch-mates with it nor blocks what comes after.
+   */
+  private encodeBatch(items: Array<Item>) {
+    let payload: Payload | undefined
+    try {
+      payload = this.options.encode(items)
+    } catch (error) {
+      this.drop(items.length, "unexpected_failure")
+      this.options.log.log("error", `${this.options.signal} export: cannot encode a batch: ${String(error)}`, this.fields())
+      return
+    }
+    if (payload === undefined) return
+    const { sizeOf, maxMessageBytes } = this.options
+    const size = sizeOf === undefined || maxMessageBytes === undefined ? 0 : sizeOf(payload)
+    if (size > maxMessageBytes!) {
+      if (items.length > 1) {
+        const half = Math.ceil(items.length / 2)
+        this.encodeBatch(items.slice(0, half))
+        this.encodeBatch(items.slice(half))
+        return
+      }
+      this.drop(1, "too_large")
+      const name = this.options.describeItem?.(items[0]!)
+      this.tooLarge.add(1, `${name === undefined ? "" : `${JSON.stringify(name)}: `}${formatBytes(size)} encoded`)
+      return
+    }
+    const points = this.options.itemPoints === undefined
+      ? items.length
+      : items.reduce((sum, item) => sum + this.options.itemPoints!(item), 0)
+    this.ready.push({ payload, count: items.length, points, firstFailureAt: undefined })
+    this.readyItems += items.length
   }
 
   /** Starts as many exports as the state allows: all slots when healthy, one probe when failing. */
@@ -252,7 +320,8 @@ export class ExportPipeline<Item, Payload> {
       this.inFlightItems += batch.count
       this.options.send(batch.payload).then(
         (result) => this.settle(batch, result),
-        (error) => this.settle(batch, { ok: false, code: 2, message: String(error) })
+        (error) =>
+          this.settle(batch, { ok: false, retryable: false, code: 2, status: "UNKNOWN", message: String(error) })
       )
     }
     this.notifyIdle()
@@ -265,14 +334,19 @@ export class ExportPipeline<Item, Payload> {
       this.notifyIdle()
       return
     }
-    if (result.ok) this.succeeded(batch)
+    if (result.ok) this.succeeded(batch, result.rejected ?? 0, result.rejectedMessage)
     else this.failed(batch, result)
     this.pump()
   }
 
-  private succeeded(batch: Batch<Payload>) {
+  private succeeded(batch: Batch<Payload>, reportedRejected: number, rejectedMessage: string | undefined) {
+    const rejected = Math.min(Math.max(0, reportedRejected), batch.points)
     this.count("lingo_obs.exporter.batches", "outcome", "exported")
-    this.count("lingo_obs.exporter.items", "outcome", "exported", batch.points)
+    this.count("lingo_obs.exporter.items", "outcome", "exported", batch.points - rejected)
+    if (rejected > 0) {
+      this.count("lingo_obs.exporter.items", "outcome", "rejected", rejected)
+      this.rejections.add(rejected, rejectedMessage)
+    }
     this.consecutiveFailures = 0
     if (this.failure !== undefined) {
       const { attempts, since } = this.failure
@@ -287,19 +361,19 @@ export class ExportPipeline<Item, Payload> {
     }
   }
 
-  private failed(batch: Batch<Payload>, result: Extract<SendResult, { ok: false }>) {
+  private failed(batch: Batch<Payload>, result: SendFailure) {
     const now = Date.now()
-    const code = Diagnostics.codeName(result.code)
+    const code = result.status
     this.count("lingo_obs.exporter.batches", "outcome", "failed")
     this.count("lingo_obs.exporter.items", "outcome", "failed", batch.points)
-    this.count("lingo_obs.exporter.failures", "grpc_code", code)
+    this.count("lingo_obs.exporter.failures", "status", code)
     this.consecutiveFailures++
-    const kind = Diagnostics.classify(result.code)
+    const kind = result.retryable ? "transient" : "permanent"
     const failure = this.failure ??= { since: now, attempts: 0, loggedCode: undefined }
-    const fields = this.fields({ grpc_code: code })
+    const fields = this.fields({ status: code })
 
-    if (!Diagnostics.isRetryable(result.code) || !this.options.retry.enabled) {
-      this.drop(batch.count, kind === "unexpected" ? "unexpected_failure" : "permanent_failure")
+    if (!result.retryable || !this.options.retry.enabled) {
+      this.drop(batch.count, result.retryable ? "retry_disabled" : "permanent_failure")
       failure.attempts++
       // A collector that rejects every batch would otherwise log each one.
       if (failure.loggedCode !== result.code) {
@@ -339,7 +413,7 @@ export class ExportPipeline<Item, Payload> {
       `${this.options.signal} export ${kind === "transient" ? "failed" : "unexpected failure"}: ${code} (${result.message}); retrying (attempt ${failure.attempts}) in ${
         Diagnostics.formatMillis(delay)
       }${result.retryDelayMillis === undefined ? "" : " as the server asked"}`,
-      this.fields({ grpc_code: code, attempt: failure.attempts, backoff_ms: delay })
+      this.fields({ status: code, attempt: failure.attempts, backoff_ms: delay })
     )
     this.backoffUntil = now + delay
     clearTimeout(this.backoffTimer)
@@ -364,35 +438,7 @@ export class ExportPipeline<Item, Payload> {
 
   private drop(count: number, reason: string) {
     this.count("lingo_obs.queue.dropped", "reason", reason, count)
-    if (reason !== "queue_full") return
-    this.droppedSinceLog += count
-    this.logDrops(false)
-  }
-
-  /**
-   * Logs queue-full drops at most once per interval, with the count since the last line; the
-   * first line waits a moment so that a burst is reported as one count, not as "dropped 1".
-   */
-  private logDrops(final: boolean) {
-    if (this.droppedSinceLog === 0) return
-    const now = Date.now()
-    const due = this.lastDropLogAt === 0 ? FIRST_DROP_LOG_DELAY_MILLIS : DROP_LOG_INTERVAL_MILLIS - (now - this.lastDropLogAt)
-    if (!final && due > 0) {
-      this.dropLogTimer ??= setTimeout(() => {
-        this.dropLogTimer = undefined
-        this.logDrops(true)
-      }, due).unref()
-      return
-    }
-    clearTimeout(this.dropLogTimer)
-    this.dropLogTimer = undefined
-    this.options.log.log(
-      "warning",
-      `${this.options.signal} queue full (${this.options.maxQueueSize} ${this.options.itemName}): dropped ${this.droppedSinceLog} ${this.options.itemName}`,
-      this.fields({ dropped: this.droppedSinceLog })
-    )
-    this.droppedSinceLog = 0
-    this.lastDropLogAt = now
+    if (reason === "queue_full") this.queueFullDrops.add(count)
   }
 
   private notifyIdle() {
@@ -401,6 +447,10 @@ export class ExportPipeline<Item, Payload> {
     for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 }
+
+/** Bytes for a log line: `512 B`, `4.0 MiB`. */
+const formatBytes = (bytes: number): string =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
 /** What a signal's pipeline needs besides its config section. */
 export interface MakeOptions<Item> {
@@ -416,6 +466,8 @@ export interface MakeOptions<Item> {
   readonly maxConcurrentExports: number
   readonly itemName: string
   readonly itemPoints?: ((item: Item) => number) | undefined
+  /** How an item is named in log lines (a span's name). */
+  readonly describeItem?: ((item: Item) => string) | undefined
 }
 
 const retrySettings = (retry: Config.RetryConfig): RetrySettings => ({
@@ -447,7 +499,8 @@ export const make = <Item>(
       maxConcurrentExports: options.maxConcurrentExports,
       retry: retrySettings(config.retry),
       itemName: options.itemName,
-      itemPoints: options.itemPoints
+      itemPoints: options.itemPoints,
+      describeItem: options.describeItem
     }
     if (stdout) {
       return new ExportPipeline<Item, unknown>({
@@ -466,6 +519,8 @@ export const make = <Item>(
       ...common,
       endpoint: config.endpoint,
       encode: options.encodeOtlp,
+      sizeOf: (request) => (request as Uint8Array).byteLength,
+      maxMessageBytes: config.maxMessageSize,
       send: (request) => transport.send(request as Uint8Array),
       close: () => transport.close()
     })

@@ -13,15 +13,17 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
+import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
+import type { SendResult, Signal, Transport } from "./Transport.js"
 
 /** The signals and their OTLP service methods. */
 export const SERVICE_METHODS = {
   traces: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
   metrics: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
   logs: "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
-} as const
-export type Signal = keyof typeof SERVICE_METHODS
+} as const satisfies Record<Signal, string>
+export type { Signal } from "./Transport.js"
 
 /** The connection fields of a signal's config section. */
 export type ConnectionConfig = Pick<
@@ -29,26 +31,48 @@ export type ConnectionConfig = Pick<
   "endpoint" | "insecure" | "headers" | "compression" | "certificate" | "clientKey" | "clientCertificate" | "exportTimeout"
 >
 
-/** What one export call came to. */
-export type SendResult =
-  | { readonly ok: true }
-  | {
-    readonly ok: false
-    /** The gRPC status code (`Grpc.status`). */
-    readonly code: number
-    readonly message: string
-    /** The server's RetryInfo delay, when it sent one. */
-    readonly retryDelayMillis?: number | undefined
-  }
+export type { SendFailure, SendResult, Transport } from "./Transport.js"
 
-/** Sends encoded OTLP export requests; one per signal and endpoint. */
-export interface Transport {
-  readonly endpoint: string
-  send(request: Uint8Array): Promise<SendResult>
-  /** Resolves once the endpoint accepts a connection (TLS handshake included), rejects after `timeoutMillis`. */
-  probe(timeoutMillis: number): Promise<void>
-  /** Cancels calls in flight and closes the channel. */
-  close(): void
+/** Codes a collector uses for "not now": the same data may succeed later. */
+const TRANSIENT: ReadonlySet<number> = new Set([
+  Grpc.status.UNAVAILABLE,
+  Grpc.status.RESOURCE_EXHAUSTED,
+  Grpc.status.DEADLINE_EXCEEDED,
+  Grpc.status.ABORTED,
+  // The OTLP specification also names these retryable: CANCELLED as when a collector is killed
+  // mid-call, OUT_OF_RANGE, DATA_LOSS.
+  Grpc.status.CANCELLED,
+  Grpc.status.OUT_OF_RANGE,
+  Grpc.status.DATA_LOSS
+])
+
+/** The name of a gRPC status code (`UNAVAILABLE`), as operators know them. */
+export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${code}`
+
+/**
+ * Whether a failed call may succeed if sent again. Besides the transient codes, an `INTERNAL`
+ * that grpc-js made up from a reset stream (`Received RST_STREAM …`: the connection ended under
+ * the call, no status came from the server) is retryable: a collector restarting or a proxy
+ * dropping the connection ends every call in flight this way.
+ */
+export const isRetryable = (code: number, details: string): boolean =>
+  TRANSIENT.has(code) || (code === Grpc.status.INTERNAL && details.startsWith("Received RST_STREAM"))
+
+/** Classifies a call's outcome: the error (or `null`) and the raw Export response. */
+export const classify = (error: Grpc.ServiceError | null, response: Uint8Array | undefined): SendResult => {
+  if (error === null) {
+    const partial = PartialSuccess.decode(response)
+    return partial === undefined ? { ok: true } : { ok: true, rejected: partial.rejected, rejectedMessage: partial.message }
+  }
+  const message = error.details || error.message
+  return {
+    ok: false,
+    retryable: isRetryable(error.code, message),
+    code: error.code,
+    status: codeName(error.code),
+    message,
+    retryDelayMillis: RetryInfo.delayMillis(error.metadata?.get(RetryInfo.TRAILER)[0])
+  }
 }
 
 /** gRPC metadata carrying the configured headers (keys lower-cased, as gRPC requires). */
@@ -138,7 +162,13 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const send = (request: Uint8Array): Promise<SendResult> =>
       new Promise((resolve) => {
         if (closed) {
-          resolve({ ok: false, code: Grpc.status.CANCELLED, message: "the pipeline is shut down" })
+          resolve({
+            ok: false,
+            retryable: false,
+            code: Grpc.status.CANCELLED,
+            status: codeName(Grpc.status.CANCELLED),
+            message: "the pipeline is shut down"
+          })
           return
         }
         const call = client.makeUnaryRequest(
@@ -148,18 +178,9 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           request,
           headers.clone(),
           { deadline: Date.now() + timeoutMillis },
-          (error: Grpc.ServiceError | null) => {
+          (error: Grpc.ServiceError | null, response?: Buffer) => {
             inFlight.delete(call)
-            if (error === null) {
-              resolve({ ok: true })
-              return
-            }
-            resolve({
-              ok: false,
-              code: error.code,
-              message: error.details || error.message,
-              retryDelayMillis: RetryInfo.delayMillis(error.metadata?.get(RetryInfo.TRAILER)[0])
-            })
+            resolve(classify(error, response))
           }
         )
         inFlight.add(call)

@@ -24,10 +24,10 @@ export const describePath = (path: string) => {
   return { service, method, name: trimmed }
 }
 
-/** The `rpc.*` attributes of a method, shared by spans and metrics. */
+/** The `rpc.*` attributes of a method on its spans (the names of semantic conventions 1.37). */
 export const rpcAttributes = (path: string) => {
   const { method, service } = describePath(path)
-  return { [SemConv.RPC_SYSTEM]: "grpc", [SemConv.RPC_SERVICE]: service, [SemConv.RPC_METHOD]: method }
+  return { [SemConv.RPC_SYSTEM_LEGACY]: "grpc", [SemConv.RPC_SERVICE_LEGACY]: service, [SemConv.RPC_METHOD]: method }
 }
 
 /** `host:port` (IPv6 in brackets) → its parts; a bare host has no port. */

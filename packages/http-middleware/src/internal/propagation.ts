@@ -15,21 +15,21 @@ import {
   trace,
   TraceFlags
 } from "@opentelemetry/api"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
-import { globalValue } from "effect/GlobalValue"
-import * as Option from "effect/Option"
+import type * as Fiber from "effect/Fiber"
 import * as Tracer from "effect/Tracer"
 
 /**
- * The OpenTelemetry context a request arrived with (its baggage and remote span context). It
- * is a FiberRef so that it follows the request into every fiber forked while handling it, and
- * client middleware finds the baggage to forward.
+ * The OpenTelemetry context a request arrived with (its baggage and remote span context). It is
+ * a service of the request's context, so it follows the request into every fiber forked while
+ * handling it and client middleware finds the baggage to forward; the server middleware provides
+ * it together with the parent span in one context change.
  */
-export const incomingContext: FiberRef.FiberRef<OtelContext> = globalValue(
-  Symbol.for("@lingo-obs/http-middleware/incomingContext"),
-  () => FiberRef.unsafeMake<OtelContext>(ROOT_CONTEXT)
-)
+export class IncomingContext extends Context.Reference<IncomingContext>()(
+  "@lingo-obs/http-middleware/IncomingContext",
+  { defaultValue: (): OtelContext => ROOT_CONTEXT }
+) {}
 
 /** Header records as `@effect/platform` keeps them: lower-case names. */
 export const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
@@ -114,21 +114,36 @@ export const contextFor = (span: Tracer.AnySpan | undefined, incoming: OtelConte
 }
 
 /**
- * Injects the context of `span` (or, without one, of the current span) and the current baggage
- * into `carrier`. A propagator that throws injects nothing rather than failing the call.
+ * Injects the context of `span` (or, without one, of the fiber's current span) and the current
+ * baggage into `carrier`, in the fiber's step. A propagator that throws injects nothing rather
+ * than failing the call.
  */
+export const unsafeInject = <Carrier>(
+  fiber: Fiber.RuntimeFiber<any, any>,
+  propagator: TextMapPropagator,
+  carrier: Carrier,
+  setter: TextMapSetter<Carrier>,
+  span?: Tracer.AnySpan | undefined
+): void => {
+  const context = fiber.currentContext
+  const current = span ?? Context.getOption(context, Tracer.ParentSpan).pipe((parent) =>
+    parent._tag === "Some" ? parent.value : undefined
+  )
+  try {
+    propagator.inject(contextFor(current, Context.get(context, IncomingContext)), carrier, setter)
+  } catch {
+    // A broken custom propagator must not break the request it would annotate.
+  }
+}
+
+/** `unsafeInject` as an Effect. */
 export const inject = <Carrier>(
   propagator: TextMapPropagator,
   carrier: Carrier,
   setter: TextMapSetter<Carrier>,
   span?: Tracer.AnySpan | undefined
 ): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    const current = span ?? Option.getOrUndefined(yield* Effect.option(Effect.currentParentSpan))
-    const incoming = yield* FiberRef.get(incomingContext)
-    try {
-      propagator.inject(contextFor(current, incoming), carrier, setter)
-    } catch {
-      // A broken custom propagator must not break the request it would annotate.
-    }
+  Effect.withFiberRuntime((fiber) => {
+    unsafeInject(fiber, propagator, carrier, setter, span)
+    return Effect.void
   })

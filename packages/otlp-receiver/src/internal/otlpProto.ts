@@ -170,6 +170,8 @@ export interface ExportLogsServiceRequest {
 export interface Codec<T> {
   decode(input: Uint8Array): T
   encode(message: object): { finish(): Uint8Array }
+  /** Builds a message from a plain object (protobufjs's conversion, as for proto3 JSON with camelCase keys). */
+  fromObject(object: Record<string, unknown>): T
 }
 
 /** A view of encoded bytes as the Buffer gRPC expects, without copying. */
@@ -239,6 +241,56 @@ message LogRecord {
 
 const logsRoot = protobuf.parse(LOGS_SCHEMA).root
 
+/**
+ * The same logs messages with their embedded messages typed, for building a request from OTLP
+ * JSON (whose `resource`, `attributes` and `body` are objects, not bytes). Encoded, it decodes with
+ * the bytes-wrapped schema above, so both encodings reach the store the same way.
+ */
+const LOGS_JSON_SCHEMA = `
+syntax = "proto3";
+package otlp.json.logs;
+
+message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message InstrumentationScope {
+  string name = 1;
+  string version = 2;
+  repeated KeyValue attributes = 3;
+  uint32 dropped_attributes_count = 4;
+}
+message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
+message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }
+message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; string schema_url = 3; }
+message LogRecord {
+  fixed64 time_unix_nano = 1;
+  fixed64 observed_time_unix_nano = 11;
+  int32 severity_number = 2;
+  string severity_text = 3;
+  AnyValue body = 5;
+  repeated KeyValue attributes = 6;
+  uint32 dropped_attributes_count = 7;
+  fixed32 flags = 8;
+  bytes trace_id = 9;
+  bytes span_id = 10;
+  string event_name = 12;
+}
+`
+
+const logsJsonRequest = protobuf.parse(LOGS_JSON_SCHEMA).root.lookupType("otlp.json.logs.ExportLogsServiceRequest")
+
 // Reflection types decode to loosely typed messages; the schema above guarantees the shape.
 const logsCodec = <T>(name: string) =>
   logsRoot.lookupType(`opentelemetry.proto.collector.logs.v1.${name}`) as unknown as Codec<T>
@@ -247,7 +299,12 @@ export const ExportTraceServiceRequest = generated.collector.trace.v1.ExportTrac
 export const ExportTraceServiceResponse = generated.collector.trace.v1.ExportTraceServiceResponse
 export const ExportMetricsServiceRequest = generated.collector.metrics.v1.ExportMetricsServiceRequest
 export const ExportMetricsServiceResponse = generated.collector.metrics.v1.ExportMetricsServiceResponse
-export const ExportLogsServiceRequest = logsCodec<ExportLogsServiceRequest>("ExportLogsServiceRequest")
+const logsRequestCodec = logsCodec<ExportLogsServiceRequest>("ExportLogsServiceRequest")
+export const ExportLogsServiceRequest: Codec<ExportLogsServiceRequest> = {
+  decode: (input) => logsRequestCodec.decode(input),
+  encode: (message) => logsRequestCodec.encode(message),
+  fromObject: (object) => logsRequestCodec.decode(logsJsonRequest.encode(logsJsonRequest.fromObject(object)).finish())
+}
 export const ExportLogsServiceResponse = logsCodec<object>("ExportLogsServiceResponse")
 export const KeyValue = generated.common.v1.KeyValue
 export const AnyValue = generated.common.v1.AnyValue
