@@ -33,7 +33,7 @@ export interface ServiceInfo {
  * collide in the backend). The conventions ask for a random UUID per process unless one is set
  * (in `OTEL_RESOURCE_ATTRIBUTES` or `globalAttributes`).
  */
-export const INSTANCE_ID_KEY: typeof ATTR_SERVICE_INSTANCE_ID = "service.instance.id"
+export const INSTANCE_ID_KEY = "service.instance.id" satisfies typeof ATTR_SERVICE_INSTANCE_ID
 
 /** This process's instance id: one UUID, the same for every resource the process builds. */
 export const instanceId: string = randomUUID()
