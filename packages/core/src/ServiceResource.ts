@@ -33,7 +33,7 @@ export interface ServiceInfo {
  * collide in the backend). The conventions ask for a random UUID per process unless one is set
  * (in `OTEL_RESOURCE_ATTRIBUTES` or `globalAttributes`).
  */
-export const INSTANCE_ID_KEY: typeof ATTR_SERVICE_INSTANCE_ID = "service.instance.id"
+export const INSTANCE_ID_KEY = "service.instance.id" satisfies typeof ATTR_SERVICE_INSTANCE_ID
 
 /** This process's instance id: one UUID, the same for every resource the process builds. */
 export const instanceId: string = randomUUID()
@@ -101,6 +101,19 @@ export const attributes = (
       ...identity
     }
   })
+
+/**
+ * The resource as the `stdout` exporter prints it on a record: the full attributes with
+ * `stdoutResource: each`, else `service.name` only (the full resource is printed once at start).
+ */
+export const forStdout = (
+  attributes: Readonly<Record<string, unknown>>,
+  mode: Config.StdoutResource
+): Readonly<Record<string, unknown>> => mode === "each" ? attributes : { "service.name": attributes["service.name"] }
+
+/** The line the `stdout` exporter starts with: the full resource, once. */
+export const stdoutLine = (attributes: Readonly<Record<string, unknown>>): string =>
+  `${JSON.stringify({ resource: attributes })}\n`
 
 /** The OpenTelemetry `Resource` for the SDK providers. */
 export const make = (config: Config.ObservabilityConfig, service: ServiceInfo = {}): Effect.Effect<Resource> =>

@@ -90,6 +90,15 @@ export const layerFromConfig = (
       Metrics.layer({ config: config.metrics, resource, shutdownTimeout: config.shutdownTimeout }),
       Instrumentation.layer(config.metrics)
     )
+    // With a signal on stdout, the full resource once, first, so records can carry service.name only.
+    const onStdout = [config.tracing, config.metrics, config.logs].filter((section) =>
+      section.enabled && section.exporter === "stdout"
+    )
+    const resourceLine = Layer.effectDiscard(Effect.sync(() => {
+      if (onStdout.length > 0 && onStdout.some((section) => section.stdoutResource === "once")) {
+        process.stdout.write(ServiceResource.stdoutLine(resource.attributes))
+      }
+    }))
     const started = Layer.effectDiscard(
       Effect.logInfo(
         `observability started: traces ${describeSignal("traces", config.tracing)}, metrics ${describeSignal("metrics", config.metrics)}, logs ${
@@ -104,7 +113,7 @@ export const layerFromConfig = (
     const otelErrors = Layer.scopedDiscard(Diagnostics.captureOpenTelemetryErrors)
     // Outermost: every line of the toolkit, from the first to the last, is written in the format.
     const consoleLines = Logs.layerConsole(config.logs)
-    return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
+    return Layer.provideMerge(Layer.mergeAll(resourceLine, started, Reconfigure.layer), pipelines).pipe(
       Layer.provideMerge(logs),
       Layer.provideMerge(otelErrors),
       // After the console format is chosen, before anything of the toolkit logs.

@@ -34,7 +34,7 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   })
 
 const quickstart = (env: Record<string, string>) => run(["examples/quickstart/src/main.ts"], env)
-const configCheck = (file: string, env: Record<string, string> = {}) => run(["scripts/config-check.ts", file], env)
+const configCheck = (file: string, env: Record<string, string> = {}) => run(["packages/cli/src/bin.ts", "config", "check", file], env)
 
 describe("canary secret", () => {
   let receiver: OtlpReceiver.Receiver

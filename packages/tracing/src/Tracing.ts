@@ -152,7 +152,7 @@ const pipelineExport = (
         ...pipelineSettings(config),
         encodeOtlp: () => undefined,
         encodeOtlpJson: (spans) => json?.serializeRequest(spans as Array<ReadableSpan>),
-        encodeJson: encodeJsonLines,
+        encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
         describeItem: (span) => span.name
       })
       const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, exporting, (span) => span)

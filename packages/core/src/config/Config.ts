@@ -137,6 +137,13 @@ export type Protocol = typeof Protocol.Type
 export const Compression = Choice("Compression", ["none", "gzip"])
 export type Compression = typeof Compression.Type
 
+/**
+ * How the `stdout` exporter shows the resource: `once` (the full resource on one line at start,
+ * then `service.name` on each record) or `each` (the full resource on every record).
+ */
+export const StdoutResource = Choice("StdoutResource", ["once", "each"])
+export type StdoutResource = typeof StdoutResource.Type
+
 const RATIO_EXPECTATION = "a number between 0 and 1"
 
 /** A sampling ratio. Values outside [0, 1] decode; `ConfigSource` clamps them with a warning. */
@@ -245,7 +252,9 @@ const exporterFields = {
    */
   startupProbeTimeout: withDefault(DurationString, () => Duration.seconds(3)),
   /** `true`: a pipeline that cannot start stops the program. `false`: one warning, then a no-op. */
-  required: withDefault(Schema.Boolean, () => false)
+  required: withDefault(Schema.Boolean, () => false),
+  /** With `exporter: stdout`: the full resource once at start, or on each record. */
+  stdoutResource: withDefault(StdoutResource, () => "once" as const)
 }
 
 /** The settings every exporting signal has. */

@@ -28,7 +28,7 @@ const pipelineProcessor = (config: Config.LogsConfig, shutdownTimeout: Duration.
       config,
       encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
       encodeOtlpJson: (records) => JsonLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
-      encodeJson: encodeJsonLines,
+      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),

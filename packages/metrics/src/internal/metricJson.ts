@@ -1,9 +1,13 @@
+import { type Config, ServiceResource } from "@lingo-obs/core"
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import { flatten } from "./metricData.js"
 
 /** The `stdout` exporter's encoding: one JSON object per metric and line. */
-export const encodeJsonLines = (collections: ReadonlyArray<ResourceMetrics>): string =>
+export const encodeJsonLines = (
+  collections: ReadonlyArray<ResourceMetrics>,
+  mode: Config.StdoutResource = "once"
+): string =>
   collections.flatMap((metrics) => {
-    const service = metrics.resource.attributes["service.name"]
-    return flatten(metrics).map((metric) => JSON.stringify({ ...metric, resource: { "service.name": service } }) + "\n")
+    const resource = ServiceResource.forStdout(metrics.resource.attributes, mode)
+    return flatten(metrics).map((metric) => JSON.stringify({ ...metric, resource }) + "\n")
   }).join("")

@@ -55,7 +55,7 @@ const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Du
       config,
       encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
       encodeOtlpJson: ([metrics]) => metrics === undefined ? undefined : JsonMetricsSerializer.serializeRequest(metrics),
-      encodeJson: encodeJsonLines,
+      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,
       batchDelayMillis: 0,

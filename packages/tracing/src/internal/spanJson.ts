@@ -1,11 +1,12 @@
 import { hrTimeToMicroseconds } from "@opentelemetry/core"
+import { type Config, ServiceResource } from "@lingo-obs/core"
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base"
 
 const KIND_NAMES = ["internal", "server", "client", "producer", "consumer"] as const
 const STATUS_NAMES = ["unset", "ok", "error"] as const
 
 /** One span as a JSON-friendly object: ids in hex, times in microseconds since the epoch. */
-export const spanToJson = (span: ReadableSpan) => {
+export const spanToJson = (span: ReadableSpan, resource: Config.StdoutResource = "once") => {
   const context = span.spanContext()
   return {
     traceId: context.traceId,
@@ -23,11 +24,11 @@ export const spanToJson = (span: ReadableSpan) => {
       attributes: event.attributes
     })),
     links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId })),
-    resource: { "service.name": span.resource.attributes["service.name"] },
+    resource: ServiceResource.forStdout(span.resource.attributes, resource),
     scope: span.instrumentationScope.name
   }
 }
 
 /** The `stdout` exporter's encoding: one JSON object per span and line. */
-export const encodeJsonLines = (spans: ReadonlyArray<ReadableSpan>): string =>
-  spans.map((span) => JSON.stringify(spanToJson(span)) + "\n").join("")
+export const encodeJsonLines = (spans: ReadonlyArray<ReadableSpan>, resource: Config.StdoutResource = "once"): string =>
+  spans.map((span) => JSON.stringify(spanToJson(span, resource)) + "\n").join("")
