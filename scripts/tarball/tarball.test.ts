@@ -30,6 +30,12 @@ const EFFECT_3 = [
 ]
 const TOOLS = ["typescript@~5.9.3", "@types/node@^20"]
 
+/**
+ * What a service installs: not the local-telemetry tools (`lingo-obs dev` and its receiver, a
+ * developer's dev dependency whose OTLP definitions nest an older SDK).
+ */
+const isServicePackage = (tarball: string): boolean => !/otlp-receiver|lingo-obs-dev-/.test(tarball)
+
 /** Packages a consumer must hold exactly one copy of. */
 const SINGLE_COPY = [
   "effect",
@@ -201,7 +207,7 @@ describe("the packed tarballs in a fresh npm project", () => {
     Fs.writeFileSync(Path.join(service, "tsconfig.json"), tsconfig({ module: "node16", moduleResolution: "node16", outDir: "dist", rootDir: "src" }))
     Fs.writeFileSync(Path.join(service, "tsconfig.bundler.json"), tsconfig({ module: "preserve", moduleResolution: "bundler", noEmit: true }))
     // The receiver is a development tool (behind `lingo-obs dev`), not part of a service's runtime.
-    const serviceTarballs = tarballs.filter((file) => !file.includes("otlp-receiver"))
+    const serviceTarballs = tarballs.filter(isServicePackage)
     await timed("npm install (service)", async () =>
       expectSuccess(await run("npm", ["install", "--no-audit", "--no-fund", ...serviceTarballs, ...EFFECT_3, ...TOOLS], service), "npm install"))
   }, 1_800_000)
@@ -266,7 +272,7 @@ describe("the packed tarballs in a fresh npm project", () => {
     Fs.mkdirSync(app)
     Fs.writeFileSync(Path.join(app, "package.json"), JSON.stringify({ name: "effect4-app", private: true, type: "module" }))
     Fs.writeFileSync(Path.join(app, "main.js"), `import { ObservabilityLive } from "@lingo-obs/observability"\nconsole.log(typeof ObservabilityLive)\n`)
-    const packages = [...tarballs.filter((file) => !file.includes("otlp-receiver")), "effect@^4"]
+    const packages = [...tarballs.filter(isServicePackage), "effect@^4"]
 
     const strict = await timed("npm install (effect 4, refused)", () => run("npm", ["install", "--no-audit", "--no-fund", ...packages], app))
     expect(strict.code).not.toBe(0)
