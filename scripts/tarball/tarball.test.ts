@@ -36,16 +36,17 @@ const TOOLS = ["typescript@~5.9.3", "@types/node@^20"]
  */
 const isServicePackage = (tarball: string): boolean => !/otlp-receiver|lingo-obs-dev-/.test(tarball)
 
-/** Packages a consumer must hold exactly one copy of. */
-const SINGLE_COPY = [
-  "effect",
-  "@opentelemetry/api",
-  "@opentelemetry/core",
-  "@opentelemetry/resources",
-  "@opentelemetry/sdk-trace-base",
-  "@opentelemetry/sdk-metrics",
-  "@opentelemetry/sdk-logs"
-]
+/** Packages a consumer must hold exactly one copy of, anywhere in its tree. */
+const SINGLE_COPY = ["effect", "@opentelemetry/api", "@opentelemetry/sdk-metrics", "@opentelemetry/sdk-logs"]
+
+/**
+ * SDK packages the toolkit and `@effect/opentelemetry` must share one copy of. Upstream pins keep
+ * older copies elsewhere: `sdk-trace-web` (a peer `@effect/opentelemetry` requires) and the B3 and
+ * Jaeger propagators have no 2.12.1 and depend on exactly `@opentelemetry/core` 2.12.0, so npm nests
+ * 2.12.0 copies under them and only there.
+ */
+const SHARED_COPY = ["@opentelemetry/core", "@opentelemetry/resources", "@opentelemetry/sdk-trace-base"]
+const EXACT_PINNING_PARENTS = /[\\/]@opentelemetry[\\/](sdk-trace-web|propagator-b3|propagator-jaeger)[\\/]node_modules[\\/]/
 
 interface Run {
   readonly code: number | null
@@ -219,9 +220,9 @@ describe("the packed tarballs in a fresh npm project", () => {
   })
 
   it("type-checks a service with moduleResolution node16 and bundler, skipLibCheck off", async () => {
-    await timed("tsc node16 (emit)", async () => expectSuccess(await run("npx", ["--no", "tsc", "-p", "tsconfig.json"], service), "tsc node16"))
+    await timed("tsc node16 (emit)", async () => expectSuccess(await run("npx", ["--no", "--", "tsc", "-p", "tsconfig.json"], service), "tsc node16"))
     await timed("tsc bundler", async () =>
-      expectSuccess(await run("npx", ["--no", "tsc", "-p", "tsconfig.bundler.json"], service), "tsc bundler"))
+      expectSuccess(await run("npx", ["--no", "--", "tsc", "-p", "tsconfig.bundler.json"], service), "tsc bundler"))
   }, 300_000)
 
   it("runs with plain node and its spans and metrics reach the receiver", async () => {
@@ -236,10 +237,14 @@ describe("the packed tarballs in a fresh npm project", () => {
     expect(metric.dataPoints[0]?.value).toBe(1)
   }, 120_000)
 
-  it("holds one copy of effect and of each OpenTelemetry SDK package", async () => {
+  it("holds one copy of effect, the OpenTelemetry API and the SDK the toolkit uses", async () => {
     for (const name of SINGLE_COPY) {
       expect(copies(service, name), `${name} installed at`).toHaveLength(1)
       expect([...(await listedVersions(service, name))], `npm ls ${name}`).toHaveLength(1)
+    }
+    for (const name of SHARED_COPY) {
+      const shared = copies(service, name).filter((path) => !EXACT_PINNING_PARENTS.test(path))
+      expect(shared, `${name} installed at (beside the upstream pins)`).toEqual([Path.join(service, "node_modules", name)])
     }
     const effect = await run("npm", ["ls", "effect"], service)
     expect(effect.code, effect.stdout + effect.stderr).toBe(0)
