@@ -5,7 +5,7 @@ export default defineConfig({
   // Setting the list replaces Vite's defaults, so "node" is repeated here.
   ssr: { resolve: { conditions: ["@lingo-obs/source", "node", "development|production"] } },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "scripts/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

@@ -14,7 +14,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { type ChildResult, ROOT, runChild, scenarioPath } from "./lib/child.js"
+import { type ChildResult, libPath, ROOT, runChild, scenarioPath } from "./lib/child.js"
 import * as Profile from "./lib/profile.js"
 import { Receiver, type ReceiverStats } from "./lib/receiver.js"
 import { median, slope, type Summary, summarize } from "./lib/stats.js"
@@ -383,7 +383,7 @@ const http = async (receiver: Receiver) => {
       return
     }
     const load = await runChild<LoadResult>({
-      script: Path.join(ROOT, "bench", "lib", "loadgen.ts"),
+      script: libPath("loadgen"),
       params: { url: `http://127.0.0.1:${port}/`, connections: s.connections, warmupMillis: s.warmupMillis, durationMillis: s.durationMillis },
       timeoutMillis: 120_000,
       onEvent: (event) => {

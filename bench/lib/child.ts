@@ -7,10 +7,25 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as Path from "node:path"
 
-/** The repository root (bench/lib/../..); children run from there so `--import tsx` resolves. */
-export const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+/**
+ * Whether this is the compiled bench (`bench/dist/`, built by `bench/tsconfig.build.json` against
+ * the packages' `dist/`): then every child runs plain JavaScript with `node`, no tsx, no source
+ * condition, so what is measured is what a service would run.
+ */
+export const COMPILED = import.meta.url.endsWith(".js")
 
-export const scenarioPath = (name: string): string => Path.join(ROOT, "bench", "scenarios", `${name}.ts`)
+/** The bench's own folder as it runs: `bench/` (sources through tsx) or `bench/dist/`. */
+const BENCH = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+
+/** The repository root; children run from there so `--import tsx` resolves. */
+export const ROOT = Path.resolve(BENCH, COMPILED ? "../.." : "..")
+
+export const scenarioPath = (name: string): string => Path.join(BENCH, "scenarios", `${name}.${COMPILED ? "js" : "ts"}`)
+
+export const libPath = (name: string): string => Path.join(BENCH, "lib", `${name}.${COMPILED ? "js" : "ts"}`)
+
+/** Node's arguments to run a TypeScript file of the workspace from source, or nothing when compiled. */
+export const SOURCE_ARGS: ReadonlyArray<string> = COMPILED ? [] : ["--import", "tsx", "--conditions=@lingo-obs/source"]
 
 export interface ChildEvent {
   readonly name: string
@@ -44,7 +59,7 @@ const TAIL = 40
 
 export const runChild = <R = Record<string, unknown>>(options: ChildOptions): Promise<ChildResult<R>> =>
   new Promise((resolve, reject) => {
-    const args = ["--import", "tsx", "--conditions=@lingo-obs/source"]
+    const args = [...SOURCE_ARGS]
     if (options.cpuProfileDir !== undefined) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`)
     args.push(options.script)
     const started = process.hrtime.bigint()

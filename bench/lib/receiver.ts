@@ -5,7 +5,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import * as Path from "node:path"
 import { createInterface } from "node:readline"
-import { ROOT } from "./child.js"
+import { COMPILED, ROOT, SOURCE_ARGS } from "./child.js"
 
 export interface ReceiverStats {
   readonly spans: number
@@ -20,8 +20,8 @@ export class Receiver {
   private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly endpoint: string) {}
 
   static start(): Promise<Receiver> {
-    const cli = Path.join(ROOT, "packages", "otlp-receiver", "src", "cli.ts")
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@lingo-obs/source", cli, "--count-only", "--port", "0"], {
+    const cli = Path.join(ROOT, "packages", "otlp-receiver", COMPILED ? "dist/cli.js" : "src/cli.ts")
+    const child = spawn(process.execPath, [...SOURCE_ARGS, cli, "--count-only", "--port", "0"], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "pipe"]
     })

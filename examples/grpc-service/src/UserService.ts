@@ -23,6 +23,7 @@ export const findUser = (id: string): Effect.Effect<User, GrpcStatus.GrpcStatusE
     yield* Effect.sleep("2 millis")
     const user = USERS.find((user) => user.id === id)
     if (user === undefined) return yield* GrpcStatus.notFound(`user ${id} does not exist`)
+    yield* Effect.logInfo(`found user ${id}`)
     return user
   }).pipe(Effect.withSpan("users.find", { attributes: { "app.user.id": id } }))
 

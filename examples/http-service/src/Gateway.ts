@@ -52,6 +52,7 @@ const fromGrpcError = (error: GrpcStatus.GrpcStatusError) =>
 const getUser = Effect.gen(function*() {
   const { id } = yield* HttpRouter.params
   const users = yield* Users
+  yield* Effect.logInfo(`fetching user ${id}`)
   const user = yield* users.getUser({ id: id ?? "" }).pipe(
     Effect.withSpan("gateway.fetch-user", { attributes: { "app.user.id": id } })
   )

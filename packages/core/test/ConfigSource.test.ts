@@ -156,10 +156,10 @@ describe("ConfigSource", () => {
       expect(config.tracing.headers).toEqual({ "x-tenant": "a" })
       const warnings = lines.filter((line) => line.level === "WARN").map((line) => line.message)
       expect(warnings).toHaveLength(3)
-      expect(warnings[0]).toContain(`OTEL_EXPORTER_OTLP_TRACES_HEADERS="authorization=[REDACTED],broken"`)
+      expect(warnings[0]).toContain(`OTEL_EXPORTER_OTLP_TRACES_HEADERS=(value hidden: 36 chars)`)
       expect(warnings.join("\n")).not.toContain("secret")
       expect(warnings).toContain(`Ignoring environment variable OTEL_TRACES_SAMPLER_ARG="abc": expected a number between 0 and 1`)
-      expect(warnings).toContain(`Ignoring environment variable OTEL_BSP_MAX_QUEUE_SIZE="lots": expected a positive integer`)
+      expect(warnings).toContain(`Ignoring environment variable OTEL_BSP_MAX_QUEUE_SIZE="lots": expected a positive integer up to 2147483647`)
     }))
 
   it.effect("OTEL_SDK_DISABLED switches both signals off; OTEL_TRACES_EXPORTER=console selects stdout", () =>

@@ -3,8 +3,11 @@
  * Effect `Metric` values and OpenTelemetry-API instruments back as plain data, so a test asserts
  * names, attributes and values without waiting for an export interval.
  *
- * Effect's metric registry is global to the process, so `reset` does not zero the metrics:
- * it takes a baseline, and later reads report counters and histograms relative to it.
+ * `reset` makes every later read exact, for every instrument kind: Effect's counters, histograms
+ * (count, sum, min, max, buckets), summaries and frequencies start again from nothing (their state
+ * in Effect's process-wide registry is replaced, so metrics made by any layer in the same process
+ * restart too); OpenTelemetry-API instruments are read with delta temporality and summed here
+ * since the last reset. Gauges keep their last value: a gauge's current value is exact.
  *
  * @example
  * ```ts
@@ -20,10 +23,16 @@
  */
 import { Config } from "@lingo-obs/core"
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources"
-import { MetricReader } from "@opentelemetry/sdk-metrics"
+import { AggregationTemporality, MetricReader } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricHook from "effect/MetricHook"
+import type * as MetricKey from "effect/MetricKey"
+import * as MetricKeyType from "effect/MetricKeyType"
+import * as MetricRegistry from "effect/MetricRegistry"
 import { type CollectedMetric, flatten, type MetricPoint } from "./internal/metricData.js"
 import * as Metrics from "./Metrics.js"
 
@@ -41,9 +50,9 @@ class OnDemandReader extends MetricReader {
 
 /** Reads and resets the metrics recorded so far. */
 export class TestMetrics extends Context.Tag("@lingo-obs/metrics/MetricsTest/TestMetrics")<TestMetrics, {
-  /** Collects now: every metric with its current points (counters relative to the last reset). */
+  /** Collects now: every metric with its points since the last reset. */
   readonly collect: Effect.Effect<ReadonlyArray<CollectedMetric>>
-  /** Makes later reads report counters and histograms relative to their current values. */
+  /** Starts every metric but gauges again from nothing: later reads report only what follows. */
   readonly reset: Effect.Effect<void>
 }>() {}
 
@@ -57,31 +66,59 @@ export const collect: Effect.Effect<ReadonlyArray<CollectedMetric>, never, TestM
 export const find = (name: string): Effect.Effect<CollectedMetric | undefined, never, TestMetrics> =>
   Effect.map(collect, (metrics) => metrics.find((metric) => metric.name === name))
 
-/** Takes a baseline: later reads report counters and histograms relative to it. */
+/** Starts every metric but gauges again from nothing: later reads report only what follows. */
 export const reset: Effect.Effect<void, never, TestMetrics> = Effect.flatMap(TestMetrics, (service) => service.reset)
 
 const pointKey = (name: string, point: MetricPoint) => `${name}\u0000${JSON.stringify(point.attributes)}`
 
-const subtract = (point: MetricPoint, base: MetricPoint | undefined): MetricPoint | undefined => {
-  if (base === undefined) return point
-  if (point.count !== undefined) {
-    const count = point.count - (base.count ?? 0)
-    if (count === 0) return undefined
-    return {
-      ...point,
-      count,
-      sum: (point.sum ?? 0) - (base.sum ?? 0),
-      bucketCounts: point.bucketCounts?.map((bucket, i) => bucket - (base.bucketCounts?.[i] ?? 0))
-    }
+/** Adds a delta point (of an OpenTelemetry-API instrument) to what was recorded since the reset. */
+const accumulate = (type: CollectedMetric["type"], total: MetricPoint | undefined, delta: MetricPoint): MetricPoint => {
+  if (total === undefined || type === "gauge") return delta
+  if (delta.count === undefined) return { ...delta, value: (total.value ?? 0) + (delta.value ?? 0) }
+  const least = [total.min, delta.min].filter((value): value is number => value !== undefined)
+  const most = [total.max, delta.max].filter((value): value is number => value !== undefined)
+  return {
+    ...delta,
+    count: (total.count ?? 0) + delta.count,
+    sum: (total.sum ?? 0) + (delta.sum ?? 0),
+    min: least.length === 0 ? undefined : Math.min(...least),
+    max: most.length === 0 ? undefined : Math.max(...most),
+    bucketCounts: delta.bucketCounts?.map((bucket, i) => bucket + (total.bucketCounts?.[i] ?? 0))
   }
-  const value = (point.value ?? 0) - (base.value ?? 0)
-  return value === 0 ? undefined : { ...point, value }
 }
 
-const relativeTo = (baseline: ReadonlyMap<string, MetricPoint>) => (metric: CollectedMetric): CollectedMetric => {
-  if (metric.type === "gauge") return metric
-  const points = metric.points.flatMap((point) => subtract(point, baseline.get(pointKey(metric.name, point))) ?? [])
-  return { ...metric, points }
+/** A restarted Effect counter or histogram nothing was recorded in since: not reported, as before its first use. */
+const withoutEmptyPoints = (metric: CollectedMetric): CollectedMetric =>
+  metric.type === "gauge"
+    ? metric
+    : { ...metric, points: metric.points.filter((point) => (point.count ?? point.value) !== 0) }
+
+/** Effect's process-wide metric registry (`globalValue` returns the one Effect made). */
+const effectRegistry = (): MetricRegistry.MetricRegistry =>
+  globalValue(Symbol.for("effect/Metric/globalMetricRegistry"), () => MetricRegistry.make())
+
+/**
+ * Starts every Effect metric but gauges again from nothing. Metric values cache their hook, so the
+ * hook objects are kept and given a fresh state; a new baseline could not make min, max or a
+ * summary's quantiles exact.
+ */
+const restartEffectMetrics = (): void => {
+  const registry = effectRegistry()
+  for (const pair of Metric.unsafeSnapshot()) {
+    const key = pair.metricKey as MetricKey.MetricKey<any>
+    const keyType = key.keyType
+    const fresh: MetricHook.MetricHook<any, any> | undefined = MetricKeyType.isCounterKey(keyType)
+      ? MetricHook.counter(key)
+      : MetricKeyType.isHistogramKey(keyType)
+      ? MetricHook.histogram(key)
+      : MetricKeyType.isSummaryKey(keyType)
+      ? MetricHook.summary(key)
+      : MetricKeyType.isFrequencyKey(keyType)
+      ? MetricHook.frequency(key)
+      : undefined
+    if (fresh === undefined) continue
+    Object.assign(registry.get(key), { get: fresh.get, update: fresh.update, modify: fresh.modify })
+  }
 }
 
 /** Metrics collected on demand through `TestMetrics`. */
@@ -95,16 +132,45 @@ export const layer = (options: {
       const { reader } = yield* Metrics.makeProvider({
         config: { ...Config.defaults.metrics, ...options.config },
         resource: options.resource ?? resourceFromAttributes({ "service.name": "test" }),
-        makeReader: (effectMetrics) => new OnDemandReader({ metricProducers: [effectMetrics] })
+        makeReader: (effectMetrics) =>
+          new OnDemandReader({
+            metricProducers: [effectMetrics],
+            aggregationTemporalitySelector: () => AggregationTemporality.DELTA
+          })
       })
-      let baseline: ReadonlyMap<string, MetricPoint> = new Map()
-      const collectRaw = Effect.promise(() => reader.collect()).pipe(
-        Effect.map(({ resourceMetrics }) => flatten(resourceMetrics))
+      // OpenTelemetry-API instruments report deltas; what they recorded since the reset, by point.
+      const recorded = new Map<string, { readonly metric: CollectedMetric; readonly point: MetricPoint }>()
+      const collectNow = Effect.promise(() => reader.collect()).pipe(
+        Effect.map(({ resourceMetrics }) => {
+          const cumulative: Array<CollectedMetric> = []
+          for (const scope of resourceMetrics.scopeMetrics) {
+            const delta = scope.metrics.filter((metric) => metric.aggregationTemporality === AggregationTemporality.DELTA)
+            const rest = scope.metrics.filter((metric) => metric.aggregationTemporality !== AggregationTemporality.DELTA)
+            for (const metric of flatten({ ...resourceMetrics, scopeMetrics: [{ ...scope, metrics: delta }] })) {
+              for (const point of metric.points) {
+                const key = pointKey(metric.name, point)
+                recorded.set(key, { metric, point: accumulate(metric.type, recorded.get(key)?.point, point) })
+              }
+            }
+            cumulative.push(...flatten({ ...resourceMetrics, scopeMetrics: [{ ...scope, metrics: rest }] }))
+          }
+          return cumulative
+        })
       )
+      const fromInstruments = (): ReadonlyArray<CollectedMetric> => {
+        const byName = new Map<string, CollectedMetric>()
+        for (const { metric, point } of recorded.values()) {
+          const known = byName.get(metric.name)
+          byName.set(metric.name, { ...metric, points: [...(known?.points ?? []), point] })
+        }
+        return [...byName.values()]
+      }
       return TestMetrics.of({
-        collect: Effect.map(collectRaw, (metrics) => metrics.map(relativeTo(baseline)).filter((m) => m.points.length > 0)),
-        reset: Effect.map(collectRaw, (metrics) => {
-          baseline = new Map(metrics.flatMap((metric) => metric.points.map((point) => [pointKey(metric.name, point), point])))
+        collect: Effect.map(collectNow, (effectMetrics) =>
+          [...effectMetrics.map(withoutEmptyPoints), ...fromInstruments()].filter((metric) => metric.points.length > 0)),
+        reset: Effect.map(collectNow, () => {
+          recorded.clear()
+          restartEffectMetrics()
         })
       })
     })

@@ -21,7 +21,7 @@ describe("MetricsTest", () => {
       expect(byName.get("test_api_calls")!.points).toMatchObject([{ attributes: { route: "/a" }, value: 3 }])
     }).pipe(Effect.provide(MetricsTest.layer())))
 
-  it.effect("reset makes later reads relative to the baseline", () =>
+  it.effect("reset starts the metrics again from nothing", () =>
     Effect.gen(function*() {
       const jobs = Metric.counter("test_jobs_total")
       yield* Metric.incrementBy(jobs, 5)

@@ -30,6 +30,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Reconfigure from "./Reconfigure.js"
+import * as TestClockAdvance from "./internal/testClock.js"
+import * as TestLogs from "./internal/testLogs.js"
 
 /** Options of `layer`: who the service is and, optionally, its config. */
 export interface Options {
@@ -140,24 +142,44 @@ const watchFromEnv = EffectConfig.boolean("OBSERVABILITY_CONFIG_WATCH").pipe(
 /** `layer()` with everything from the environment: `OTEL_*`, `APP_ENV`, `OBSERVABILITY_CONFIG_FILE`. */
 export const ObservabilityLive: Layer.Layer<Services, StartupError> = layer()
 
-/** What `ObservabilityTest` provides: the recorded spans and metrics, the propagator, reconfiguration. */
+/** What `ObservabilityTest` provides: the recorded spans, metrics and logs, the propagator, reconfiguration. */
 export type TestServices =
   | TracingTest.TestSpans
   | MetricsTest.TestMetrics
+  | TestLogs.TestLogs
   | Propagation.Propagator
   | Reconfigure.Reconfigure
 
+export type { LogRecord } from "./internal/testLogs.js"
+
 /**
- * Observability for tests: every span and metric is recorded in memory and read back with
- * `TracingTest.spans` and `MetricsTest.collect` (or `Observability.spans` / `Observability.metrics`).
+ * Observability for tests: every span, metric and log record is kept in memory and read back with
+ * `Observability.spans`, `Observability.metrics` and `Observability.logs`.
+ *
+ * It fits both of `@effect/vitest`'s modes. Under `it.live` spans measure real time. Under
+ * `it.effect` the clock is Effect's TestClock, which never moves by itself; the layer moves it to
+ * the next pending sleep whenever the program waits on nothing else (`advanceClock`, on by
+ * default), so business code that sleeps finishes at once and a 20 ms sleep is a 20 ms span.
+ * Pass `advanceClock: false` to drive the TestClock by hand with `TestClock.adjust`.
+ *
+ * @example
+ * ```ts
+ * it.effect("a slow step is one span", () =>
+ *   Effect.gen(function* () {
+ *     yield* Effect.sleep("20 millis").pipe(Effect.withSpan("slow"))
+ *     const [slow] = yield* Observability.spans
+ *     expect(slow?.durationMicros).toBe(20_000)
+ *   }).pipe(Effect.provide(ObservabilityTest)))
+ * ```
  */
-export const layerTest = (options: Pick<Options, "service"> = {}): Layer.Layer<TestServices> =>
+export const layerTest = (
+  options: Pick<Options, "service"> & { readonly advanceClock?: boolean | undefined } = {}
+): Layer.Layer<TestServices> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const resource = yield* ServiceResource.make(Config.defaults, { name: "test", ...options.service })
-    return Layer.provideMerge(
-      Reconfigure.layer,
-      Layer.merge(TracingTest.layer({ resource }), MetricsTest.layer({ resource }))
-    )
+    const recording = Layer.mergeAll(TracingTest.layer({ resource }), MetricsTest.layer({ resource }), TestLogs.layer)
+    const layer = Layer.provideMerge(Reconfigure.layer, recording)
+    return options.advanceClock === false ? layer : Layer.merge(layer, TestClockAdvance.layer)
   }))
 
 /** The test layer with a service called `test`. */
@@ -165,7 +187,15 @@ export const ObservabilityTest: Layer.Layer<TestServices> = layerTest()
 
 /** The spans finished so far (with `ObservabilityTest`). */
 export const spans = TracingTest.spans
-/** Collects the metrics now (with `ObservabilityTest`). */
+/** Collects the metrics now (with `ObservabilityTest`), each relative to the last `reset`. */
 export const metrics = MetricsTest.collect
-/** Forgets the spans and takes a metrics baseline (with `ObservabilityTest`). */
-export const reset = Effect.zipRight(TracingTest.reset, MetricsTest.reset)
+/** The log records written so far (with `ObservabilityTest`), with the ids of the span each was written in. */
+export const logs: Effect.Effect<ReadonlyArray<TestLogs.LogRecord>, never, TestLogs.TestLogs> = Effect.flatMap(
+  TestLogs.TestLogs,
+  (service) => service.records
+)
+/** Forgets the spans and log records, and starts the metrics again from nothing (with `ObservabilityTest`). */
+export const reset = Effect.zipRight(
+  Effect.zipRight(TracingTest.reset, MetricsTest.reset),
+  Effect.flatMap(TestLogs.TestLogs, (service) => service.reset)
+)

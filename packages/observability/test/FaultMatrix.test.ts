@@ -92,4 +92,51 @@ describe.each(TRANSPORTS)("fault matrix over $name", ({ connection }) => {
       expect(warnings[0]!.message).toMatch(/traces export: the collector accepted the data but rejected \d+ spans \(spans too old\)/)
       expect(warnings.reduce((sum, line) => sum + Number(line.annotations["rejected"]), 0)).toBe(28)
     }))
+
+  it.live("2,048 spans with a 10 KB attribute each: batches are split below 4 MiB, every span arrives", () =>
+    Effect.gen(function*() {
+      const blob = "x".repeat(10_000)
+      yield* runCapturing(
+        tracingOnly(),
+        Effect.gen(function*() {
+          yield* Effect.forEach(
+            Array.from({ length: 2_048 }, (_, i) => i),
+            (i) => Effect.void.pipe(Effect.withSpan(`wide-${i}`, { attributes: { blob } })),
+            { discard: true }
+          )
+          yield* promise(() => receiver.waitFor(() => receiver.counts().spans >= 2_048, { timeoutMs: 20_000 }))
+        })
+      )
+      expect(new Set(receiver.spans().map((span) => span.name)).size).toBe(2_048)
+      expect(receiver.stats().failed).toBe(0)
+    }), 40_000)
+
+  it.live("one span with a 5 MB attribute is dropped alone, logged once; its batch-mates and later spans arrive at once", () =>
+    Effect.gen(function*() {
+      const tooLarge = () => SelfMetrics.value("lingo_obs.queue.dropped", { signal: "traces", reason: "too_large" })
+      const before = tooLarge()
+      let lateArrival = Number.POSITIVE_INFINITY
+      const { lines } = yield* runCapturing(
+        tracingOnly({ batchTimeout: "200ms" }),
+        Effect.gen(function*() {
+          yield* Effect.void.pipe(Effect.withSpan("huge", { attributes: { blob: "y".repeat(5_000_000) } }))
+          yield* spans(100, "mate")
+          yield* promise(() => receiver.waitForSpans(100))
+          const made = Date.now()
+          yield* Effect.void.pipe(Effect.withSpan("after"))
+          yield* promise(() => receiver.waitForSpan("after"))
+          lateArrival = Date.now() - made
+        })
+      )
+      expect(receiver.spans().map((span) => span.name)).not.toContain("huge")
+      expect(receiver.spans()).toHaveLength(101)
+      expect(receiver.stats().failed).toBe(0)
+      expect(tooLarge() - before).toBe(1)
+      // One batch delay (200ms) and generous slack for a loaded machine.
+      expect(lateArrival).toBeLessThan(200 + 1_000)
+      const errors = toolkitLines(lines, "ERROR")
+      expect(errors.map((line) => line.message)).toEqual([
+        expect.stringMatching(/traces export: dropped 1 spans too large for one request \("huge": 4\.8 MiB encoded; maxMessageSize 4\.0 MiB\); not retried/)
+      ])
+    }), 40_000)
 })

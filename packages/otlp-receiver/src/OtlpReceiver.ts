@@ -223,6 +223,18 @@ export interface StartOptions {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer }
   /** Keep only counts, not the data nor the request log, so memory stays flat in benchmarks. */
   readonly countOnly?: boolean
+  /**
+   * Handed the items of every accepted call, decoded once, as they arrive: the ingestion hook of a
+   * store built on the receiver (`lingo-obs dev`). Combine with `countOnly` so they are not kept twice.
+   */
+  readonly onReceive?: Sink
+}
+
+/** Where accepted items go besides the receiver's own lists; each handler is optional. */
+export interface Sink {
+  readonly traces?: (spans: ReadonlyArray<ReceivedSpan>) => void
+  readonly metrics?: (metrics: ReadonlyArray<ReceivedMetric>) => void
+  readonly logs?: (records: ReadonlyArray<ReceivedLogRecord>) => void
 }
 
 export interface WaitOptions {
@@ -291,7 +303,7 @@ interface ReceivedData {
 }
 
 /** How one OTLP collector service is decoded, counted and stored. */
-interface SignalSpec<Request extends object> {
+interface SignalSpec<Request extends object, Item> {
   readonly signal: Signal
   readonly service: string
   /** The OTLP/HTTP path. */
@@ -302,7 +314,9 @@ interface SignalSpec<Request extends object> {
   /** The partial success field naming the rejected items. */
   readonly rejectedField: string
   readonly countItems: (request: Request) => number
-  readonly keep: (request: Request, data: ReceivedData) => void
+  readonly flatten: (request: Request) => Array<Item>
+  readonly kept: (data: ReceivedData) => Array<Item>
+  readonly sink: (sink: Sink) => ((items: ReadonlyArray<Item>) => void) | undefined
 }
 
 // Spread-free so a large request cannot exceed the argument limit of `push(...items)`.
@@ -310,7 +324,7 @@ const appendAll = <T>(target: Array<T>, items: ReadonlyArray<T>): void => {
   for (const item of items) target.push(item)
 }
 
-const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
+const TRACES: SignalSpec<Proto.ExportTraceServiceRequest, ReceivedSpan> = {
   signal: "traces",
   path: "/v1/traces",
   service: "opentelemetry.proto.collector.trace.v1.TraceService",
@@ -319,10 +333,12 @@ const TRACES: SignalSpec<Proto.ExportTraceServiceRequest> = {
   counter: "spans",
   rejectedField: "rejectedSpans",
   countItems: Flatten.countSpans,
-  keep: (request, data) => appendAll(data.spans, Flatten.spansOf(request))
+  flatten: Flatten.spansOf,
+  kept: (data) => data.spans,
+  sink: (sink) => sink.traces
 }
 
-const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
+const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest, ReceivedMetric> = {
   signal: "metrics",
   path: "/v1/metrics",
   service: "opentelemetry.proto.collector.metrics.v1.MetricsService",
@@ -331,10 +347,12 @@ const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest> = {
   counter: "metricPoints",
   rejectedField: "rejectedDataPoints",
   countItems: Flatten.countDataPoints,
-  keep: (request, data) => appendAll(data.metrics, Flatten.metricsOf(request))
+  flatten: Flatten.metricsOf,
+  kept: (data) => data.metrics,
+  sink: (sink) => sink.metrics
 }
 
-const LOGS: SignalSpec<Proto.ExportLogsServiceRequest> = {
+const LOGS: SignalSpec<Proto.ExportLogsServiceRequest, ReceivedLogRecord> = {
   signal: "logs",
   path: "/v1/logs",
   service: "opentelemetry.proto.collector.logs.v1.LogsService",
@@ -343,11 +361,13 @@ const LOGS: SignalSpec<Proto.ExportLogsServiceRequest> = {
   counter: "logRecords",
   rejectedField: "rejectedLogRecords",
   countItems: Flatten.countLogRecords,
-  keep: (request, data) => appendAll(data.logs, Flatten.logRecordsOf(request))
+  flatten: Flatten.logRecordsOf,
+  kept: (data) => data.logs,
+  sink: (sink) => sink.logs
 }
 
 /** The unary `Export` method of a collector service, (de)serialized by the OTLP codecs. */
-const exportMethod = <Request extends object>(spec: SignalSpec<Request>): grpc.ServiceDefinition => ({
+const exportMethod = <Request extends object>(spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response">): grpc.ServiceDefinition => ({
   Export: {
     path: `/${spec.service}/Export`,
     requestStream: false,
@@ -422,8 +442,8 @@ const distinctNames = (items: ReadonlyArray<{ readonly name: string }>): string 
   return names.length > 10 ? `${shown}, …` : shown
 }
 
-const HTTP_SIGNALS: ReadonlyMap<string, SignalSpec<object>> = new Map(
-  [TRACES, METRICS, LOGS].map((spec) => [spec.path, spec as unknown as SignalSpec<object>])
+const HTTP_SIGNALS: ReadonlyMap<string, SignalSpec<object, unknown>> = new Map(
+  [TRACES, METRICS, LOGS].map((spec) => [spec.path, spec as unknown as SignalSpec<object, unknown>])
 )
 
 /** The HTTP status of an OTLP/HTTP answer: the fault's own, or Google's mapping of the gRPC code. */
@@ -641,7 +661,7 @@ class LocalReceiver implements Receiver {
       : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
   }
 
-  private addSignal<Request extends object>(server: grpc.Server, spec: SignalSpec<Request>): void {
+  private addSignal<Request extends object, Item>(server: grpc.Server, spec: SignalSpec<Request, Item>): void {
     const handleExport: grpc.handleUnaryCall<Request, object> = (call, callback) => {
       const context: CallContext = {
         transport: "grpc",
@@ -676,8 +696,8 @@ class LocalReceiver implements Receiver {
    * call's status (a call its client abandoned got no data through, as with a real collector),
    * keeps the items of an accepted call, and logs the request.
    */
-  private ingest<Request extends object>(
-    spec: SignalSpec<Request>,
+  private ingest<Request extends object, Item>(
+    spec: SignalSpec<Request, Item>,
     request: Request,
     fault: Fault | undefined,
     context: CallContext
@@ -686,7 +706,7 @@ class LocalReceiver implements Receiver {
     const status = context.abandoned() ?? faultCode(fault)
     if (status === grpc.status.OK) {
       this.itemCounts[spec.counter] += items
-      if (this.options.countOnly !== true) spec.keep(request, this.data)
+      this.keep(spec, request)
     } else {
       this.callStats.failed++
     }
@@ -801,6 +821,16 @@ class LocalReceiver implements Receiver {
         status: grpc.status.INTERNAL
       })
     }
+  }
+
+  /** Decodes the items once, for the receiver's own lists and the sink, when either wants them. */
+  private keep<Request extends object, Item>(spec: SignalSpec<Request, Item>, request: Request): void {
+    const keepOwn = this.options.countOnly !== true
+    const sink = this.options.onReceive === undefined ? undefined : spec.sink(this.options.onReceive)
+    if (!keepOwn && sink === undefined) return
+    const items = spec.flatten(request)
+    if (keepOwn) appendAll(spec.kept(this.data), items)
+    sink?.(items)
   }
 
   private summary(): string {

@@ -305,6 +305,21 @@ describe("OtlpReceiver", () => {
     expect(receiver.counts().spans).toBe(0)
   })
 
+  it("hands accepted items to the onReceive sink, not failed calls, and keeps none itself in count-only mode", async () => {
+    const arrived: Array<string> = []
+    const receiver = await startReceiver({
+      countOnly: true,
+      onReceive: { traces: (spans) => arrived.push(...spans.map((span) => span.name)) }
+    })
+    const exporter = traceExporterFor(receiver)
+    receiver.setFault({ code: grpc.status.UNAVAILABLE, times: 1 })
+    expect((await exportSpans(exporter, await finishedSpans("refused"))).code).not.toBe(EXPORT_SUCCESS)
+    await exportSpans(exporter, await finishedSpans("a", "b"))
+
+    expect(arrived).toEqual(["a", "b"])
+    expect(receiver.spans()).toEqual([])
+  })
+
   it("times out waiting with a summary of what was received", async () => {
     const receiver = await startReceiver()
     await exportSpans(traceExporterFor(receiver), await finishedSpans("present"))

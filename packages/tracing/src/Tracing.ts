@@ -129,7 +129,8 @@ const pipelineProcessor = (
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),
       maxConcurrentExports: config.maxConcurrentExports,
-      itemName: "spans"
+      itemName: "spans",
+      describeItem: (span) => span.name
     }),
     (pipeline) => new PipelineSpanProcessor(pipeline, Duration.toMillis(shutdownTimeout), exporting)
   )

@@ -36,6 +36,8 @@ export interface FinishedSpan {
   readonly statusMessage: string | undefined
   readonly attributes: Attributes
   readonly events: ReadonlyArray<{ readonly name: string; readonly attributes: Attributes | undefined }>
+  /** The spans this one links to (`Effect.withSpan(name, { links })`, `Effect.linkSpans`). */
+  readonly links: ReadonlyArray<{ readonly traceId: string; readonly spanId: string; readonly attributes: Attributes | undefined }>
   readonly resource: Attributes
   readonly durationMicros: number
 }
@@ -63,6 +65,7 @@ const toFinishedSpan = (span: ReadableSpan): FinishedSpan => ({
   statusMessage: span.status.message,
   attributes: span.attributes,
   events: span.events.map((event) => ({ name: event.name, attributes: event.attributes })),
+  links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId, attributes: link.attributes })),
   resource: span.resource.attributes,
   durationMicros: hrTimeToMicroseconds(span.duration)
 })

@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { headerProblem, MAX_TIMER_MILLIS } from "../internal/headerRules.js"
 
 // ---------------------------------------------------------------------------------------------
 // Field types
@@ -48,14 +49,16 @@ export const formatDuration = (duration: Duration.Duration): string => {
   return `${millis}ms`
 }
 
-const DURATION_EXPECTATION = `a non-negative duration such as "5s", "1.5s", "250ms" or "1m"`
+const DURATION_EXPECTATION =
+  `a non-negative duration such as "5s", "1.5s", "250ms" or "1m", at most ${MAX_TIMER_MILLIS}ms (24.8 days)`
 
 /** A duration written as a string with a unit: `"5s"`, `"1.5s"`, `"250ms"`, `"1m"`. */
 export const DurationString = Schema.transformOrFail(Schema.String, Schema.DurationFromSelf, {
   strict: true,
   decode: (input, _, ast) => {
     const duration = parseDuration(input)
-    return duration === undefined
+    // Node's timers fire after 1 ms for longer delays: a 30-day interval would export in a loop.
+    return duration === undefined || Duration.toMillis(duration) > MAX_TIMER_MILLIS
       ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${DURATION_EXPECTATION}, got ${JSON.stringify(input)}`))
       : ParseResult.succeed(duration)
   },
@@ -66,14 +69,14 @@ export const DurationString = Schema.transformOrFail(Schema.String, Schema.Durat
   jsonSchema: { type: "string", pattern: DURATION_PATTERN.source }
 })
 
-const COUNT_EXPECTATION = "a positive integer"
+const COUNT_EXPECTATION = `a positive integer up to ${MAX_TIMER_MILLIS}`
 
 /** A positive integer; the protobuf-JSON form writes 64-bit integers as strings, so `"2048"` counts too. */
 export const Count = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Int, {
   strict: true,
   decode: (input, _, ast) => {
     const value = typeof input === "string" && input.trim() !== "" ? Number(input) : input
-    return typeof value === "number" && Number.isSafeInteger(value) && value > 0
+    return typeof value === "number" && Number.isSafeInteger(value) && value > 0 && value <= MAX_TIMER_MILLIS
       ? ParseResult.succeed(value)
       : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${COUNT_EXPECTATION}, got ${JSON.stringify(input)}`))
   },
@@ -81,7 +84,9 @@ export const Count = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.S
 }).annotations({
   identifier: "Count",
   description: COUNT_EXPECTATION,
-  jsonSchema: { anyOf: [{ type: "integer", minimum: 1 }, { type: "string", pattern: "^[1-9][0-9]*$" }] }
+  jsonSchema: {
+    anyOf: [{ type: "integer", minimum: 1, maximum: MAX_TIMER_MILLIS }, { type: "string", pattern: "^[1-9][0-9]*$" }]
+  }
 })
 
 /**
@@ -149,6 +154,20 @@ export const SamplingRatio = Schema.transformOrFail(Schema.Union(Schema.Number, 
 /** A map of string to string, such as headers or resource attributes. */
 export const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 
+/**
+ * Headers to send: names and values gRPC and HTTP both accept (ASCII letters, digits, `-_.` in
+ * names, no `-bin` or `grpc-` names; printable ASCII values). A bad one is a config error naming
+ * the header; its value is never echoed.
+ */
+export const HeaderMap = StringMap.pipe(
+  Schema.filter((headers) =>
+    Object.keys(headers).flatMap((name) => {
+      const problem = headerProblem(name, headers[name]!)
+      return problem === undefined ? [] : [{ path: [name], message: problem }]
+    })
+  )
+).annotations({ identifier: "HeaderMap", jsonSchema: { type: "object", additionalProperties: { type: "string" } } })
+
 const withDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
   Schema.optionalWith(schema, { default: value as any, exact: true }) as Schema.optionalWith<
     S,
@@ -178,6 +197,18 @@ export type RetryConfig = typeof RetryConfig.Type
  */
 export const DEFAULT_ENDPOINTS = { grpc: "http://localhost:4317", http: "http://localhost:4318" } as const
 
+/**
+ * An endpoint without user-info: a password in `http://user:pw@host` would be printed wherever the
+ * endpoint is (start-up line, export warnings), and OTLP sends credentials as headers anyway.
+ */
+export const Endpoint = Schema.NonEmptyTrimmedString.pipe(
+  Schema.filter((endpoint) =>
+    /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.test(endpoint)
+      ? "Expected an endpoint without a user name or password (send credentials as headers)"
+      : undefined
+  )
+).annotations({ identifier: "Endpoint", jsonSchema: { type: "string", minLength: 1, pattern: "^[^@]*$" } })
+
 /** The fields every exporting signal shares. */
 const exporterFields = {
   /** `false` switches the signal off entirely: nothing is recorded or exported. */
@@ -190,11 +221,11 @@ const exporterFields = {
    * `insecure`). For HTTP a URL with a path is used as-is, one without gets `/v1/traces` etc.
    * Absent: `http://localhost:4317` (gRPC) or `http://localhost:4318` (HTTP).
    */
-  endpoint: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
+  endpoint: Schema.optionalWith(Endpoint, { exact: true }),
   /** Plaintext instead of TLS for a bare `host:port` endpoint (a URL's scheme decides for itself). Never in production. */
   insecure: withDefault(Schema.Boolean, () => false),
   /** Sent as gRPC metadata on every export (API keys, tenant ids). Values are redacted in logs. */
-  headers: withDefault(StringMap, () => ({})),
+  headers: withDefault(HeaderMap, () => ({})),
   compression: withDefault(Compression, () => "none" as const),
   /** PEM file with the CA certificate(s) that sign the collector's TLS certificate. */
   certificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
@@ -202,6 +233,11 @@ const exporterFields = {
   clientKey: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   clientCertificate: Schema.optionalWith(Schema.NonEmptyTrimmedString, { exact: true }),
   exportTimeout: withDefault(DurationString, () => Duration.seconds(10)),
+  /**
+   * The largest export request sent, in bytes (a collector's default receive limit is 4 MiB):
+   * larger batches are split, a single record above it is dropped alone and logged.
+   */
+  maxMessageSize: withDefault(Count, () => 4 * 1024 * 1024),
   retry: withDefault(RetryConfig, () => decodeDefaults(RetryConfig)),
   /**
    * How long startup waits for the endpoint to accept a connection (and the TLS handshake).

@@ -2,7 +2,7 @@
  * The effective configuration, field by field, with where each value comes from: the config
  * (a file or an object in code), an environment variable, or the built-in default. It is what
  * `pnpm config:check <file>` prints, and what a service can log at startup to answer "why does
- * it send there?". Header values that look like secrets are redacted.
+ * it send there?". Header values are redacted (`Redact.headers`).
  *
  * @example
  * ```ts
@@ -26,10 +26,12 @@ import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import * as Config from "./Config.js"
 import * as ConfigSource from "./ConfigSource.js"
+import * as Redact from "./Redact.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { readEnvironment } from "../internal/environment.js"
 import { variablesFor } from "../internal/environmentVariables.js"
 import { isPlainObject, splitEndpoint } from "../internal/input.js"
+import { structure } from "../internal/schemaShape.js"
 
 /**
  * Where a value comes from: `"file"` (the explicit config, file or object), `"env:NAME"` (the
@@ -41,7 +43,7 @@ export type Source = "file" | "default" | "env" | `env:${string}`
 export interface Entry {
   /** The field's dotted path; keys of map fields in brackets: `globalAttributes["service.group"]`. */
   readonly path: string
-  /** The value as a config file writes it (`"5s"`), secret header values redacted; `undefined` when unset. */
+  /** The value as a config file writes it (`"5s"`), header values redacted; `undefined` when unset. */
   readonly value: unknown
   readonly source: Source
 }
@@ -235,23 +237,11 @@ function* leaves(ast: AST.AST, value: unknown, path: ReadonlyArray<string>, disp
     return
   }
   if (AST.isTypeLiteral(node) && node.indexSignatures.length > 0 && isPlainObject(value) && Object.keys(value).length > 0) {
-    const shown = path[path.length - 1] === "headers" ? Diagnostics.redactHeaders(value as Record<string, string>) : value
+    const shown = path[path.length - 1] === "headers" ? Redact.headers(value) : value
     for (const [key, item] of Object.entries(shown)) {
       yield { path: [...path, key], display: `${display}[${JSON.stringify(key)}]`, value: item }
     }
     return
   }
   yield { path, display, value }
-}
-
-/** The node that says whether a field is a section, a map or a scalar. */
-const structure = (ast: AST.AST): AST.AST => {
-  if (AST.isSuspend(ast)) return structure(ast.f())
-  if (AST.isRefinement(ast) || AST.isTransformation(ast)) return structure(ast.from)
-  if (AST.isUnion(ast)) {
-    // `Schema.optional(Section)` encodes as `Section | undefined`.
-    const defined = ast.types.filter((member) => !AST.isUndefinedKeyword(member))
-    if (defined.length === 1) return structure(defined[0]!)
-  }
-  return ast
 }

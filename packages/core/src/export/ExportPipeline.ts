@@ -59,6 +59,12 @@ export interface Options<Item, Payload> {
   readonly itemName: string
   /** How many data points an item carries, for the self-metrics (default 1). */
   readonly itemPoints?: ((item: Item) => number) | undefined
+  /** The encoded size of a payload in bytes; with `maxMessageBytes`, larger batches are split. */
+  readonly sizeOf?: ((payload: Payload) => number) | undefined
+  /** The largest payload sent; a single item above it is dropped alone. */
+  readonly maxMessageBytes?: number | undefined
+  /** How an item is named in a log line (a span's name), for the one that is too large. */
+  readonly describeItem?: ((item: Item) => string) | undefined
   /** For tests: the jitter source, in [0, 1). */
   readonly random?: (() => number) | undefined
 }
@@ -96,6 +102,7 @@ export class ExportPipeline<Item, Payload> {
   private consecutiveFailures = 0
   private readonly queueFullDrops: ThrottledCount
   private readonly rejections: ThrottledCount
+  private readonly tooLarge: ThrottledCount
   private readonly idleWaiters: Array<() => void> = []
   private shuttingDown = false
   private shutdownDone: Promise<void> | undefined
@@ -106,6 +113,18 @@ export class ExportPipeline<Item, Payload> {
 
   constructor(private readonly options: Options<Item, Payload>) {
     this.attributes = { signal: options.signal }
+    this.tooLarge = new ThrottledCount({
+      intervalMillis: REJECTED_LOG_INTERVAL_MILLIS,
+      firstDelayMillis: 0,
+      report: (dropped, example) =>
+        options.log.log(
+          "error",
+          `${options.signal} export: dropped ${dropped} ${options.itemName} too large for one request (${example}; maxMessageSize ${
+            formatBytes(options.maxMessageBytes ?? 0)
+          }); not retried`,
+          this.fields({ dropped })
+        )
+    })
     this.queueFullDrops = new ThrottledCount({
       intervalMillis: DROP_LOG_INTERVAL_MILLIS,
       firstDelayMillis: FIRST_LOG_DELAY_MILLIS,
@@ -209,6 +228,7 @@ export class ExportPipeline<Item, Payload> {
     }
     this.queueFullDrops.flush()
     this.rejections.flush()
+    this.tooLarge.flush()
     this.options.close?.()
     this.removeGauges()
     this.notifyIdle()
@@ -246,26 +266,48 @@ export class ExportPipeline<Item, Payload> {
   private cutBatches(all: boolean) {
     const { maxBatchSize } = this.options
     while (this.pending.length >= maxBatchSize || (all && this.pending.length > 0)) {
-      const items = this.pending.splice(0, maxBatchSize)
-      let payload: Payload | undefined
-      try {
-        payload = this.options.encode(items)
-      } catch (error) {
-        this.drop(items.length, "unexpected_failure")
-        this.options.log.log("error", `${this.options.signal} export: cannot encode a batch: ${String(error)}`, this.fields())
-        continue
-      }
-      if (payload === undefined) continue
-      const points = this.options.itemPoints === undefined
-        ? items.length
-        : items.reduce((sum, item) => sum + this.options.itemPoints!(item), 0)
-      this.ready.push({ payload, count: items.length, points, firstFailureAt: undefined })
-      this.readyItems += items.length
+      this.encodeBatch(this.pending.splice(0, maxBatchSize))
     }
     if (this.pending.length === 0 && this.batchTimer !== undefined) {
       clearTimeout(this.batchTimer)
       this.batchTimer = undefined
     }
+  }
+
+  /**
+   * Encodes a batch and queues it; a batch whose request would exceed the message size is split
+   * in halves until each fits, and a single item that cannot fit is dropped alone, so it never
+   * takes its batch-mates with it nor blocks what comes after.
+   */
+  private encodeBatch(items: Array<Item>) {
+    let payload: Payload | undefined
+    try {
+      payload = this.options.encode(items)
+    } catch (error) {
+      this.drop(items.length, "unexpected_failure")
+      this.options.log.log("error", `${this.options.signal} export: cannot encode a batch: ${String(error)}`, this.fields())
+      return
+    }
+    if (payload === undefined) return
+    const { sizeOf, maxMessageBytes } = this.options
+    const size = sizeOf === undefined || maxMessageBytes === undefined ? 0 : sizeOf(payload)
+    if (size > maxMessageBytes!) {
+      if (items.length > 1) {
+        const half = Math.ceil(items.length / 2)
+        this.encodeBatch(items.slice(0, half))
+        this.encodeBatch(items.slice(half))
+        return
+      }
+      this.drop(1, "too_large")
+      const name = this.options.describeItem?.(items[0]!)
+      this.tooLarge.add(1, `${name === undefined ? "" : `${JSON.stringify(name)}: `}${formatBytes(size)} encoded`)
+      return
+    }
+    const points = this.options.itemPoints === undefined
+      ? items.length
+      : items.reduce((sum, item) => sum + this.options.itemPoints!(item), 0)
+    this.ready.push({ payload, count: items.length, points, firstFailureAt: undefined })
+    this.readyItems += items.length
   }
 
   /** Starts as many exports as the state allows: all slots when healthy, one probe when failing. */
@@ -408,6 +450,10 @@ export class ExportPipeline<Item, Payload> {
   }
 }
 
+/** Bytes for a log line: `512 B`, `4.0 MiB`. */
+const formatBytes = (bytes: number): string =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
 /** What a signal's pipeline needs besides its config section. */
 export interface MakeOptions<Item> {
   readonly signal: Signal
@@ -424,6 +470,8 @@ export interface MakeOptions<Item> {
   readonly maxConcurrentExports: number
   readonly itemName: string
   readonly itemPoints?: ((item: Item) => number) | undefined
+  /** How an item is named in log lines (a span's name). */
+  readonly describeItem?: ((item: Item) => string) | undefined
 }
 
 const retrySettings = (retry: Config.RetryConfig): RetrySettings => ({
@@ -457,7 +505,8 @@ export const make = <Item>(
       maxConcurrentExports: options.maxConcurrentExports,
       retry: retrySettings(config.retry),
       itemName: options.itemName,
-      itemPoints: options.itemPoints
+      itemPoints: options.itemPoints,
+      describeItem: options.describeItem
     }
     if (stdout) {
       return new ExportPipeline<Item, unknown>({
@@ -478,6 +527,8 @@ export const make = <Item>(
       ...common,
       endpoint: transport.endpoint,
       encode: config.protocol === "http/json" ? options.encodeOtlpJson : options.encodeOtlp,
+      sizeOf: (request) => (request as Uint8Array).byteLength,
+      maxMessageBytes: config.maxMessageSize,
       send: (request) => transport.send(request as Uint8Array),
       close: () => transport.close()
     })

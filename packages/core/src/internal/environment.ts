@@ -9,13 +9,22 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { formatDuration } from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
-import { isPlainObject, splitEndpoint } from "./input.js"
+import * as Redact from "../config/Redact.js"
+import { headerProblem, MAX_TIMER_MILLIS } from "./headerRules.js"
+import { isPlainObject, setField, splitEndpoint } from "./input.js"
 import * as Duration from "effect/Duration"
 
-type Parsed<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly expected: string }
+/**
+ * A parsed value, or what was expected. `notes` are problems with a part of the value that was
+ * dropped while the rest applies (one bad header among several).
+ */
+type Parsed<A> =
+  | { readonly ok: true; readonly value: A; readonly notes?: ReadonlyArray<string> }
+  | { readonly ok: false; readonly expected: string }
 type Parser<A> = (raw: string) => Parsed<A>
 
-const ok = <A>(value: A): Parsed<A> => ({ ok: true, value })
+const ok = <A>(value: A, notes?: ReadonlyArray<string>): Parsed<A> =>
+  notes === undefined || notes.length === 0 ? { ok: true, value } : { ok: true, value, notes }
 const bad = (expected: string): Parsed<never> => ({ ok: false, expected })
 
 const readVariable = (name: string): Effect.Effect<Option.Option<string>> =>
@@ -26,39 +35,65 @@ const readVariable = (name: string): Effect.Effect<Option.Option<string>> =>
   )
 
 /**
- * The first of `names` that is set and parses. An unparseable one is reported and skipped, so a
- * less specific variable (`OTEL_EXPORTER_OTLP_ENDPOINT` after `..._TRACES_ENDPOINT`) still applies.
+ * A reader of variables for one pass over the environment. It parses (and warns about) each
+ * variable once, however many fields read it: `OTEL_EXPORTER_OTLP_HEADERS` feeds three signals
+ * and is reported once. Warnings print values through `Redact.environmentValue`: header lists
+ * never, endpoints without user-info.
  */
-const first = <A>(names: ReadonlyArray<string>, parse: Parser<A>, printable: (raw: string) => string = (raw) => raw) =>
-  Effect.gen(function*() {
-    for (const name of names) {
+const makeReader = () => {
+  const parsed = new Map<string, Parsed<unknown> | undefined>()
+  const parseOnce = <A>(name: string, parse: Parser<A>): Effect.Effect<Parsed<A> | undefined> =>
+    Effect.gen(function*() {
+      if (parsed.has(name)) return parsed.get(name) as Parsed<A> | undefined
       const raw = yield* readVariable(name)
-      if (Option.isNone(raw)) continue
-      const parsed = parse(raw.value.trim())
-      if (parsed.ok) return parsed.value
-      yield* Effect.logWarning(
-        `Ignoring environment variable ${name}=${JSON.stringify(printable(raw.value))}: expected ${parsed.expected}`
-      ).pipe(Diagnostics.annotate({ variable: name }))
-    }
-    return undefined
-  })
+      const result = Option.isNone(raw) ? undefined : parse(raw.value.trim())
+      parsed.set(name, result)
+      if (result === undefined || Option.isNone(raw)) return result
+      const shown = Redact.environmentValue(name, raw.value)
+      if (!result.ok) {
+        yield* Effect.logWarning(`Ignoring environment variable ${name}=${shown}: expected ${result.expected}`).pipe(
+          Diagnostics.annotate({ variable: name })
+        )
+      }
+      for (const note of result.ok ? result.notes ?? [] : []) {
+        yield* Effect.logWarning(`Environment variable ${name}: ${note}`).pipe(Diagnostics.annotate({ variable: name }))
+      }
+      return result
+    })
+  /**
+   * The first of `names` that is set and parses. An unparseable one is reported and skipped, so a
+   * less specific variable (`OTEL_EXPORTER_OTLP_ENDPOINT` after `..._TRACES_ENDPOINT`) still applies.
+   */
+  return <A>(names: ReadonlyArray<string>, parse: Parser<A>): Effect.Effect<A | undefined> =>
+    Effect.gen(function*() {
+      for (const name of names) {
+        const result = yield* parseOnce(name, parse)
+        if (result !== undefined && result.ok) return result.value
+      }
+      return undefined
+    })
+}
+
+type Reader = ReturnType<typeof makeReader>
 
 const booleanValue: Parser<boolean> = (raw) => {
   const lower = raw.toLowerCase()
   return lower === "true" ? ok(true) : lower === "false" ? ok(false) : bad(`"true" or "false"`)
 }
 
-/** Durations in the OpenTelemetry variables are integer milliseconds. */
+/** Durations in the OpenTelemetry variables are integer milliseconds, at most what a timer takes. */
 const millisValue: Parser<string> = (raw) => {
   const millis = Number(raw)
-  return /^\d+$/.test(raw) && Number.isSafeInteger(millis)
+  return /^\d+$/.test(raw) && millis <= MAX_TIMER_MILLIS
     ? ok(formatDuration(Duration.millis(millis)))
-    : bad("a non-negative integer number of milliseconds")
+    : bad(`a non-negative integer number of milliseconds, at most ${MAX_TIMER_MILLIS}`)
 }
 
 const countValue: Parser<number> = (raw) => {
   const count = Number(raw)
-  return /^\d+$/.test(raw) && Number.isSafeInteger(count) && count > 0 ? ok(count) : bad("a positive integer")
+  return /^\d+$/.test(raw) && count > 0 && count <= MAX_TIMER_MILLIS
+    ? ok(count)
+    : bad(`a positive integer up to ${MAX_TIMER_MILLIS}`)
 }
 
 const ratioValue: Parser<number> = (raw) => {
@@ -69,25 +104,49 @@ const ratioValue: Parser<number> = (raw) => {
 const choiceValue = <const V extends string>(values: ReadonlyArray<V>, aliases: Record<string, V> = {}): Parser<V> =>
 (raw) => {
   const lower = raw.toLowerCase()
-  const value = aliases[lower] ?? (values.includes(lower as V) ? lower as V : undefined)
+  // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
+  const value = Object.hasOwn(aliases, lower) ? aliases[lower] : values.includes(lower as V) ? lower as V : undefined
   return value === undefined ? bad(`one of ${[...values, ...Object.keys(aliases)].join(", ")}`) : ok(value)
 }
 
-/** `key=value,key2=value2` with percent-encoded keys and values (W3C Baggage octets). */
-const keyValueList: Parser<Record<string, string>> = (raw) => {
+/**
+ * `key=value,key2=value2` with percent-encoded keys and values (W3C Baggage octets). A pair without
+ * `=` or with an empty key makes the whole list unusable (the specification's rule); `check` may
+ * drop single entries with a note.
+ */
+const keyValueList = (
+  check: (key: string, value: string) => string | undefined = () => undefined
+): Parser<Record<string, string>> =>
+(raw) => {
   const result: Record<string, string> = {}
+  const notes: Array<string> = []
   for (const pair of raw.split(",")) {
     if (pair.trim() === "") continue
     const at = pair.indexOf("=")
-    if (at <= 0) return bad(`a comma-separated list of key=value pairs`)
+    if (at <= 0 || pair.slice(0, at).trim() === "") return bad(`a comma-separated list of key=value pairs`)
     const key = Diagnostics.decodeURIComponentSafe(pair.slice(0, at).trim())
-    result[key] = Diagnostics.decodeURIComponentSafe(pair.slice(at + 1).trim())
+    const value = Diagnostics.decodeURIComponentSafe(pair.slice(at + 1).trim())
+    const problem = check(key, value)
+    if (problem === undefined) setField(result, key, value)
+    else notes.push(problem)
   }
-  return ok(result)
+  return ok(result, notes)
 }
+
+/** Headers: each one gRPC or HTTP would refuse is dropped with a note naming it (never its value). */
+const headerList = keyValueList((name, value) => {
+  const problem = headerProblem(name, value)
+  return problem === undefined ? undefined : `ignoring one header: ${problem}`
+})
+
+/** Resource attributes: an empty value says nothing (and an empty `service.name` is no name); dropped. */
+const attributeList = keyValueList((key, value) =>
+  value === "" ? `ignoring attribute ${JSON.stringify(key)}: its value is empty` : undefined
+)
 
 const endpointValue: Parser<{ endpoint: string; insecure?: boolean; raw: string }> = (raw) => {
   const split = splitEndpoint(raw)
+  if (split.endpoint.includes("@")) return bad("an endpoint without a user name or password (send credentials as headers)")
   return /^[^\s/:]+(:\d+)?$/.test(split.endpoint) || /^\[[0-9a-f:]+\](:\d+)?$/i.test(split.endpoint) ||
       isHttpUrl(split.endpoint)
     ? ok({ ...split, raw })
@@ -146,7 +205,7 @@ const logLevelValue = choiceValue(
 )
 
 /** The per-signal exporter variables, most specific first. */
-const exporterSection = (signal: "TRACES" | "METRICS" | "LOGS") =>
+const exporterSection = (first: Reader, signal: "TRACES" | "METRICS" | "LOGS") =>
   Effect.gen(function*() {
     const names = (suffix: string) => [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]
     // Read apart: OTLP/HTTP appends the signal path to the general variable only (see ConfigSource).
@@ -161,7 +220,7 @@ const exporterSection = (signal: "TRACES" | "METRICS" | "LOGS") =>
       protocol: yield* first(names("PROTOCOL"), protocolValue),
       insecureFromScheme: endpoint?.insecure,
       insecure: yield* first(names("INSECURE"), booleanValue),
-      headers: yield* first(names("HEADERS"), keyValueList, Diagnostics.redactHeaderList),
+      headers: yield* first(names("HEADERS"), headerList),
       compression: yield* first(names("COMPRESSION"), choiceValue(["gzip", "none"])),
       certificate: yield* first(names("CERTIFICATE"), pathValue),
       clientKey: yield* first(names("CLIENT_KEY"), pathValue),
@@ -187,9 +246,10 @@ export const LOG_LEVEL_VARIABLE = "OBSERVABILITY_LOG_LEVEL"
 
 /** Reads every supported variable; the result has the shape of the config input, sparse. */
 export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.gen(function*() {
+  const first = makeReader()
   const disabled = (yield* first(["OTEL_SDK_DISABLED"], booleanValue)) === true ? false : undefined
 
-  const tracing = yield* exporterSection("TRACES")
+  const tracing = yield* exporterSection(first, "TRACES")
   tracing["enabled"] = disabled
   tracing["sampler"] = yield* first(["OTEL_TRACES_SAMPLER"], samplerValue)
   tracing["samplingRatio"] = yield* first(["OTEL_TRACES_SAMPLER_ARG"], ratioValue)
@@ -198,11 +258,11 @@ export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.ge
   tracing["maxQueueSize"] = yield* first(["OTEL_BSP_MAX_QUEUE_SIZE"], countValue)
   tracing["maxExportBatchSize"] = yield* first(["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"], countValue)
 
-  const metrics = yield* exporterSection("METRICS")
+  const metrics = yield* exporterSection(first, "METRICS")
   metrics["enabled"] = disabled
   metrics["interval"] = yield* first(["OTEL_METRIC_EXPORT_INTERVAL"], millisValue)
 
-  const logs = yield* exporterSection("LOGS")
+  const logs = yield* exporterSection(first, "LOGS")
   // Naming an exporter in OTEL_LOGS_EXPORTER asks for logs; the section is off by default.
   const logsExporter = logs["exporter"]
   logs["enabled"] = disabled ?? (logsExporter === undefined ? undefined : logsExporter !== "none")
@@ -212,7 +272,7 @@ export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.ge
   logs["format"] = yield* first([LOG_FORMAT_VARIABLE], logFormatValue)
   logs["level"] = yield* first([LOG_LEVEL_VARIABLE], logLevelValue)
 
-  const resourceAttributes = (yield* first(["OTEL_RESOURCE_ATTRIBUTES"], keyValueList)) ?? {}
+  const resourceAttributes = (yield* first(["OTEL_RESOURCE_ATTRIBUTES"], attributeList)) ?? {}
   const service = {
     name: (yield* first(["OTEL_SERVICE_NAME"], pathValue)) ?? resourceAttributes["service.name"],
     version: resourceAttributes["service.version"],

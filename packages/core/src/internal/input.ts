@@ -4,6 +4,14 @@ export const isPlainObject = (value: unknown): value is Record<string, unknown> 
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
+ * Sets `record[key]` as an own property, even for `__proto__` (which plain assignment would take
+ * as the prototype): config input is data, whatever its keys.
+ */
+export const setField = (record: Record<string, unknown>, key: string, value: unknown): void => {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+/**
  * Splits an endpoint written as a URL (`http://collector:4317`) into the `host:port` that gRPC
  * dials and the transport security its scheme implies (`http` = plaintext, `https` = TLS).
  * A bare `host:port` implies nothing.

@@ -1,9 +1,9 @@
 /**
  * What the middleware records of URLs, made safe to store: no credentials, and no values of
  * query parameters that carry secrets (the semantic conventions' list, plus anything whose name
- * looks like a secret to `Diagnostics.redactHeaders`).
+ * looks like a secret to `Redact.looksSecret`).
  */
-import { Diagnostics } from "@lingo-obs/core"
+import { Diagnostics, Redact } from "@lingo-obs/core"
 
 /** Query parameters whose values are credentials by convention (the semantic conventions' list). */
 const SECRET_QUERY_PARAMS = new Set(["awsaccesskeyid", "signature", "sig", "x-goog-signature"])
@@ -18,8 +18,7 @@ export const redactQuery = (search: string): string | undefined => {
       const at = pair.indexOf("=")
       if (at <= 0) return pair
       const name = Diagnostics.decodeURIComponentSafe(pair.slice(0, at))
-      const secret = SECRET_QUERY_PARAMS.has(name.toLowerCase()) ||
-        Diagnostics.redactHeaders({ [name]: "x" })[name] !== "x"
+      const secret = SECRET_QUERY_PARAMS.has(name.toLowerCase()) || Redact.looksSecret(name)
       return secret ? `${pair.slice(0, at)}=REDACTED` : pair
     })
     .join("&")

@@ -1,0 +1,5 @@
+export * as Cli from "./Cli.js"
+export * as ConfigCheck from "./ConfigCheck.js"
+export * as ConfigSchema from "./ConfigSchema.js"
+export * as Dev from "./Dev.js"
+export * as Doctor from "./Doctor.js"

@@ -1,0 +1,6 @@
+export type * as Api from "./Api.js"
+export * as Dev from "./Dev.js"
+export * as Journal from "./Journal.js"
+export * as Server from "./Server.js"
+export * as Store from "./Store.js"
+export { runDev } from "./Dev.js"

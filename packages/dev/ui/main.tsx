@@ -1,0 +1,94 @@
+/** The viewer's shell: hash routes (#/traces, #/traces/:id?span=, #/logs, #/metrics, #/metrics/:name), live updates. */
+import "uplot/dist/uPlot.min.css"
+import "./style.css"
+import { render } from "preact"
+import { useEffect, useState } from "preact/hooks"
+import { type Api, LiveContext, useFetch, useLiveSource } from "./api.js"
+import { Logs } from "./Logs.js"
+import { Metrics } from "./Metrics.js"
+import { emptyFilters, type Filters, TraceList } from "./TraceList.js"
+import { TraceView } from "./TraceView.js"
+
+type Route =
+  | { readonly view: "traces" }
+  | { readonly view: "trace"; readonly traceId: string; readonly spanId: string | undefined }
+  | { readonly view: "logs" }
+  | { readonly view: "metrics"; readonly name: string | undefined }
+
+const parseRoute = (hash: string): Route => {
+  const [path = "", search = ""] = hash.replace(/^#/, "").split("?")
+  const parts = path.split("/").filter((part) => part !== "").map(decodeURIComponent)
+  if (parts[0] === "traces" && parts[1] !== undefined) {
+    return { view: "trace", traceId: parts[1], spanId: new URLSearchParams(search).get("span") ?? undefined }
+  }
+  if (parts[0] === "logs") return { view: "logs" }
+  if (parts[0] === "metrics") return { view: "metrics", name: parts[1] }
+  return { view: "traces" }
+}
+
+const useRoute = (): Route => {
+  const [route, setRoute] = useState(() => parseRoute(location.hash))
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(location.hash))
+    window.addEventListener("hashchange", onChange)
+    return () => window.removeEventListener("hashchange", onChange)
+  }, [])
+  return route
+}
+
+const Header = (props: { route: Route; stats: Api.Stats | undefined; connected: boolean }) => {
+  const { stats } = props
+  const evicted = stats === undefined ? 0 : stats.evicted.spans + stats.evicted.logs + stats.evicted.metricPoints
+  const tab = (href: string, label: string, active: boolean, testId: string) => (
+    <a href={href} class={active ? "active" : ""} data-testid={testId}>{label}</a>
+  )
+  return (
+    <header class="top">
+      <strong class="brand">lingo-obs dev</strong>
+      <nav>
+        {tab("#/traces", "Traces", props.route.view === "traces" || props.route.view === "trace", "nav-traces")}
+        {tab("#/logs", "Logs", props.route.view === "logs", "nav-logs")}
+        {tab("#/metrics", "Metrics", props.route.view === "metrics", "nav-metrics")}
+      </nav>
+      <span class="spacer" />
+      {stats === undefined ? null : (
+        <span class="muted" data-testid="store-summary">
+          {stats.held.traces} traces · {stats.held.spans}/{stats.capacity.spans} spans · {stats.held.logs} logs · {stats.held.metricPoints} points
+          {evicted > 0 ? <span class="warn" title="oldest items dropped to stay within capacity"> · {evicted} evicted</span> : null}
+        </span>
+      )}
+      <span class={`live ${props.connected ? "on" : "off"}`} data-testid="live-indicator" title={props.connected ? "live updates on" : "reconnecting"}>
+        {props.connected ? "live" : "offline"}
+      </span>
+    </header>
+  )
+}
+
+const App = () => {
+  const live = useLiveSource()
+  const route = useRoute()
+  const [filters, setFilters] = useState<Filters>(emptyFilters)
+  return (
+    <LiveContext.Provider value={live}>
+      <Shell route={route} filters={filters} setFilters={setFilters} connected={live.connected} />
+    </LiveContext.Provider>
+  )
+}
+
+const Shell = (props: { route: Route; filters: Filters; setFilters: (filters: Filters) => void; connected: boolean }) => {
+  const { data: stats } = useFetch<Api.Stats>("/api/stats")
+  const { route } = props
+  return (
+    <>
+      <Header route={route} stats={stats} connected={props.connected} />
+      <main>
+        {route.view === "traces" ? <TraceList filters={props.filters} setFilters={props.setFilters} services={stats?.services ?? []} /> : null}
+        {route.view === "trace" ? <TraceView traceId={route.traceId} spanId={route.spanId} /> : null}
+        {route.view === "logs" ? <Logs /> : null}
+        {route.view === "metrics" ? <Metrics name={route.name} stats={stats} /> : null}
+      </main>
+    </>
+  )
+}
+
+render(<App />, document.getElementById("app")!)

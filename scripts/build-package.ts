@@ -1,0 +1,74 @@
+/**
+ * Builds packages the way they are published: `tsc -b` (JavaScript, declarations, source maps to
+ * `dist/`), then what tsc cannot write:
+ *
+ * - for a package with an `effect` peer, `dist/entry.js`, the module its `exports` load: it checks
+ *   the app's `effect` version (`@lingo-obs/core/EffectVersion`) and only then imports
+ *   `dist/index.js`, so a wrong Effect is one clear error instead of an `ERR_MODULE_NOT_FOUND` deep in
+ *   `effect/dist` (an ES module graph is resolved whole before any of it runs);
+ * - for `@lingo-obs/core`, `dist/config.schema.json` (the `@lingo-obs/core/config.schema.json` export).
+ *
+ *   node --import tsx scripts/build-package.ts            (the package in the current directory: prepack)
+ *   node --import tsx scripts/build-package.ts --all      (every package: pnpm build)
+ */
+import { execFileSync } from "node:child_process"
+import * as Fs from "node:fs"
+import { createRequire } from "node:module"
+import * as Path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+
+const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc")
+
+interface Manifest {
+  readonly name: string
+  readonly peerDependencies?: Readonly<Record<string, string>>
+}
+
+/** The directories of the projects a `tsconfig.build.json` references. */
+const references = (directory: string): ReadonlyArray<string> => {
+  const config = JSON.parse(Fs.readFileSync(Path.join(directory, "tsconfig.build.json"), "utf8")) as {
+    readonly references?: ReadonlyArray<{ readonly path: string }>
+  }
+  return (config.references ?? []).map((reference) => Path.dirname(Path.resolve(directory, reference.path)))
+}
+
+/** The packages tsc builds for `directory`, dependencies first: each gets its after-tsc steps too. */
+const buildOrder = (directory: string, seen = new Set<string>()): ReadonlyArray<string> => {
+  if (seen.has(directory)) return []
+  seen.add(directory)
+  const below = references(directory).flatMap((reference) => buildOrder(reference, seen))
+  return directory === ROOT ? below : [...below, directory]
+}
+
+/** The guarded entry: the check, then the package's index, re-exported name by name. */
+const entrySource = (manifest: Manifest, names: ReadonlyArray<string>): string => {
+  const guard = manifest.name === "@lingo-obs/core" ? "./EffectVersion.js" : "@lingo-obs/core/EffectVersion"
+  return [
+    "// Written by scripts/build-package.ts. Checks the app's effect before loading any module that imports it.",
+    `import { assertSupported } from ${JSON.stringify(guard)}`,
+    `assertSupported(${JSON.stringify(manifest.name)})`,
+    `const module = await import("./index.js")`,
+    `export const { ${names.join(", ")} } = module`,
+    ""
+  ].join("\n")
+}
+
+const afterTsc = async (directory: string): Promise<void> => {
+  const manifest = JSON.parse(Fs.readFileSync(Path.join(directory, "package.json"), "utf8")) as Manifest
+  const dist = Path.join(directory, "dist")
+  if (manifest.peerDependencies?.["effect"] !== undefined) {
+    const index = (await import(pathToFileURL(Path.join(dist, "index.js")).href)) as Record<string, unknown>
+    Fs.writeFileSync(Path.join(dist, "entry.js"), entrySource(manifest, Object.keys(index)))
+  }
+  if (manifest.name === "@lingo-obs/core") {
+    const ConfigSchema = (await import(pathToFileURL(Path.join(dist, "config", "ConfigSchema.js")).href)) as {
+      readonly text: () => string
+    }
+    Fs.writeFileSync(Path.join(dist, "config.schema.json"), ConfigSchema.text())
+  }
+}
+
+const target = process.argv.includes("--all") ? ROOT : process.cwd()
+execFileSync(process.execPath, [TSC, "-b", Path.join(target, "tsconfig.build.json")], { stdio: "inherit" })
+for (const directory of buildOrder(target)) await afterTsc(directory)
