@@ -5,10 +5,19 @@
  */
 import { DiagLogLevel, diag } from "@opentelemetry/api"
 import { loggingErrorHandler, setGlobalErrorHandler } from "@opentelemetry/core"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Redact from "./config/Redact.js"
+import * as Format from "./export/internal/format.js"
 
 /** The annotation every toolkit log line carries. */
 export const COMPONENT = "observability"
@@ -68,13 +77,57 @@ export const sink = (fields: Readonly<Record<string, unknown>> = {}): Effect.Eff
     }
   })
 
+const twoDigits = (value: number) => String(value).padStart(2, "0")
+const formatTime = (date: Date) =>
+  `${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}:${twoDigits(date.getSeconds())}.${
+    String(date.getMilliseconds()).padStart(3, "0")
+  }`
+const formatValue = (value: unknown) => {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value)
+  return /^[^\s="]*$/.test(text) ? text : JSON.stringify(text)
+}
+
+/**
+ * `logger`, except that the toolkit's own lines (annotated `component=observability`) are one
+ * line each, `[time] LEVEL (#fiber): message key=value …`: a pretty logger prints every
+ * annotation on a line of its own, which turned each toolkit line into a block of 6-9 lines.
+ *
+ * @example
+ * ```ts
+ * Logger.replace(Logger.prettyLoggerDefault, Diagnostics.singleLine(Logger.prettyLoggerDefault))
+ * ```
+ */
+export const singleLine = <Message, Output>(logger: Logger.Logger<Message, Output>): Logger.Logger<Message, Output | void> =>
+  Logger.make((options) => {
+    if (Option.getOrUndefined(HashMap.get(options.annotations, "component")) !== COMPONENT) return logger.log(options)
+    const parts = Array.isArray(options.message) ? options.message : [options.message]
+    const message = parts.map((part) => (typeof part === "string" ? part : formatValue(part))).join(" ")
+    const fields: Array<string> = []
+    for (const [key, value] of options.annotations) if (key !== "component") fields.push(`${key}=${formatValue(value)}`)
+    const cause = Cause.isEmpty(options.cause) ? "" : ` cause=${formatValue(Cause.pretty(options.cause))}`
+    globalThis.console.log(
+      `[${formatTime(options.date)}] ${options.logLevel.label} (${FiberId.threadName(options.fiberId)}): ${message}${
+        fields.length === 0 ? "" : ` ${fields.join(" ")}`
+      }${cause}`
+    )
+  })
+
+/**
+ * For the layer's scope, the pretty logger `NodeRuntime.runMain` installs prints the toolkit's
+ * lines on one line each (see `singleLine`); other loggers are left alone.
+ */
+export const layerSingleLine: Layer.Layer<never> = Layer.scopedDiscard(
+  Effect.locallyScopedWith(FiberRef.currentLoggers, (loggers) =>
+    HashSet.has(loggers, Logger.prettyLoggerDefault as Logger.Logger<unknown, unknown>)
+      ? HashSet.add(
+        HashSet.remove(loggers, Logger.prettyLoggerDefault as Logger.Logger<unknown, unknown>),
+        singleLine(Logger.prettyLoggerDefault) as Logger.Logger<unknown, unknown>
+      )
+      : loggers)
+)
+
 /** Formats milliseconds for a log line: `250ms`, `5.0s`, `1m 2s`. */
-export const formatMillis = (millis: number): string =>
-  millis < 1_000
-    ? `${Math.round(millis)}ms`
-    : millis < 60_000
-    ? `${(millis / 1_000).toFixed(1)}s`
-    : `${Math.floor(millis / 60_000)}m ${Math.round((millis % 60_000) / 1_000)}s`
+export const formatMillis = Format.formatMillis
 
 /**
  * Routes the OpenTelemetry SDK's global error handler and diagnostic logger (warnings and errors)

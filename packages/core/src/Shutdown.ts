@@ -36,6 +36,7 @@ export const bounded = (
           `unsent data was dropped`
       )
     } else {
-      yield* Effect.logInfo(`${signal} pipeline flushed and shut down in ${elapsed}`)
+      // The pipeline's own line says what was delivered and what was not.
+      yield* Effect.logDebug(`${signal} provider shut down in ${elapsed}`)
     }
   }).pipe(Diagnostics.annotate({ signal }))

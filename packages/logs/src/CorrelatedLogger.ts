@@ -23,6 +23,7 @@ import * as HashSet from "effect/HashSet"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import { Diagnostics } from "@lingo-obs/core"
 import { type Correlation, formatTraceFlags, fromLogOptions } from "./internal/correlation.js"
 import { cloudLoggingSeverity } from "./internal/severity.js"
 
@@ -110,7 +111,8 @@ export const make = (options: Options = {}): Logger.Logger<unknown, void> => {
     case "logfmt":
       return Logger.withConsoleLog(logfmtLogger)
     case "pretty":
-      return withCorrelation(Logger.prettyLogger())
+      // The toolkit's own lines stay single-line (a pretty logger prints each annotation on its own line).
+      return withCorrelation(Diagnostics.singleLine(Logger.prettyLogger()))
   }
 }
 

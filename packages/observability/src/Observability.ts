@@ -106,6 +106,8 @@ export const layerFromConfig = (
     return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
       Layer.provideMerge(logs),
       Layer.provideMerge(otelErrors),
+      // After the console format is chosen, before anything of the toolkit logs.
+      Layer.provideMerge(Diagnostics.layerSingleLine),
       Layer.provideMerge(consoleLines),
       Layer.annotateLogs({ component: Diagnostics.COMPONENT, "service.name": serviceName })
     )

@@ -139,4 +139,39 @@ describe.each(TRANSPORTS)("fault matrix over $name", ({ connection }) => {
         expect.stringMatching(/traces export: dropped 1 spans too large for one request \("huge": 4\.8 MiB encoded; maxMessageSize 4\.0 MiB\); not retried/)
       ])
     }), 40_000)
+
+  it.live("RetryInfo of 0: retried no faster than initialBackoff, one warning", () =>
+    Effect.gen(function*() {
+      receiver.setFault({ signal: "traces", code: Grpc.status.RESOURCE_EXHAUSTED, retryDelayMs: 0, times: 5 })
+      const started = Date.now()
+      const { lines } = yield* runCapturing(
+        tracingOnly(),
+        Effect.gen(function*() {
+          yield* spans(5)
+          yield* promise(() => receiver.waitForSpans(5))
+        })
+      )
+      // 5 refusals, each followed by at least the 100ms initial back-off.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500)
+      expect(receiver.stats().traces).toBe(6)
+      expect(toolkitLines(lines, "WARN")).toHaveLength(1)
+    }))
+
+  it.live("RetryInfo of 10 minutes: capped at maxBackoff, the spans arrive within it", () =>
+    Effect.gen(function*() {
+      receiver.setFault({ signal: "traces", code: Grpc.status.RESOURCE_EXHAUSTED, retryDelayMs: 600_000, times: 1 })
+      let took = 0
+      const { lines } = yield* runCapturing(
+        tracingOnly(),
+        Effect.gen(function*() {
+          const started = Date.now()
+          yield* spans(5)
+          yield* promise(() => receiver.waitForSpans(5))
+          took = Date.now() - started
+        })
+      )
+      // maxBackoff is 400ms; the batch delay and a loaded machine account for the rest.
+      expect(took).toBeLessThan(2_500)
+      expect(toolkitLines(lines, "WARN")[0]!.message).toContain("retrying in 400ms as the server asked")
+    }))
 })

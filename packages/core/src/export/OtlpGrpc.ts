@@ -12,6 +12,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
+import * as Tls from "node:tls"
+import * as ConnectionError from "./ConnectionError.js"
+import * as Http2Probe from "./internal/http2Probe.js"
 import * as TlsMaterial from "./TlsMaterial.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
@@ -64,19 +67,27 @@ export const isRetryable = (code: number, details: string): boolean =>
   TRANSIENT.has(code) || (code === Grpc.status.INTERNAL && details.startsWith("Received RST_STREAM"))
 
 /** Classifies a call's outcome: the error (or `null`) and the raw Export response. */
-export const classify = (error: Grpc.ServiceError | null, response: Uint8Array | undefined): SendResult => {
+export const classify = (
+  error: Grpc.ServiceError | null,
+  response: Uint8Array | undefined,
+  expectation: ConnectionError.Expectation = { tls: false }
+): SendResult => {
   if (error === null) {
     const partial = PartialSuccess.decode(response)
     return partial === undefined ? { ok: true } : { ok: true, rejected: partial.rejected, rejectedMessage: partial.message }
   }
-  const message = error.details || error.message
+  const details = error.details || error.message
+  // A connection that never came up: name the socket's or TLS handshake's own error.
+  const message = error.code === Grpc.status.UNAVAILABLE ? ConnectionError.describe(details, expectation) : details
   return {
     ok: false,
-    retryable: isRetryable(error.code, message),
+    retryable: isRetryable(error.code, details),
     code: error.code,
     status: codeName(error.code),
     message,
-    retryDelayMillis: RetryInfo.delayMillis(error.metadata?.get(RetryInfo.TRAILER)[0])
+    retryDelayMillis: RetryInfo.delayMillis(error.metadata?.get(RetryInfo.TRAILER)[0]),
+    // grpc-js fails calls this way while the channel has no connection (and none could be made).
+    unreachable: error.code === Grpc.status.UNAVAILABLE && /^No connection established|Failed to connect|ECONNREFUSED/.test(details)
   }
 }
 
@@ -89,24 +100,72 @@ export const metadata = (headers: Readonly<Record<string, string>>): Grpc.Metada
 
 const describe = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
 
+/**
+ * Resolves `true` once a channel that is not connected now becomes ready, `false` when it is
+ * connected already (the server answered the failure: nothing to wait for), when the time is
+ * up, or once the transport is closed.
+ */
+const awaitReconnect = (channel: ReturnType<Grpc.Client["getChannel"]>, timeoutMillis: number, closed: () => boolean): Promise<boolean> =>
+  new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMillis
+    let wasDown = false
+    const check = () => {
+      if (closed()) return resolve(false)
+      const state = channel.getConnectivityState(true)
+      if (state === Grpc.connectivityState.READY) return resolve(wasDown)
+      if (state === Grpc.connectivityState.SHUTDOWN) return resolve(false)
+      wasDown = true
+      channel.watchConnectivityState(state, deadline, (error) => (error ? resolve(false) : check()))
+    }
+    check()
+  })
+
+/** What a TLS connection uses; `undefined` for plaintext. */
+type Material = TlsMaterial.TlsMaterial | undefined
+
+const readMaterial = (signal: Signal, config: ConnectionConfig): Effect.Effect<Material, PipelineStartError> =>
+  config.insecure ? Effect.succeed(undefined) : TlsMaterial.read(signal, config.endpoint, config)
+
+const channelCredentials = (
+  signal: Signal,
+  config: ConnectionConfig,
+  material: Material
+): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
+  material === undefined ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.try({
+    try: () => {
+      const host = Http2Probe.parseTarget(config.endpoint).host
+      // For an IP address the name is checked here, since the SNI name grpc-js sends is replaced (see ipOptions).
+      const verify = Http2Probe.serverName(host) === undefined
+        ? { checkServerIdentity: (_: string, cert: Tls.PeerCertificate) => Tls.checkServerIdentity(host, cert) }
+        : {}
+      return Grpc.credentials.createSsl(material.ca ?? null, material.key ?? null, material.cert ?? null, verify)
+    },
+    catch: (cause) =>
+      new PipelineStartError({
+        signal,
+        endpoint: config.endpoint,
+        reason: `invalid TLS material: ${ConnectionError.describe(cause, { tls: true })}`,
+        cause
+      })
+  })
+
 /** Channel credentials: plaintext when `insecure`, otherwise TLS with the configured CA and client pair. */
 export const credentials = (
   signal: Signal,
   config: ConnectionConfig
 ): Effect.Effect<Grpc.ChannelCredentials, PipelineStartError> =>
-  config.insecure ? Effect.succeed(Grpc.credentials.createInsecure()) : Effect.gen(function*() {
-    const { ca, key, cert } = yield* TlsMaterial.read(signal, config.endpoint, config)
-    return yield* Effect.try({
-      try: () => Grpc.credentials.createSsl(ca ?? null, key ?? null, cert ?? null),
-      catch: (cause) =>
-        new PipelineStartError({
-          signal,
-          endpoint: config.endpoint,
-          reason: `invalid TLS material: ${describe(cause)}`,
-          cause
-        })
-    })
-  })
+  Effect.flatMap(readMaterial(signal, config), (material) => channelCredentials(signal, config, material))
+
+/**
+ * grpc-js sends the endpoint's host as the TLS server name (SNI), an IP address included, which
+ * RFC 6066 forbids and Node answers with a DEP0123 warning on stderr. For an IP endpoint the
+ * server name becomes a reserved, never-resolving name; the certificate is still checked
+ * against the IP address (see channelCredentials).
+ */
+const ipOptions = (config: ConnectionConfig): Grpc.ChannelOptions =>
+  !config.insecure && Http2Probe.serverName(Http2Probe.parseTarget(config.endpoint).host) === undefined
+    ? { "grpc.ssl_target_name_override": "ip-address.invalid" }
+    : {}
 
 const CHANNEL_OPTIONS: Grpc.ChannelOptions = {
   "grpc.primary_user_agent": "lingo-obs",
@@ -129,11 +188,14 @@ const passThrough = (request: Uint8Array): Buffer => Buffer.from(request.buffer,
  */
 export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effect<Transport, PipelineStartError> =>
   Effect.gen(function*() {
-    const channelCredentials = yield* credentials(signal, config)
+    const material = yield* readMaterial(signal, config)
+    const credentials = yield* channelCredentials(signal, config, material)
+    const expectation = { tls: material !== undefined }
     const client = yield* Effect.try({
       try: () =>
-        new Grpc.Client(config.endpoint, channelCredentials, {
+        new Grpc.Client(config.endpoint, credentials, {
           ...CHANNEL_OPTIONS,
+          ...ipOptions(config),
           ...(config.compression === "gzip" ? { "grpc.default_compression_algorithm": 2 } : {})
         }),
       catch: (cause) => new PipelineStartError({ signal, endpoint: config.endpoint, reason: describe(cause), cause })
@@ -164,7 +226,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           { deadline: Date.now() + timeoutMillis },
           (error: Grpc.ServiceError | null, response?: Buffer) => {
             inFlight.delete(call)
-            resolve(classify(error, response))
+            resolve(classify(error, response, expectation))
           }
         )
         inFlight.add(call)
@@ -174,9 +236,15 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
       endpoint: config.endpoint,
       send,
       probe: (probeTimeout) =>
-        new Promise<void>((resolve, reject) =>
-          client.waitForReady(Date.now() + probeTimeout, (error) => (error ? reject(error) : resolve()))
-        ),
+        Http2Probe.probe(Http2Probe.parseTarget(config.endpoint), material, probeTimeout).catch((cause: unknown) => {
+          throw new Error(
+            `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
+              ConnectionError.describe(cause, expectation)
+            }`,
+            { cause }
+          )
+        }),
+      awaitReconnect: (timeoutMillis) => awaitReconnect(client.getChannel(), timeoutMillis, () => closed),
       close: () => {
         closed = true
         for (const call of inFlight) call.cancel()

@@ -22,7 +22,9 @@ import * as Zlib from "node:zlib"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { PipelineStartError } from "../Required.js"
+import * as ConnectionError from "./ConnectionError.js"
 import * as Endpoint from "./Endpoint.js"
+import { serverName } from "./internal/http2Probe.js"
 import type * as Config from "../config/Config.js"
 import type * as OtlpGrpc from "./OtlpGrpc.js"
 import * as PartialSuccess from "./PartialSuccess.js"
@@ -149,8 +151,16 @@ export const classify = (
   }
 }
 
+/** Socket errors meaning no server could be reached at all (as opposed to a connection that broke). */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+
 /** A request that never got an HTTP answer: the connection failed or broke, or the timeout fired. */
-const connectionFailure = (error: unknown, timedOut: boolean, timeoutMillis: number): SendFailure => {
+const connectionFailure = (
+  error: unknown,
+  timedOut: boolean,
+  timeoutMillis: number,
+  expectation: ConnectionError.Expectation
+): SendFailure => {
   if (timedOut) {
     return { ok: false, retryable: true, ...DEADLINE_EXCEEDED, message: `no answer within ${timeoutMillis}ms` }
   }
@@ -160,9 +170,13 @@ const connectionFailure = (error: unknown, timedOut: boolean, timeoutMillis: num
     ok: false,
     retryable: true,
     ...UNAVAILABLE,
-    message: typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message
+    message: ConnectionError.describe(typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message, expectation),
+    unreachable: typeof code === "string" && UNREACHABLE_CODES.has(code)
   }
 }
+
+/** How often a lost connection is tried again while the pipeline backs off. */
+const RECONNECT_POLL_MILLIS = 500
 
 const shutDown: SendFailure = { ok: false, retryable: false, ...CANCELLED, message: "the pipeline is shut down" }
 
@@ -192,7 +206,10 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const headers = requestHeaders(config, config.protocol === "http/json")
     const timeoutMillis = Duration.toMillis(config.exportTimeout)
     const inFlight = new Set<Http.ClientRequest>()
+    const expectation = { tls: tls !== undefined }
     let closed = false
+    /** The last request got no HTTP answer: a back-off may end as soon as a connection can be made. */
+    let connectionDown = false
 
     const post = (body: Uint8Array): Promise<SendResult> =>
       new Promise((resolve) => {
@@ -210,11 +227,12 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           })
           response.on("end", () => {
             settle()
+            connectionDown = false
             resolve(classify(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), target.display))
           })
           response.on("error", (error) => {
             settle()
-            resolve(connectionFailure(error, timedOut, timeoutMillis))
+            resolve(connectionFailure(error, timedOut, timeoutMillis, expectation))
           })
         })
         const timer = setTimeout(() => {
@@ -227,7 +245,8 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         }
         request.on("error", (error) => {
           settle()
-          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis))
+          connectionDown = !timedOut
+          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation))
         })
         inFlight.add(request)
         request.end(body)
@@ -242,7 +261,27 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     return {
       endpoint: target.display,
       send,
-      probe: (probeTimeout) => probe(url, tls, probeTimeout),
+      probe: (probeTimeout) =>
+        probe(url, tls, probeTimeout).catch((cause: unknown) => {
+          throw new Error(
+            `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
+              ConnectionError.describe(cause, expectation)
+            }`,
+            { cause }
+          )
+        }),
+      awaitReconnect: async (timeoutMillis) => {
+        if (!connectionDown) return false
+        // Connect attempts every half second, as gRPC's reconnect does, until one succeeds.
+        const deadline = Date.now() + timeoutMillis
+        while (!closed && Date.now() < deadline) {
+          const attempt = Math.min(RECONNECT_POLL_MILLIS, deadline - Date.now())
+          const started = Date.now()
+          if (await probe(url, tls, attempt).then(() => true, () => false)) return !closed
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, attempt - (Date.now() - started))).unref())
+        }
+        return false
+      },
       close: () => {
         closed = true
         for (const request of inFlight) request.destroy()
@@ -259,7 +298,7 @@ const probe = (url: URL, tls: TlsMaterial.TlsMaterial | undefined, timeoutMillis
     const port = Number(url.port || (tls === undefined ? 80 : 443))
     const socket = tls === undefined
       ? Net.connect({ host, port })
-      : Tls.connect({ host, port, ...tls, ...(Net.isIP(host) === 0 ? { servername: host } : {}) })
+      : Tls.connect({ host, port, ...tls, servername: serverName(host) ?? "" })
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new Error(`no connection within ${timeoutMillis}ms`))

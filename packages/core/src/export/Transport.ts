@@ -37,6 +37,11 @@ export interface SendFailure {
   readonly message: string
   /** The server's requested delay (gRPC RetryInfo, HTTP Retry-After), when it sent one. */
   readonly retryDelayMillis?: number | undefined
+  /**
+   * No connection could be made (refused, unknown host, TLS handshake failed): the request
+   * reached no server. A pipeline that never reached its endpoint does not wait for it at shutdown.
+   */
+  readonly unreachable?: boolean | undefined
 }
 
 /** Sends encoded OTLP export requests; one per signal and endpoint. */
@@ -45,6 +50,12 @@ export interface Transport {
   send(request: Uint8Array): Promise<SendResult>
   /** Resolves once the endpoint accepts a connection (TLS handshake included), rejects after `timeoutMillis`. */
   probe(timeoutMillis: number): Promise<void>
+  /**
+   * Resolves `true` as soon as a connection that is down now is up again, `false` when it is not
+   * down (the server itself answered the failure) or not back within `timeoutMillis`: the
+   * pipeline then ends a back-off early. A transport without connection state resolves `false`.
+   */
+  awaitReconnect(timeoutMillis: number): Promise<boolean>
   /** Cancels calls in flight and closes the connection. */
   close(): void
 }

@@ -20,6 +20,8 @@ export class PipelineMetricExporter implements PushMetricExporter {
   /** Bounds everything the reader's shutdown does next (final collection, flush, shutdown) by the timeout. */
   beginShutdown(): void {
     this.deadline = Date.now() + this.shutdownTimeoutMillis
+    // The final collection's export retries within the same deadline, never at full back-off.
+    this.pipeline.beginShutdown(this.shutdownTimeoutMillis)
   }
 
   private remaining(): number {
