@@ -114,5 +114,5 @@ describe.each(PROTOCOLS)("the example processes over $name", (protocol) => {
       expect(new Set(spans.map((span) => span.resource["service.name"]))).toEqual(new Set(["gateway", "users-grpc"]))
       expect(otlp.spans().map((span) => span.name)).not.toContain("GET /healthz")
       expect(new Set(otlp.requests().map((request) => request.transport))).toEqual(new Set([protocol.transport]))
-    }), { timeout: 60_000 })
+    }), { timeout: 120_000 })
 })

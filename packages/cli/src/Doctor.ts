@@ -293,6 +293,11 @@ export const run = async (config: Config.ObservabilityConfig, options: Options =
   const signals: Array<SignalResult> = []
   for (const [section, signal] of SECTIONS) {
     const sectionConfig = config[section]
+    if (sectionConfig.enabled && sectionConfig.exporter === "otlp_grpc" && sectionConfig.protocol !== "grpc") {
+      // Doctor checks OTLP/gRPC only so far: say so rather than probe a gRPC that is not configured.
+      signals.push({ signal, target: `otlp ${sectionConfig.protocol} (doctor checks OTLP/gRPC only)`, checked: false, steps: [], ok: true })
+      continue
+    }
     // The export answer should come back within the step bound too; a slower collector is a finding.
     const bounded = {
       ...sectionConfig,

@@ -79,7 +79,7 @@ describe("trace-correlated logs", () => {
       // The toolkit's own lines are written the same way, with its fixed fields.
       const started = lines.find((line) => String(line["message"]).startsWith("observability started"))
       expect(started?.["annotations"]).toMatchObject({ component: "observability", "service.name": "checkout" })
-      expect(started?.["message"]).toContain(`logs otlp_grpc ${receiver.endpoint} (plaintext)`)
+      expect(started?.["message"]).toContain(`logs otlp grpc ${receiver.endpoint} (plaintext)`)
       expect(stdout.lines.every((line) => line.startsWith("{"))).toBe(true)
     }))
 
