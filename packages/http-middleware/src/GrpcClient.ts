@@ -194,17 +194,7 @@ const unaryMethod = (method: Grpc.MethodDefinition<unknown, unknown>, context: C
       const running = call.span === undefined
         ? restore(transport)
         : Spans.provideAll(restore(transport), fiber.currentContext, [[Tracer.ParentSpan.key, call.span]])
-      return Effect.matchCauseEffect(running, {
-        onFailure: (cause) => {
-          const exit = Exit.failCause(cause)
-          call.finish(fiber, codeOf(exit), exit)
-          return Effect.failCause(cause)
-        },
-        onSuccess: (value) => {
-          call.finish(fiber, GrpcStatus.Code.OK, Exit.succeed(value))
-          return Effect.succeed(value)
-        }
-      })
+      return Spans.finishing(running, (exit) => call.finish(fiber, codeOf(exit), exit))
     })
   )
 

@@ -179,16 +179,7 @@ const execute = <E, R>(
           }, Number(endTime - startTime) / 1e9)
         }
       }
-      return Effect.matchCauseEffect(running, {
-        onFailure: (cause) => {
-          finish(Exit.failCause(cause))
-          return Effect.failCause(cause)
-        },
-        onSuccess: (response) => {
-          finish(Exit.succeed(response))
-          return Effect.succeed(response)
-        }
-      })
+      return Spans.finishing(running, finish)
     })
   )
 

@@ -250,16 +250,7 @@ const handle = <E, R>(
       RequestMetrics.unsafeAddActiveHttpServer(fiber, active, -1)
     }
   }
-  return Effect.matchCauseEffect(running, {
-    onFailure: (cause) => {
-      finish(Exit.failCause(cause))
-      return Effect.failCause(cause)
-    },
-    onSuccess: (response) => {
-      finish(Exit.succeed(response))
-      return Effect.succeed(response)
-    }
-  })
+  return Spans.finishing(running, finish)
 }
 
 const make = (options: Options, fixed: Resolved | undefined) => {

@@ -11,7 +11,7 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
@@ -123,3 +123,22 @@ export const provideAll = <A, E, R>(
   const provided = Context.unsafeMake<R>(map)
   return Effect.mapInputContext(self, () => provided)
 }
+
+/**
+ * Runs `effect` and hands its exit to `finish` synchronously, before the result goes on: one
+ * match instead of `Effect.onExit`'s extra finalizer step on the request path.
+ */
+export const finishing = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  finish: (exit: Exit.Exit<A, E>) => void
+): Effect.Effect<A, E, R> =>
+  Effect.matchCauseEffect(effect, {
+    onFailure: (cause) => {
+      finish(Exit.failCause(cause))
+      return Effect.failCause(cause)
+    },
+    onSuccess: (value) => {
+      finish(Exit.succeed(value))
+      return Effect.succeed(value)
+    }
+  })
