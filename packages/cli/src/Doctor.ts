@@ -15,7 +15,7 @@
  * ```
  */
 import * as Fs from "node:fs"
-import { type Config, Diagnostics, Endpoint, OtlpGrpc, ServiceResource } from "@lingo-obs/core"
+import { type Config, Diagnostics, Endpoint, OtlpGrpc, OtlpHttp, ServiceResource } from "@lingo-obs/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Probes from "./internal/probes.js"
@@ -179,13 +179,31 @@ const exportRemedy = (section: Section, signal: Config.Signal, config: Connectio
   }
 }
 
+/**
+ * The gRPC code an OTLP/HTTP status stands for, so that one table of remedies serves both
+ * (the mapping the OTLP specification gives between the two).
+ */
+const HTTP_AS_GRPC: Readonly<Record<number, number>> = {
+  400: 3, // INVALID_ARGUMENT
+  401: 16, // UNAUTHENTICATED
+  403: 7, // PERMISSION_DENIED
+  404: 12, // UNIMPLEMENTED: no route for this signal at that URL
+  429: 8, // RESOURCE_EXHAUSTED
+  502: 14,
+  503: 14, // UNAVAILABLE
+  504: 4 // DEADLINE_EXCEEDED
+}
+
 const exportStep = async (
   section: Section,
   signal: Config.Signal,
   config: ConnectionSection,
+  written: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig,
   request: Uint8Array
 ): Promise<Step> => {
-  const transport = await Effect.runPromise(Effect.either(OtlpGrpc.transport(signal, config)))
+  const transport = await Effect.runPromise(
+    Effect.either(config.protocol === "grpc" ? OtlpGrpc.transport(signal, config) : OtlpHttp.transport(signal, written))
+  )
   if (transport._tag === "Left") {
     return { name: "export", status: "fail", detail: transport.left.message, remedy: "fix the TLS settings above" }
   }
@@ -199,12 +217,12 @@ const exportStep = async (
         ? { name: "export", status: "fail", detail: `the collector rejected ${item}`, remedy: "see the collector's logs" }
         : { name: "export", status: "ok", detail: `${item} accepted` }
     }
-    const code = OtlpGrpc.codeName(result.code)
+    const grpcCode = config.protocol === "grpc" ? result.code : HTTP_AS_GRPC[result.code] ?? 2
     return {
       name: "export",
       status: "fail",
-      detail: `${item} refused: ${code} (${result.message})`,
-      remedy: exportRemedy(section, signal, config, result.code)
+      detail: `${item} refused: ${result.status} (${result.message})`,
+      remedy: exportRemedy(section, signal, config, grpcCode)
     }
   } finally {
     transport.right.close()
@@ -215,7 +233,7 @@ const checkSignal = async (
   section: Section,
   signal: Config.Signal,
   written: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig,
-  request: () => Uint8Array,
+  request: (json: boolean) => Uint8Array,
   timeoutMillis: number
 ): Promise<SignalResult> => {
   if (!written.enabled || written.exporter === "none") {
@@ -238,7 +256,7 @@ const checkSignal = async (
     }
   }
   const config: ConnectionSection = { ...written, endpoint: target.authority, insecure: !target.tls }
-  const shown = `otlp_grpc ${config.endpoint} (${config.insecure ? "plaintext" : "TLS"})`
+  const shown = `otlp ${config.protocol} ${target.display} (${config.insecure ? "plaintext" : "TLS"})`
   const steps: Array<Step> = []
   const done = () => ({ signal, target: shown, checked: true, steps, ok: steps.every((step) => step.status !== "fail") })
   const address = Probes.splitHostPort(config.endpoint)
@@ -279,7 +297,7 @@ const checkSignal = async (
   const tls = await tlsStep(section, signal, config, address.host, address.port, timeoutMillis)
   steps.push(tls)
   if (tls.status === "fail") return done()
-  steps.push(await exportStep(section, signal, config, request()))
+  steps.push(await exportStep(section, signal, config, written, request(config.protocol === "http/json")))
   return done()
 }
 
@@ -293,17 +311,12 @@ export const run = async (config: Config.ObservabilityConfig, options: Options =
   const signals: Array<SignalResult> = []
   for (const [section, signal] of SECTIONS) {
     const sectionConfig = config[section]
-    if (sectionConfig.enabled && sectionConfig.exporter === "otlp_grpc" && sectionConfig.protocol !== "grpc") {
-      // Doctor checks OTLP/gRPC only so far: say so rather than probe a gRPC that is not configured.
-      signals.push({ signal, target: `otlp ${sectionConfig.protocol} (doctor checks OTLP/gRPC only)`, checked: false, steps: [], ok: true })
-      continue
-    }
     // The export answer should come back within the step bound too; a slower collector is a finding.
     const bounded = {
       ...sectionConfig,
       exportTimeout: Duration.min(sectionConfig.exportTimeout, Duration.millis(Math.max(timeoutMillis, 5_000)))
     }
-    signals.push(await checkSignal(section, signal, bounded, () => TestItems.encode(signal, resource), timeoutMillis))
+    signals.push(await checkSignal(section, signal, bounded, (json) => TestItems.encode(signal, resource, json), timeoutMillis))
   }
   return { source: options.source ?? "config", signals, ok: signals.every((signal) => signal.ok) }
 }

@@ -61,6 +61,30 @@ describe("lingo-obs doctor against a plaintext receiver", () => {
     expect(result.out).not.toContain("s3cr3t")
   })
 
+  it("checks OTLP/HTTP too: protobuf and JSON requests delivered, a 401 named with the header to set", async () => {
+    receiver.reset()
+    const ok = await doctor({
+      tracing: { protocol: "http/protobuf", endpoint: receiver.httpEndpoint },
+      metrics: { protocol: "http/json", endpoint: receiver.httpEndpoint },
+      logs: { enabled: true, protocol: "http/protobuf", endpoint: receiver.httpEndpoint }
+    })
+    expect(ok.code, ok.out + ok.err).toBe(0)
+    expect(block(ok.out, "traces")).toContain(`otlp http/protobuf ${receiver.httpEndpoint}/v1/traces (plaintext)`)
+    expect(block(ok.out, "metrics")).toContain("1 metric point accepted")
+    expect(await receiver.waitForSpan("lingo_obs.doctor")).toBeDefined()
+    expect(receiver.requests().filter((request) => request.transport === "http")).toHaveLength(3)
+
+    receiver.setFault({ signal: "traces", httpStatus: 401, message: "missing api key" })
+    const refused = await doctor({
+      tracing: { protocol: "http/protobuf", endpoint: receiver.httpEndpoint, headers: { "x-api-key": "s3cr3t" } },
+      metrics: { enabled: false }
+    })
+    expect(refused.code).toBe(1)
+    expect(refused.out).toContain("1 span refused: HTTP 401")
+    expect(refused.out).toMatch(/remedy: the collector wants credentials \(headers sent: x-api-key\)/)
+    expect(refused.out).not.toContain("s3cr3t")
+  })
+
   it("names PERMISSION_DENIED with the IAM role", async () => {
     receiver.reset()
     receiver.setFault({ code: status.PERMISSION_DENIED })

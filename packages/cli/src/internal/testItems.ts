@@ -6,6 +6,9 @@
 import { randomBytes } from "node:crypto"
 import type { Config } from "@lingo-obs/core"
 import {
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  JsonTraceSerializer,
   ProtobufLogsSerializer,
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer
@@ -74,12 +77,12 @@ const logRecord = (resource: Resource, now: number): LogRecord => ({
 })
 
 /** The encoded export request of `signal` carrying one test item. */
-export const encode = (signal: Config.Signal, resource: Resource, now = Date.now()): Uint8Array => {
+export const encode = (signal: Config.Signal, resource: Resource, json = false, now = Date.now()): Uint8Array => {
   const bytes = signal === "traces"
-    ? ProtobufTraceSerializer.serializeRequest([span(resource, now)])
+    ? (json ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest([span(resource, now)])
     : signal === "metrics"
-    ? ProtobufMetricsSerializer.serializeRequest(metric(resource, now))
-    : ProtobufLogsSerializer.serializeRequest([logRecord(resource, now)])
+    ? (json ? JsonMetricsSerializer : ProtobufMetricsSerializer).serializeRequest(metric(resource, now))
+    : (json ? JsonLogsSerializer : ProtobufLogsSerializer).serializeRequest([logRecord(resource, now)])
   if (bytes === undefined) throw new Error(`cannot encode the ${signal} test request`)
   return bytes
 }
