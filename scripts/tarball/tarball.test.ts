@@ -28,7 +28,7 @@ const EFFECT_3 = [
   "@effect/opentelemetry@^0.64",
   "@opentelemetry/api@^1.9"
 ]
-const TOOLS = ["typescript@~5.9.3", "@types/node@^20"]
+const TOOLS = ["typescript@~5.9.3", "@types/node@^20", "@types/ws@^8"]
 
 /**
  * What a service installs: not the local-telemetry tools (`lingo-obs dev` and its receiver, a
@@ -148,11 +148,10 @@ import { HttpServerMiddleware } from "@lingo-obs/http-middleware"
 import { ObservabilityTest } from "@lingo-obs/observability"
 import { Cli } from "@lingo-obs/cli"
 import { EffectVersion } from "@lingo-obs/core"
-import type { Layer } from "effect"
 
 const router = HttpRouter.empty.pipe(HttpRouter.get("/users/:id", HttpServerResponse.text("ok")))
 export const HttpLive = router.pipe(HttpServerMiddleware.serve())
-export const TestLive: Layer.Layer<unknown, unknown> = ObservabilityTest
+export const TestLive = ObservabilityTest
 export const usage: string = Cli.USAGE
 export const supported: string = EffectVersion.supportedRange
 `
@@ -161,7 +160,9 @@ const tsconfig = (compilerOptions: Record<string, unknown>) =>
   JSON.stringify({
     compilerOptions: {
       target: "ES2022",
-      lib: ["ES2022"],
+      // @effect/platform's declarations name DOM types (Storage, Transferable) and platform-node's
+      // name ws: what any Effect service that checks its libraries needs.
+      lib: ["ES2022", "DOM", "DOM.Iterable"],
       types: ["node"],
       strict: true,
       skipLibCheck: false,
