@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/v
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { Effect } from "effect"
 import type { Config } from "../src/index.js"
-import { Observability, SelfMetrics, TestLogger } from "../src/index.js"
-import { runCapturing } from "./support.js"
+import { Observability, SelfMetrics } from "../src/index.js"
+import { fastRetry, runCapturing, toolkitLines } from "./support.js"
 import { TRANSPORTS } from "./transports.js"
 
 let receiver: OtlpReceiver.Receiver
@@ -24,11 +24,8 @@ beforeEach(async () => {
 })
 
 
-const fastRetry = { initialBackoff: "100ms", maxBackoff: "400ms", maxElapsedTime: "20s" }
 
 const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
-const toolkitLines = (lines: ReadonlyArray<TestLogger.LogLine>, level: string) =>
-  lines.filter((line) => line.level === level && line.annotations["component"] === "observability")
 
 /** Creates `count` root spans named `name-<i>`. */
 const spans = (count: number, name = "work") =>

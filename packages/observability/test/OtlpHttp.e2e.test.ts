@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/v
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { Effect, Metric } from "effect"
 import { Observability, SelfMetrics, TestLogger } from "../src/index.js"
-import { runCapturing, withEnv } from "./support.js"
+import { fastRetry, runCapturing, toolkitLines, withEnv } from "./support.js"
 
 let receiver: OtlpReceiver.Receiver
 
@@ -24,10 +24,7 @@ beforeEach(async () => {
   receiver.reset()
 })
 
-const fastRetry = { initialBackoff: "100ms", maxBackoff: "400ms", maxElapsedTime: "20s" }
 const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
-const toolkitLines = (lines: ReadonlyArray<TestLogger.LogLine>, level: string) =>
-  lines.filter((line) => line.level === level && line.annotations["component"] === "observability")
 
 /** One counter per protocol: Effect's metrics are global, and a counter is cumulative. */
 const ordersName = (protocol: string) => `http_e2e_orders_${protocol.replace("/", "_")}`

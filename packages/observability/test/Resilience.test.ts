@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { Effect } from "effect"
 import type { Config } from "../src/index.js"
-import { Observability, SelfMetrics, TestLogger } from "../src/index.js"
-import { runCapturing } from "./support.js"
+import { Observability, SelfMetrics } from "../src/index.js"
+import { fastRetry, runCapturing, toolkitLines } from "./support.js"
 import { GRPC, type TestTransport, TRANSPORTS } from "./transports.js"
 
 let receiver: OtlpReceiver.Receiver
@@ -39,7 +39,6 @@ afterEach(() => {
 })
 
 /** Fast retries so that tests take milliseconds, not the production back-off. */
-const fastRetry = { initialBackoff: "100ms", maxBackoff: "400ms", maxElapsedTime: "20s" }
 
 const tracingOnly = (tracing: Config.ObservabilityConfigInput["tracing"] = {}, extra: Config.ObservabilityConfigInput = {}) =>
   Observability.layer({
@@ -58,8 +57,6 @@ const spans = (count: number, name = "work") =>
   })
 
 const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
-const toolkitLines = (lines: ReadonlyArray<TestLogger.LogLine>, level: string) =>
-  lines.filter((line) => line.level === level && line.annotations["component"] === "observability")
 
 describe.each(TRANSPORTS)("export resilience over $name", (current) => {
   beforeAll(() => {

@@ -4,6 +4,13 @@ import { fileURLToPath } from "node:url"
 import { ConfigProvider, Effect, type Layer } from "effect"
 import { TestLogger } from "../src/index.js"
 
+/** Retry settings short enough for tests: outages and back-offs in tenths of a second. */
+export const fastRetry = { initialBackoff: "100ms", maxBackoff: "400ms", maxElapsedTime: "20s" }
+
+/** The toolkit's own lines (`component=observability`) of one level. */
+export const toolkitLines = (lines: ReadonlyArray<TestLogger.LogLine>, level: string) =>
+  lines.filter((line) => line.level === level && line.annotations["component"] === "observability")
+
 /** Runs an effect with `env` as its whole environment (what `OTEL_*` variables it sees). */
 export const withEnv = (env: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
