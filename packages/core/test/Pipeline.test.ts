@@ -18,6 +18,8 @@ const unavailable = (extra: Partial<Transport.SendFailure> = {}): Transport.Send
   ...extra
 })
 
+let collectors = 0
+
 /** A pipeline of numbers whose transport answers with `answer(attempt)`; what it logs and sends is recorded. */
 const make = (
   answer: (attempt: number) => Transport.SendResult,
@@ -28,6 +30,8 @@ const make = (
   const pipeline = new ExportPipeline.ExportPipeline<number, Array<number>>({
     signal: "traces",
     endpoint: "collector:4317",
+    // Each test its own collector: what one learns of it is shared by the pipelines sending there.
+    server: `collector-${++collectors}:4317`,
     encode: (items) => [...items],
     send: (items) => {
       sent.push({ at: Date.now(), items })
