@@ -351,6 +351,7 @@ export class Pipeline<Item, Payload> {
     this.drop(undelivered, "shutdown")
     this.logShutdown(Date.now() - started, timeoutMillis, this.exportedPoints - this.exportedAtClosing, undelivered, inFlightPoints)
     this.stopListening()
+    this.reachability.release()
     this.options.close?.()
     this.removeGauges()
     this.notifyIdle()

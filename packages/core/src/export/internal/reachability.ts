@@ -2,7 +2,8 @@
  * What the signals' pipelines have learned about an endpoint, shared between them: the traces,
  * metrics and logs of a service usually go to one collector, so once one signal has been
  * answered there, the others know it is there (a shutdown does not give up on it as "never
- * reached"), and a pipeline waiting out a back-off towards it tries again at once.
+ * reached"), and a pipeline waiting out a back-off towards it tries again at once. What is
+ * known lasts while a pipeline sending there is open (a new layer starts from nothing).
  */
 
 /** The shared knowledge of one endpoint (an origin, `host:port`). */
@@ -15,21 +16,26 @@ export interface Reachability {
   failed(): void
   /** Calls `listener` when a pipeline succeeds there after a failure; returns its removal. */
   onAnswered(listener: () => void): () => void
+  /** The pipeline is shut down: once no pipeline uses the entry, it is forgotten. */
+  release(): void
 }
 
 interface Entry {
   reached: boolean
   failing: boolean
   readonly listeners: Set<() => void>
+  users: number
 }
 
 const entries = new Map<string, Entry>()
 
-/** The shared reachability of `key` (created on first use; entries are tiny and few). */
+/** The shared reachability of `key` for one more pipeline (created on first use). */
 export const of = (key: string): Reachability => {
   let entry = entries.get(key)
-  if (entry === undefined) entries.set(key, entry = { reached: false, failing: false, listeners: new Set() })
+  if (entry === undefined) entries.set(key, entry = { reached: false, failing: false, listeners: new Set(), users: 0 })
   const shared = entry
+  shared.users++
+  let released = false
   return {
     get reached() {
       return shared.reached
@@ -47,6 +53,11 @@ export const of = (key: string): Reachability => {
     onAnswered: (listener) => {
       shared.listeners.add(listener)
       return () => shared.listeners.delete(listener)
+    },
+    release: () => {
+      if (released) return
+      released = true
+      if (--shared.users === 0 && entries.get(key) === shared) entries.delete(key)
     }
   }
 }
