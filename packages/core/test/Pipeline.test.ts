@@ -312,3 +312,18 @@ describe("Pipeline drop accounting", () => {
     expect(warning.message).not.toContain("as the server asked")
   })
 })
+
+describe("Pipeline after shutdown", () => {
+  it("an item offered after shutdown is counted and said at once", async () => {
+    const { lines, pipeline } = make(() => ({ ok: true }))
+    const done = pipeline.shutdown(1_000)
+    await vi.advanceTimersByTimeAsync(10)
+    await done
+    expect(pipeline.offer(1)).toBe(false)
+    expect(lines.at(-1)).toMatchObject({
+      level: "warning",
+      message: "traces pipeline is shut down: dropped 1 spans that came after it",
+      fields: { dropped: 1, reason: "shutdown" }
+    })
+  })
+})

@@ -706,8 +706,9 @@ export class Pipeline<Item, Payload> {
       : ["warning", (dropped) => `${signal} pipeline is shut down: dropped ${dropped} ${unit} that came after it`]
     line = new ThrottledCount({
       intervalMillis: REMINDER_INTERVAL_MILLIS,
-      // Retry windows of a burst's batches end together: one line for them.
-      firstDelayMillis: reason === "retry_exhausted" || reason === "shutdown" ? FIRST_LOG_DELAY_MILLIS : 0,
+      // Retry windows of a burst's batches end together: one line for them. Items that come
+      // after shutdown are said at once: no later flush would say them.
+      firstDelayMillis: reason === "retry_exhausted" ? FIRST_LOG_DELAY_MILLIS : 0,
       report: (dropped, detail) =>
         this.options.log.log(level, describe(dropped, detail), this.fields({ dropped, reason, ...(status === "" ? {} : { status }) }))
     })
