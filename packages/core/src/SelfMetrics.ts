@@ -16,7 +16,7 @@ export const COUNTERS = {
   "lingo_obs.exporter.batches": "Export calls, by signal and outcome (exported, failed)",
   "lingo_obs.exporter.items": "Items (spans, metric data points) in export calls, by signal and outcome (exported, failed, rejected)",
   "lingo_obs.exporter.failures": "Failed export calls, by signal and status (gRPC code name or HTTP status)",
-  "lingo_obs.queue.dropped": "Items dropped, by signal and reason (queue_full, retry_exhausted, permanent_failure, unexpected_failure, too_large, shutdown)"
+  "lingo_obs.queue.dropped": "Items dropped, by signal and reason (queue_full, retry_exhausted, permanent_failure, retry_disabled, unexpected_failure, too_large, shutdown); each drop is also said in one log line"
 } as const
 
 /** The gauges, with their meaning. */

@@ -182,20 +182,25 @@ export const limitsOf = (config: Partial<Config.SpanLimitsConfig> | undefined): 
 })
 
 /**
- * Makes the OpenTelemetry API (`trace.getTracer`, `propagation`, `context`) use this pipeline
- * while the scope is open, so libraries instrumented with the API join the Effect spans; the
- * previous globals are restored on close. If another SDK already owns the globals, it keeps them.
+ * Makes the OpenTelemetry API's `context` use this context manager while the scope is open.
+ * Registered before the provider is made, so it is released after the provider's shutdown: the
+ * final exports run under suppressed tracing, which only a working context manager carries (an
+ * instrumentation's tracer outlives the global provider, so without it each export made while
+ * shutting down became a span, exported by another export, until the timeout).
  */
-const registerGlobals = (
-  provider: OtelApi.TracerProvider,
-  propagator: OtelApi.TextMapPropagator,
-  contextManager: FiberContextManager
-) =>
+const registerContext = (contextManager: FiberContextManager) =>
+  Globals.register("context", () => OtelApi.context.setGlobalContextManager(contextManager), () => {
+    OtelApi.context.disable()
+    contextManager.disable()
+  })
+
+/**
+ * Makes the OpenTelemetry API (`trace.getTracer`, `propagation`) use this pipeline while the
+ * scope is open, so libraries instrumented with the API join the Effect spans; the previous
+ * globals are restored on close. If another SDK already owns the globals, it keeps them.
+ */
+const registerGlobals = (provider: OtelApi.TracerProvider, propagator: OtelApi.TextMapPropagator) =>
   Effect.all([
-    Globals.register("context", () => OtelApi.context.setGlobalContextManager(contextManager), () => {
-      OtelApi.context.disable()
-      contextManager.disable()
-    }),
     Globals.register("trace", () => OtelApi.trace.setGlobalTracerProvider(provider), () => OtelApi.trace.disable()),
     Globals.register(
       "propagation",
@@ -221,6 +226,8 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator | Contr
       ? yield* pipelineExport(config, options.resource, scope, limits, shutdownTimeout, exporting)
       : { processor: options.spanProcessor, export: { _tag: "Processor", processor: options.spanProcessor } as const }
     const sampler = makeSampler(config)
+    const contextManager = new FiberContextManager()
+    yield* registerContext(contextManager)
     const provider = yield* Effect.acquireRelease(
       Effect.sync(() =>
         new BasicTracerProvider({
@@ -240,8 +247,7 @@ const exporting = (options: Options): Layer.Layer<Propagation.Propagator | Contr
       ),
       (provider) => Shutdown.bounded("traces", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
     )
-    const contextManager = new FiberContextManager()
-    yield* registerGlobals(provider, propagator, contextManager)
+    yield* registerGlobals(provider, propagator)
     const tracer = EffectTracer.make({
       export: spanExport,
       resource: options.resource,

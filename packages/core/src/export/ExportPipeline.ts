@@ -103,6 +103,8 @@ export const make = <Item>(
     const pipeline = new Pipeline<Item, unknown>({
       ...common,
       endpoint: target!.display,
+      // The signals of one collector share what they learn of it (HTTP: one origin, several paths).
+      server: config.protocol === "grpc" ? `grpc://${target!.authority}` : new URL(target!.url).origin,
       encode: config.protocol === "http/json" ? options.encodeOtlpJson : options.encodeOtlp,
       sizeOf: (request) => (request as Uint8Array).byteLength,
       maxMessageBytes: config.maxMessageSize,

@@ -5,9 +5,12 @@
  * included, so the export pipeline can decide what to retry.
  *
  * Reading TLS material is part of starting a pipeline: a missing or unreadable file is a
- * `PipelineStartError` that `required` decides about.
+ * `PipelineStartError` that `required` decides about. Every call is made with tracing
+ * suppressed, so gRPC auto-instrumentation never makes a span of an export.
  */
 import * as Grpc from "@grpc/grpc-js"
+import { context } from "@opentelemetry/api"
+import { suppressTracing } from "@opentelemetry/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
@@ -217,17 +220,20 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           })
           return
         }
-        const call = client.makeUnaryRequest(
-          SERVICE_METHODS[signal],
-          passThrough,
-          (response: Buffer) => response,
-          request,
-          headers.clone(),
-          { deadline: Date.now() + timeoutMillis },
-          (error: Grpc.ServiceError | null, response?: Buffer) => {
-            inFlight.delete(call)
-            resolve(classify(error, response, expectation))
-          }
+        // Not traced: an instrumented grpc-js would make a span of the export, exported in turn.
+        const call = context.with(suppressTracing(context.active()), () =>
+          client.makeUnaryRequest(
+            SERVICE_METHODS[signal],
+            passThrough,
+            (response: Buffer) => response,
+            request,
+            headers.clone(),
+            { deadline: Date.now() + timeoutMillis },
+            (error: Grpc.ServiceError | null, response?: Buffer) => {
+              inFlight.delete(call)
+              resolve(classify(error, response, expectation))
+            }
+          )
         )
         inFlight.add(call)
       })

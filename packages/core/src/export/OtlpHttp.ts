@@ -5,7 +5,9 @@
  * answer as the OTLP specification says: 429, 502, 503 and 504 are retryable, honouring
  * `Retry-After` (seconds or an HTTP-date); every other 4xx and 5xx is permanent; a connection
  * that cannot be made or breaks, and a timeout, are retryable. A 2xx answer's body is read for a
- * partial success.
+ * partial success; a 2xx whose body breaks or does not end is still delivered (never resent).
+ * Every request is sent with tracing suppressed, so HTTP auto-instrumentation never makes a
+ * span of an export (which would be exported by another request, and so on).
  *
  * @example
  * ```ts
@@ -19,6 +21,8 @@ import * as Net from "node:net"
 import * as Tls from "node:tls"
 import { promisify } from "node:util"
 import * as Zlib from "node:zlib"
+import { context } from "@opentelemetry/api"
+import { suppressTracing } from "@opentelemetry/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { PipelineStartError } from "../Required.js"
@@ -38,6 +42,11 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504])
 
 /** Enough of an error body for a log line; the rest is not read. */
 const MAX_RESPONSE_BYTES = 64 * 1024
+/**
+ * How long a 2xx answer's body (a partial success, a few bytes) is waited for: the data was
+ * accepted, so a body that does not end must not hold the export, nor make it be sent again.
+ */
+const SUCCESS_BODY_GRACE_MILLIS = 1_000
 const MAX_MESSAGE_LENGTH = 300
 
 /** gRPC's names for what is not an HTTP answer, so both transports' failures read alike. */
@@ -212,30 +221,49 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     let connectionDown = false
 
     const post = (body: Uint8Array): Promise<SendResult> =>
-      new Promise((resolve) => {
+      new Promise((resolveOnce) => {
         let timedOut = false
-        const request = client.request(url, {
-          method: "POST",
-          agent,
-          headers: { ...headers, "content-length": String(body.byteLength) }
-        }, (response) => {
-          const chunks: Array<Buffer> = []
-          let size = 0
-          response.on("data", (chunk: Buffer) => {
-            size += chunk.length
-            if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk)
-          })
-          response.on("end", () => {
-            settle()
+        /** The server answered 2xx: whatever happens to the body now, the data was accepted. */
+        let accepted = false
+        let done = false
+        const resolve = (result: SendResult) => {
+          if (done) return
+          done = true
+          settle()
+          resolveOnce(result)
+        }
+        // Not traced: an instrumented `http` would make a span of the export, exported in turn.
+        const request = context.with(suppressTracing(context.active()), () =>
+          client.request(url, {
+            method: "POST",
+            agent,
+            headers: { ...headers, "content-length": String(body.byteLength) }
+          }, (response) => {
+            const status = response.statusCode ?? 0
+            accepted = status >= 200 && status < 300
             connectionDown = false
-            resolve(classify(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), target.display))
+            if (accepted) {
+              clearTimeout(timer)
+              timer = setTimeout(() => {
+                resolve({ ok: true })
+                request.destroy()
+              }, Math.min(SUCCESS_BODY_GRACE_MILLIS, timeoutMillis)).unref()
+            }
+            const chunks: Array<Buffer> = []
+            let size = 0
+            response.on("data", (chunk: Buffer) => {
+              size += chunk.length
+              if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk)
+            })
+            response.on("end", () => resolve(classify(status, response.headers, Buffer.concat(chunks), target.display)))
+            // A body that breaks off: for a 2xx the data is delivered, partial success unknown.
+            response.on("error", (error) => resolve(accepted ? { ok: true } : connectionFailure(error, timedOut, timeoutMillis, expectation)))
+            response.on("close", () => {
+              if (!response.complete) resolve(accepted ? { ok: true } : connectionFailure(new Error("the answer broke off"), timedOut, timeoutMillis, expectation))
+            })
           })
-          response.on("error", (error) => {
-            settle()
-            resolve(connectionFailure(error, timedOut, timeoutMillis, expectation))
-          })
-        })
-        const timer = setTimeout(() => {
+        )
+        let timer = setTimeout(() => {
           timedOut = true
           request.destroy()
         }, timeoutMillis)
@@ -244,7 +272,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           inFlight.delete(request)
         }
         request.on("error", (error) => {
-          settle()
+          if (accepted) return resolve({ ok: true })
           connectionDown = !timedOut
           resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation))
         })

@@ -12,7 +12,14 @@
  *
  * What an operator reads, once: one warning when export starts failing (endpoint, cause, what
  * is kept), at most one reminder a minute with the counts, one line on recovery, one line at
- * shutdown saying what was delivered and what was not, and why.
+ * shutdown saying what was delivered and what was not, and why. Every item dropped is counted
+ * (`lingo_obs.queue.dropped`) and said in exactly one line of its kind (queue full, too large,
+ * permanent failure, retry window exhausted, …), those counts at most once a minute; the
+ * shutdown line adds what was lost in all, at WARN.
+ *
+ * Shutdown delivers what can still be delivered within its timeout: every pipeline makes at
+ * least one fresh attempt (a refused connection costs a millisecond, so a service without a
+ * collector still exits at once), and a server's "retry later" is honoured while it fits.
  *
  * @example
  * ```ts
@@ -23,6 +30,7 @@
  */
 import * as SelfMetrics from "../SelfMetrics.js"
 import { formatBytes, formatMillis } from "./internal/format.js"
+import * as Reachability from "./internal/reachability.js"
 import { ThrottledCount } from "./internal/throttledCount.js"
 import type { SendFailure, SendResult, Signal } from "./Transport.js"
 
@@ -43,6 +51,11 @@ export interface Options<Item, Payload> {
   readonly signal: Signal
   /** Where the data goes, for log lines. */
   readonly endpoint: string
+  /**
+   * The server the endpoint names (`host:port`, an HTTP origin), whose reachability the signals
+   * share; defaults to `endpoint`.
+   */
+  readonly server?: string | undefined
   /** Encodes a batch; `undefined` when there is nothing to send. */
   readonly encode: (items: ReadonlyArray<Item>) => Payload | undefined
   readonly send: (payload: Payload) => Promise<SendResult>
@@ -101,16 +114,42 @@ interface Outage {
 /** What the points of each signal are called in lines about data. */
 const UNITS: Record<Signal, string> = { traces: "spans", metrics: "data points", logs: "log records" }
 
-/** At most one "queue full" line per this interval, with the count since the last one. */
-const DROP_LOG_INTERVAL_MILLIS = 10_000
+type Level = Parameters<LogSink["log"]>[0]
+
+/** A failure as a drop line names it. */
+const describeCause = (cause: SendFailure | string | undefined): string | undefined =>
+  cause === undefined || typeof cause === "string" ? cause : `${cause.status} (${cause.message})`
+
+/** How a back-off relates to the delay the server asked for, for the outage warning. */
+const askedDelay = (delay: number, asked: number | undefined): string =>
+  asked === undefined
+    ? ""
+    : asked === delay
+    ? " as the server asked"
+    : asked > delay
+    ? ` (the server asked for ${formatMillis(asked)}; capped at retry.maxBackoff)`
+    : ` (the server asked for ${formatMillis(asked)}; retry.initialBackoff is the least)`
+
 /** The first line of a kind waits this long, so that a burst is reported as one count. */
 const FIRST_LOG_DELAY_MILLIS = 1_000
-/** Lines about a lasting condition (an outage, rejected or oversized data) at most this often. */
+/** Lines about a lasting condition (an outage, dropped or rejected data) at most this often. */
 const REMINDER_INTERVAL_MILLIS = 60_000
 /** Full batches waiting unencoded before `offer` encodes them itself. */
 const STARVED_BATCHES = 4
 /** While shutting down, retries wait at most this long so the shutdown timeout is used well. */
 const SHUTDOWN_MAX_BACKOFF_MILLIS = 250
+/** While shutting down, a server's delay is honoured as asked, but never below this (no busy loop). */
+const SHUTDOWN_MIN_BACKOFF_MILLIS = 50
+
+/** Why items are dropped: the `reason` of `lingo_obs.queue.dropped`. */
+type DropReason =
+  | "queue_full"
+  | "too_large"
+  | "permanent_failure"
+  | "retry_disabled"
+  | "retry_exhausted"
+  | "unexpected_failure"
+  | "shutdown"
 
 export class Pipeline<Item, Payload> {
   private readonly pending: Array<Item> = []
@@ -125,14 +164,16 @@ export class Pipeline<Item, Payload> {
   private batchTimer: NodeJS.Timeout | undefined
   private drainScheduled = false
   private outage: Outage | undefined
-  /** Statuses of permanent failures already logged since the last success. */
-  private readonly permanentLogged = new Set<string>()
   private consecutiveFailures = 0
-  private everDelivered = false
-  /** A server has answered (success or not) since start. */
-  private everReached = false
+  /** What the signals know of the server, shared with the other pipelines sending there. */
+  private readonly reachability: Reachability.Reachability
+  private readonly stopListening: () => void
   /** An attempt (or the start-up probe) found no server to talk to. */
   private unreachableSeen = false
+  /** Points dropped since start, by reason: the shutdown line's total. */
+  private readonly lost = new Map<DropReason, number>()
+  /** The drop lines other than queue full and too large, by reason and status. */
+  private readonly dropLines = new Map<string, ThrottledCount>()
   private exportedPoints = 0
   private exportedAtClosing = 0
   private readonly idleWaiters: Array<() => void> = []
@@ -154,8 +195,13 @@ export class Pipeline<Item, Payload> {
   constructor(private readonly options: Options<Item, Payload>) {
     this.attributes = { signal: options.signal }
     const unit = UNITS[options.signal]
+    this.reachability = Reachability.of(options.server ?? options.endpoint)
+    // Another signal got through to the same server: what waits here need not wait any more.
+    this.stopListening = this.reachability.onAnswered(() => {
+      if (this.outage !== undefined && !this.closed && this.backoffTimer !== undefined) this.endBackoff()
+    })
     this.queueFullDrops = new ThrottledCount({
-      intervalMillis: DROP_LOG_INTERVAL_MILLIS,
+      intervalMillis: REMINDER_INTERVAL_MILLIS,
       firstDelayMillis: FIRST_LOG_DELAY_MILLIS,
       report: (dropped) =>
         options.log.log(
@@ -182,7 +228,7 @@ export class Pipeline<Item, Payload> {
       report: (dropped, example) =>
         options.log.log(
           "error",
-          `${options.signal} export: dropped ${dropped} ${options.itemName} too large for one request (${example}; maxMessageSize ${
+          `${options.signal} export: dropped ${dropped} ${unit} too large for one request (${example}; maxMessageSize ${
             formatBytes(options.maxMessageBytes ?? 0)
           }); not retried`,
           this.fields({ dropped })
@@ -209,7 +255,8 @@ export class Pipeline<Item, Payload> {
   /** Queues one item; `false` when it was dropped because the queue is full or shut down. */
   offer(item: Item): boolean {
     if (this.closed || this.size >= this.options.maxQueueSize) {
-      this.drop(this.pointsOf([item]), this.closed ? "shutdown" : "queue_full")
+      if (this.closed) this.dropLate(this.pointsOf([item]))
+      else this.drop(this.pointsOf([item]), "queue_full")
       return false
     }
     this.pending.push(item)
@@ -235,8 +282,6 @@ export class Pipeline<Item, Payload> {
    * short once. Resolves, never rejects; the caller bounds the wait.
    */
   flush(): Promise<void> {
-    // Shutting down towards an endpoint that refused every attempt: nothing is sent any more.
-    if (this.closingDeadline !== undefined && this.neverReached()) this.abandoned = true
     this.cutBatches(true)
     this.endBackoff()
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve))
@@ -255,9 +300,10 @@ export class Pipeline<Item, Payload> {
   }
 
   /**
-   * Flushes within `timeoutMillis` (at once gives up when the endpoint has refused every
-   * attempt since start), then stops: what is still held is dropped, counted and reported in
-   * one line. Calling it again joins the shutdown under way.
+   * Flushes within `timeoutMillis`, then stops: what is still held is dropped, counted and
+   * reported in one line. At least one fresh attempt is made; an endpoint that no signal ever
+   * reached and that refuses it again is given up at once. Calling it again joins the shutdown
+   * under way.
    */
   shutdown(timeoutMillis: number): Promise<void> {
     return this.shutdownDone ??= this.runShutdown(timeoutMillis)
@@ -268,7 +314,7 @@ export class Pipeline<Item, Payload> {
    * logged now, once, and later failures belong to the same outage.
    */
   reportUnreachable(status: string, message: string): void {
-    if (this.closed || this.everReached) return
+    if (this.closed || this.reachability.reached) return
     this.unreachableSeen = true
     if (this.outage === undefined) this.beginOutage(status, message, Date.now(), undefined)
   }
@@ -277,9 +323,6 @@ export class Pipeline<Item, Payload> {
     const started = Date.now()
     this.beginShutdown(timeoutMillis)
     const deadline = this.closingDeadline!
-    // An endpoint that refused every attempt since start is not waited for: only the calls
-    // already in flight may still land, and are given the time left.
-    if (this.neverReached()) this.abandoned = true
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
       this.abandoned ? this.settled() : this.flush(),
@@ -300,11 +343,15 @@ export class Pipeline<Item, Payload> {
     this.ready.length = 0
     this.readyItems = 0
     this.readyPoints = 0
-    this.drop(undelivered, "shutdown")
+    // The counts not yet said come first; the shutdown line sums up.
     this.queueFullDrops.flush()
     this.rejections.flush()
     this.tooLarge.flush()
+    for (const line of this.dropLines.values()) line.flush()
+    this.drop(undelivered, "shutdown")
     this.logShutdown(Date.now() - started, timeoutMillis, this.exportedPoints - this.exportedAtClosing, undelivered, inFlightPoints)
+    this.stopListening()
+    this.reachability.release()
     this.options.close?.()
     this.removeGauges()
     this.notifyIdle()
@@ -313,8 +360,17 @@ export class Pipeline<Item, Payload> {
   private logShutdown(elapsed: number, timeoutMillis: number, delivered: number, undelivered: number, inFlight: number) {
     const { signal } = this.options
     const unit = UNITS[signal]
+    const lost = [...this.lost.values()].reduce((sum, points) => sum + points, 0)
+    // What was lost before the shutdown was said when it happened; the total is said again here.
+    const lostSoFar = lost === undelivered ? "" : `; ${lost} ${unit} lost in all since start (${
+      [...this.lost].map(([reason, points]) => `${reason} ${points}`).join(", ")
+    })`
     if (undelivered === 0) {
-      this.options.log.log("info", `${signal} pipeline shut down in ${formatMillis(elapsed)}; ${delivered} ${unit} flushed`, this.fields())
+      this.options.log.log(
+        lost === 0 ? "info" : "warning",
+        `${signal} pipeline shut down in ${formatMillis(elapsed)}; ${delivered} ${unit} flushed${lostSoFar}`,
+        this.fields({ delivered, undelivered, lost })
+      )
       return
     }
     const outage = this.outage
@@ -327,8 +383,8 @@ export class Pipeline<Item, Payload> {
       "warning",
       `${signal} shutdown: ${undelivered} ${unit} not delivered${
         inFlight > 0 ? ` (${inFlight} of them still unanswered when the time was up; the collector may have those)` : ""
-      }, ${delivered} delivered: ${why}`,
-      this.fields({ undelivered, delivered })
+      }, ${delivered} delivered: ${why}${lostSoFar}`,
+      this.fields({ undelivered, delivered, lost })
     )
   }
 
@@ -360,9 +416,9 @@ export class Pipeline<Item, Payload> {
     return new Promise((resolve) => this.settledWaiters.push(resolve))
   }
 
-  /** No server has answered since start, and an attempt (or the probe) found none. */
+  /** No server has answered any signal since start, and an attempt (or the probe) found none. */
   private neverReached(): boolean {
-    return !this.everReached && this.unreachableSeen
+    return !this.reachability.reached && this.unreachableSeen
   }
 
   private scheduleDrain() {
@@ -398,8 +454,7 @@ export class Pipeline<Item, Payload> {
     try {
       payload = this.options.encode(items)
     } catch (error) {
-      this.drop(this.pointsOf(items), "unexpected_failure")
-      this.options.log.log("error", `${this.options.signal} export: cannot encode a batch: ${String(error)}`, this.fields())
+      this.drop(this.pointsOf(items), "unexpected_failure", String(error))
       return
     }
     if (payload === undefined) return
@@ -412,9 +467,8 @@ export class Pipeline<Item, Payload> {
         this.encodeBatch(items.slice(half))
         return
       }
-      this.drop(this.pointsOf(items), "too_large")
       const name = this.options.describeItem?.(items[0]!)
-      this.tooLarge.add(1, `${name === undefined ? "" : `${JSON.stringify(name)}: `}${formatBytes(size)} encoded`)
+      this.drop(this.pointsOf(items), "too_large", `${name === undefined ? "" : `${JSON.stringify(name)}: `}${formatBytes(size)} encoded`)
       return
     }
     const points = this.pointsOf(items)
@@ -473,10 +527,8 @@ export class Pipeline<Item, Payload> {
       this.rejections.add(rejected, rejectedMessage)
     }
     this.exportedPoints += batch.points - rejected
-    this.everDelivered = true
-    this.everReached = true
+    this.reachability.answered(true)
     this.consecutiveFailures = 0
-    this.permanentLogged.clear()
     const outage = this.outage
     if (outage === undefined) return
     this.outage = undefined
@@ -497,29 +549,17 @@ export class Pipeline<Item, Payload> {
     this.count("lingo_obs.exporter.failures", "status", result.status)
     this.consecutiveFailures++
     if (result.unreachable === true) this.unreachableSeen = true
-    else this.everReached = true
+    else this.reachability.answered(false)
+    if (result.retryable) this.reachability.failed()
 
     if (!result.retryable || !this.options.retry.enabled) {
-      this.drop(batch.points, result.retryable ? "retry_disabled" : "permanent_failure")
-      if (this.outage !== undefined) this.outage.dropped += batch.points
-      // A collector that rejects every batch would otherwise log each one.
-      if (!this.permanentLogged.has(result.status)) {
-        this.permanentLogged.add(result.status)
-        this.options.log.log(
-          "error",
-          `${this.options.signal} export ${result.retryable ? "failed" : "permanent failure"}: ${result.status} (${result.message}); dropped ${batch.points} ${
-            UNITS[this.options.signal]
-          }, not retried${result.retryable ? " (retry is disabled)" : ""}; later batches failing the same way are counted, not logged`,
-          this.fields({ status: result.status })
-        )
-      }
+      this.drop(batch.points, result.retryable ? "retry_disabled" : "permanent_failure", result)
       return
     }
 
     batch.firstFailureAt ??= now
     if (now - batch.firstFailureAt >= this.options.retry.maxElapsedMillis) {
-      this.drop(batch.points, "retry_exhausted")
-      if (this.outage !== undefined) this.outage.dropped += batch.points
+      this.drop(batch.points, "retry_exhausted", result)
     } else {
       this.requeue(batch)
     }
@@ -531,12 +571,16 @@ export class Pipeline<Item, Payload> {
     // Exports in flight together fail together: one attempt.
     if (now < this.backoffUntil) return
     const attempt = (outage?.attempts ?? 0) + 1
-    let delay = this.backoffDelay(attempt, result.retryDelayMillis)
+    const asked = result.retryDelayMillis
+    let delay = this.backoffDelay(attempt, asked)
     if (this.closingDeadline !== undefined) {
-      // Shutting down: a collector never reached is not waited for, and no wait outlasts the timeout.
-      // Our own back-off is shortened to use the time left well; a server's delay is kept.
-      if (result.retryDelayMillis === undefined) delay = Math.min(delay, SHUTDOWN_MAX_BACKOFF_MILLIS)
-      if (this.neverReached() || delay >= this.closingDeadline - now) {
+      // Shutting down: a collector no signal ever reached that refuses again is not waited for,
+      // and no wait outlasts the timeout. Our own back-off is shortened to use the time left
+      // well; a server's delay is honoured as asked (not raised to initialBackoff) while it fits.
+      delay = asked === undefined
+        ? Math.min(delay, SHUTDOWN_MAX_BACKOFF_MILLIS)
+        : Math.min(this.options.retry.maxBackoffMillis, Math.max(SHUTDOWN_MIN_BACKOFF_MILLIS, asked))
+      if ((result.unreachable === true && this.neverReached()) || delay >= this.closingDeadline - now) {
         // The shutdown line says it all; no outage warning just before it.
         if (outage === undefined) this.beginOutage(result.status, result.message, now, undefined, true)
         this.outage!.attempts = attempt
@@ -545,7 +589,7 @@ export class Pipeline<Item, Payload> {
         return
       }
     }
-    if (outage === undefined) this.beginOutage(result.status, result.message, now, { delay, server: result.retryDelayMillis !== undefined })
+    if (outage === undefined) this.beginOutage(result.status, result.message, now, { delay, asked })
     this.outage!.attempts = attempt
     this.options.log.log(
       "debug",
@@ -563,7 +607,7 @@ export class Pipeline<Item, Payload> {
     status: string,
     message: string,
     now: number,
-    retry: { delay: number; server: boolean } | undefined,
+    retry: { delay: number; asked: number | undefined } | undefined,
     quiet = false
   ) {
     const { signal, endpoint, maxQueueSize, itemName, retry: settings } = this.options
@@ -572,7 +616,7 @@ export class Pipeline<Item, Payload> {
     if (quiet) return
     const next = retry === undefined
       ? "exporting once it is reachable"
-      : `retrying in ${formatMillis(retry.delay)}${retry.server ? " as the server asked" : ""}`
+      : `retrying in ${formatMillis(retry.delay)}${askedDelay(retry.delay, retry.asked)}`
     this.options.log.log(
       "warning",
       `${signal} export to ${endpoint} is failing: ${status} (${message}); ${next}, keeping up to ${maxQueueSize} ${itemName} and each batch for up to ${
@@ -622,13 +666,54 @@ export class Pipeline<Item, Payload> {
     this.pump()
   }
 
-  private drop(points: number, reason: string) {
+  /**
+   * Counts dropped points and says them in the line of their kind (throttled), except those
+   * left at shutdown, which the shutdown line says. `cause` is the failure or the detail shown.
+   */
+  private drop(points: number, reason: DropReason, cause?: SendFailure | string) {
     if (points <= 0) return
     this.count("lingo_obs.queue.dropped", "reason", reason, points)
-    if (reason === "queue_full") {
-      this.queueFullDrops.add(points)
-      if (this.outage !== undefined) this.outage.dropped += points
-    }
+    this.lost.set(reason, (this.lost.get(reason) ?? 0) + points)
+    if (this.outage !== undefined) this.outage.dropped += points
+    if (reason === "queue_full") this.queueFullDrops.add(points)
+    else if (reason === "too_large") this.tooLarge.add(points, cause as string)
+    else if (reason !== "shutdown") this.dropLine(reason, cause).add(points, describeCause(cause))
+  }
+
+  /** Points offered after shutdown: counted, and said in a line of their own. */
+  private dropLate(points: number) {
+    this.count("lingo_obs.queue.dropped", "reason", "shutdown", points)
+    this.dropLine("shutdown", undefined).add(points)
+  }
+
+  /** The throttled line of a kind of drop (one per failure status). */
+  private dropLine(reason: DropReason, cause: SendFailure | string | undefined): ThrottledCount {
+    const status = typeof cause === "object" ? cause.status : ""
+    const key = `${reason}|${status}`
+    let line = this.dropLines.get(key)
+    if (line !== undefined) return line
+    const { signal, retry } = this.options
+    const unit = UNITS[signal]
+    const [level, describe]: [Level, (dropped: number, detail: string | undefined) => string] = reason === "retry_exhausted"
+      ? ["warning", (dropped, detail) =>
+        `${signal} export: dropped ${dropped} ${unit} whose retry window (retry.maxElapsedTime, ${formatMillis(retry.maxElapsedMillis)}) ended; last failure: ${detail}`]
+      : reason === "permanent_failure"
+      ? ["error", (dropped, detail) => `${signal} export permanent failure: ${detail}; dropped ${dropped} ${unit}, not retried`]
+      : reason === "retry_disabled"
+      ? ["error", (dropped, detail) => `${signal} export failed: ${detail}; dropped ${dropped} ${unit}, not retried (retry is disabled)`]
+      : reason === "unexpected_failure"
+      ? ["error", (dropped, detail) => `${signal} export: cannot encode a batch (${detail}); dropped ${dropped} ${unit}`]
+      : ["warning", (dropped) => `${signal} pipeline is shut down: dropped ${dropped} ${unit} that came after it`]
+    line = new ThrottledCount({
+      intervalMillis: REMINDER_INTERVAL_MILLIS,
+      // Retry windows of a burst's batches end together: one line for them. Items that come
+      // after shutdown are said at once: no later flush would say them.
+      firstDelayMillis: reason === "retry_exhausted" ? FIRST_LOG_DELAY_MILLIS : 0,
+      report: (dropped, detail) =>
+        this.options.log.log(level, describe(dropped, detail), this.fields({ dropped, reason, ...(status === "" ? {} : { status }) }))
+    })
+    this.dropLines.set(key, line)
+    return line
   }
 
   private notifyIdle() {

@@ -9,6 +9,12 @@ import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
  * as the pipeline's item (`toItem`).
  */
 export class PipelineSpanProcessor<Item> implements SpanProcessor {
+  /**
+   * Shut down: spans that end now are ignored, as the SDK's processors do. They come from
+   * tracers that outlive the provider (an instrumentation keeps the one it was given).
+   */
+  private shutDown = false
+
   constructor(
     private readonly pipeline: ExportPipeline.ExportPipeline<Item, unknown>,
     private readonly shutdownTimeoutMillis: number,
@@ -19,7 +25,7 @@ export class PipelineSpanProcessor<Item> implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.exporting.on && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED) {
+    if (!this.shutDown && this.exporting.on && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED) {
       this.pipeline.offer(this.toItem(span))
     }
   }
@@ -29,7 +35,7 @@ export class PipelineSpanProcessor<Item> implements SpanProcessor {
   }
 
   shutdown(): Promise<void> {
-    return this.pipeline.shutdown(this.shutdownTimeoutMillis)
+    return this.pipeline.shutdown(this.shutdownTimeoutMillis).then(() => void (this.shutDown = true))
   }
 }
 
