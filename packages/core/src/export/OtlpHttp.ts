@@ -25,6 +25,7 @@ import type { PipelineStartError } from "../Required.js"
 import * as ConnectionError from "./ConnectionError.js"
 import * as Endpoint from "./Endpoint.js"
 import { serverName } from "./internal/http2Probe.js"
+import * as ServerText from "./ServerText.js"
 import type * as Config from "../config/Config.js"
 import type * as OtlpGrpc from "./OtlpGrpc.js"
 import * as PartialSuccess from "./PartialSuccess.js"
@@ -38,7 +39,6 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504])
 
 /** Enough of an error body for a log line; the rest is not read. */
 const MAX_RESPONSE_BYTES = 64 * 1024
-const MAX_MESSAGE_LENGTH = 300
 
 /** gRPC's names for what is not an HTTP answer, so both transports' failures read alike. */
 const UNAVAILABLE = { code: 14, status: "UNAVAILABLE" } as const
@@ -58,7 +58,7 @@ export const retryAfterMillis = (value: string | undefined, now = Date.now()): n
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-/** The `google.rpc.Status` message of an error body, or the body's text; shortened for a log line. */
+/** The `google.rpc.Status` message of an error body, or the body's text, as the server wrote it (see `ServerText`). */
 const errorMessage = (body: Buffer, contentType: string | undefined): string => {
   let text = ""
   if (contentType?.includes("json")) {
@@ -72,7 +72,7 @@ const errorMessage = (body: Buffer, contentType: string | undefined): string => 
     text = statusMessage(body) ?? ""
   }
   if (text === "" && !contentType?.includes("protobuf")) text = body.toString("utf8").trim()
-  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text
+  return text
 }
 
 /** Field 2 (`message`) of a protobuf `google.rpc.Status`, read without a protobuf library. */
@@ -123,23 +123,29 @@ const jsonPartialSuccess = (body: Buffer): PartialSuccess.PartialSuccess | undef
 
 /**
  * Classifies an HTTP answer: a 2xx with its partial success; 429/502/503/504 retryable with the
- * server's `Retry-After`; anything else permanent, with a hint when the path looks wrong.
+ * server's `Retry-After`; anything else permanent, with a hint when the path looks wrong. The
+ * server's text is made printable and cleared of `secrets` (the configured header values).
  */
 export const classify = (
   status: number,
   headers: Http.IncomingHttpHeaders,
   body: Buffer,
-  url: string
+  url: string,
+  secrets: ReadonlyArray<string> = []
 ): SendResult => {
   const contentType = headers["content-type"]?.toLowerCase()
   if (status >= 200 && status < 300) {
     const partial = contentType?.includes("json") ? jsonPartialSuccess(body) : PartialSuccess.decode(body)
-    return partial === undefined ? { ok: true } : { ok: true, rejected: partial.rejected, rejectedMessage: partial.message }
+    return partial === undefined
+      ? { ok: true }
+      : { ok: true, rejected: partial.rejected, rejectedMessage: ServerText.clean(partial.message, secrets) }
   }
   const retryable = RETRYABLE_STATUSES.has(status)
-  let message = errorMessage(body, contentType) || (Http.STATUS_CODES[status] ?? "no reason given")
+  let message = ServerText.clean(errorMessage(body, contentType), secrets) || (Http.STATUS_CODES[status] ?? "no reason given")
   if (status === 404) message += `; is ${url} the collector's OTLP/HTTP path? (an endpoint with a path is used as-is)`
-  if (status >= 300 && status < 400 && headers.location !== undefined) message += `; redirected to ${headers.location}`
+  if (status >= 300 && status < 400 && headers.location !== undefined) {
+    message += `; redirected to ${ServerText.clean(headers.location, secrets)}`
+  }
   const retryDelayMillis = retryable ? retryAfterMillis(headers["retry-after"]) : undefined
   return {
     ok: false,
@@ -159,7 +165,8 @@ const connectionFailure = (
   error: unknown,
   timedOut: boolean,
   timeoutMillis: number,
-  expectation: ConnectionError.Expectation
+  expectation: ConnectionError.Expectation,
+  secrets: ReadonlyArray<string>
 ): SendFailure => {
   if (timedOut) {
     return { ok: false, retryable: true, ...DEADLINE_EXCEEDED, message: `no answer within ${timeoutMillis}ms` }
@@ -170,7 +177,12 @@ const connectionFailure = (
     ok: false,
     retryable: true,
     ...UNAVAILABLE,
-    message: ConnectionError.describe(typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message, expectation),
+    // A TLS error quotes the server's certificate (its names): server text too.
+    message: ServerText.clean(
+      ConnectionError.describe(typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message, expectation),
+      secrets,
+      ServerText.MAX_ERROR_LENGTH
+    ),
     unreachable: typeof code === "string" && UNREACHABLE_CODES.has(code)
   }
 }
@@ -207,6 +219,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const timeoutMillis = Duration.toMillis(config.exportTimeout)
     const inFlight = new Set<Http.ClientRequest>()
     const expectation = { tls: tls !== undefined }
+    const secrets = ServerText.secretsOf(config)
     let closed = false
     /** The last request got no HTTP answer: a back-off may end as soon as a connection can be made. */
     let connectionDown = false
@@ -228,11 +241,11 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
           response.on("end", () => {
             settle()
             connectionDown = false
-            resolve(classify(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), target.display))
+            resolve(classify(response.statusCode ?? 0, response.headers, Buffer.concat(chunks), target.display, secrets))
           })
           response.on("error", (error) => {
             settle()
-            resolve(connectionFailure(error, timedOut, timeoutMillis, expectation))
+            resolve(connectionFailure(error, timedOut, timeoutMillis, expectation, secrets))
           })
         })
         const timer = setTimeout(() => {
@@ -246,7 +259,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         request.on("error", (error) => {
           settle()
           connectionDown = !timedOut
-          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation))
+          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation, secrets))
         })
         inFlight.add(request)
         request.end(body)
@@ -265,7 +278,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         probe(url, tls, probeTimeout).catch((cause: unknown) => {
           throw new Error(
             `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
-              ConnectionError.describe(cause, expectation)
+              ServerText.clean(ConnectionError.describe(cause, expectation), secrets, ServerText.MAX_ERROR_LENGTH)
             }`,
             { cause }
           )
