@@ -6,6 +6,7 @@
  * Also: `doctor` against an HTTPS collector that speaks HTTP/1.1 only.
  */
 import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Tls from "node:tls"
 import { fileURLToPath } from "node:url"
@@ -169,4 +170,18 @@ describe.skipIf(!hasOpenssl)("doctor against an HTTPS collector that speaks HTTP
       "set tracing.protocol (or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL) to http/protobuf"
     )
   })
+})
+
+describe("a config section written as a string", () => {
+  it("is named with the expected and the actual type by doctor and config check, never echoed", async () => {
+    const file = Path.join(directory, "string-section.yaml")
+    Fs.writeFileSync(file, `observability:\n  tracing: "authorization=Bearer ${TOKEN}"\n  metrics:\n    headers: x-api-key=${API_KEY}\n`)
+    for (const args of [["doctor", file], ["config", "check", file]]) {
+      const result = await run(["packages/cli/src/bin.ts", ...args], {})
+      expect(result.code, result.output).toBe(1)
+      expectClean(result.output)
+      expect(result.output).toContain("tracing: Expected an object, got a string")
+      expect(result.output).toContain("metrics.headers: Expected a map of names to string values, got a string")
+    }
+  }, 120_000)
 })

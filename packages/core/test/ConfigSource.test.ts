@@ -80,11 +80,43 @@ describe("ConfigSource", () => {
         metrics: { interval: 5, intervall: "5s" }
       }))
       const message = failureMessage(exit)
-      expect(message).toContain(`tracing.samplingRatio: Expected a number between 0 and 1, got "abc"`)
-      expect(message).toContain(`tracing.exporter: Expected one of "otlp_grpc", "stdout", "none", got "zipkin"`)
+      expect(message).toContain(`tracing.samplingRatio: Expected a number between 0 and 1, got a string`)
+      expect(message).toContain(`tracing.exporter: Expected one of "otlp_grpc", "stdout", "none", got a string`)
       expect(message).toContain(`tracing.batchTimeout: Expected a non-negative duration`)
-      expect(message).toContain(`metrics.interval: Expected string, actual 5`)
+      expect(message).toContain(`metrics.interval: Expected a string, got a number`)
       expect(message).toContain(`metrics.intervall: unknown field`)
+    }))
+
+  it.effect("never echoes a value: a section or field of the wrong type is named with the expected and the actual type", () =>
+    Effect.gen(function*() {
+      const canary = "canary-7e3a91"
+      const exit = yield* Effect.exit(ConfigSource.decode({
+        observability: {
+          tracing: `authorization=Bearer ${canary}`,
+          metrics: { headers: `x-api-key=${canary}`, exporter: canary, insecure: canary, interval: canary, propagators: canary },
+          logs: { retry: [canary], maxQueueSize: canary, certificate: "" },
+          service: { name: { token: canary } },
+          globalAttributes: { region: [canary] },
+          limits: canary,
+          shutdownTimeout: canary
+        }
+      }))
+      const message = failureMessage(exit)
+      expect(message).not.toContain(canary)
+      expect(message).toContain("tracing: Expected an object, got a string")
+      expect(message).toContain("metrics.headers: Expected a map of names to string values, got a string")
+      expect(message).toContain(`metrics.exporter: Expected one of "otlp_grpc", "stdout", "none", got a string`)
+      expect(message).toContain("metrics.insecure: Expected true or false, got a string")
+      expect(message).toContain("metrics.interval: Expected a non-negative duration")
+      expect(message).toContain("logs.retry: Expected an object, got a list")
+      expect(message).toContain("logs.maxQueueSize: Expected a positive integer up to 2147483647, got a string")
+      expect(message).toContain("logs.certificate: Expected a non-empty string, got an empty string")
+      expect(message).toContain("service.name: Expected a string, got an object")
+      expect(message).toContain("globalAttributes.region: Expected a string, got a list")
+      expect(message).toContain("limits: Expected an object, got a string")
+      const root = failureMessage(yield* Effect.exit(ConfigSource.decode(`tracing=${canary}`)))
+      expect(root).toContain("(root): Expected an object, got a string")
+      expect(root).not.toContain(canary)
     }))
 
   it.effect("clamps the sampling ratio and the batch size with one warning each", () =>
