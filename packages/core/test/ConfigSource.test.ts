@@ -163,6 +163,24 @@ describe("ConfigSource", () => {
       expect(config.globalAttributes).toEqual({ region: "eu-west", "service.group": "explicit" })
     }))
 
+  it.effect("warnings about header variables show neither their values nor a credential run into a header name", () =>
+    Effect.gen(function*() {
+      const { lines, value: config } = yield* withEnv({
+        // A colon for "=": the pair splits at the base64 padding, the token lands in the name.
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization: Bearer Y2FuYXJ5LTQ0Mg==,x-ok=fine",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "canary-442-no-pairs",
+        OTEL_TRACES_SAMPLER_ARG: "abc"
+      }, ConfigSource.resolve({}))
+      const warnings = lines.map((line) => line.message).join("\n")
+      expect(config.metrics.headers).toEqual({ "x-ok": "fine" })
+      expect(warnings).toContain(`header name "authorization"… (shown up to its first illegal character) may contain only`)
+      expect(warnings).toContain("OTEL_EXPORTER_OTLP_TRACES_HEADERS=(value hidden: 19 chars)")
+      // Other variables are named with their value, as the OpenTelemetry specification asks.
+      expect(warnings).toContain(`OTEL_TRACES_SAMPLER_ARG="abc"`)
+      expect(warnings).not.toContain("Y2FuYXJ5LTQ0Mg")
+      expect(warnings).not.toContain("canary-442")
+    }))
+
   it.effect("an explicit endpoint is not made plaintext by an http:// endpoint in the environment", () =>
     Effect.gen(function*() {
       const { value: config } = yield* withEnv(
