@@ -181,6 +181,24 @@ describe("ConfigSource", () => {
       expect(warnings).not.toContain("canary-442")
     }))
 
+  it.effect("a header or attribute named __proto__ is refused in a file and dropped with a note from the environment, never lost silently", () =>
+    Effect.gen(function*() {
+      const input = JSON.parse(`{"tracing":{"headers":{"__proto__":"a\\nb"}},"globalAttributes":{"__proto__":"x"}}`) as unknown
+      const message = failureMessage(yield* Effect.exit(ConfigSource.decode(input)))
+      expect(message).toContain(`tracing.headers.__proto__: the name "__proto__" cannot be used`)
+      expect(message).toContain(`globalAttributes.__proto__: the name "__proto__" cannot be used`)
+      const { lines, value: config } = yield* withEnv(
+        { OTEL_EXPORTER_OTLP_HEADERS: "__proto__=x,a=b", OTEL_RESOURCE_ATTRIBUTES: "__proto__=y,region=eu" },
+        ConfigSource.resolve({})
+      )
+      expect(config.tracing.headers).toEqual({ a: "b" })
+      expect(config.globalAttributes).toEqual({ region: "eu" })
+      expect(lines.map((line) => line.message)).toEqual(expect.arrayContaining([
+        `Environment variable OTEL_EXPORTER_OTLP_HEADERS: ignoring one header: header name "__proto__" cannot be used`,
+        `Environment variable OTEL_RESOURCE_ATTRIBUTES: ignoring attribute "__proto__": the name cannot be used`
+      ]))
+    }))
+
   it.effect("an explicit endpoint is not made plaintext by an http:// endpoint in the environment", () =>
     Effect.gen(function*() {
       const { value: config } = yield* withEnv(

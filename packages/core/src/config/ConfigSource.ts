@@ -246,7 +246,7 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<Config.
     return Schema.decodeUnknown(Config.ObservabilityConfig, { onExcessProperty: "error", errors: "all" })(known).pipe(
       Effect.either,
       Effect.flatMap((result) => {
-        const issues = [...(Either.isLeft(result) ? toIssues(result.left, known, secrets) : []), ...unknown]
+        const issues = [...(Either.isLeft(result) ? toIssues(result.left, known, secrets) : []), ...unknown, ...prototypeKeys(known)]
         return Either.isRight(result) && issues.length === 0
           ? Effect.succeed(result.right)
           : Effect.fail(new ConfigError({ source, issues: capped(issues) }))
@@ -472,6 +472,23 @@ const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
     value = (value as Record<PropertyKey, unknown>)[key]
   }
   return value
+}
+
+/**
+ * A header or attribute named `__proto__`: every object the decoder builds would lose it without a
+ * word (assigning it sets the prototype), so it is refused by name instead.
+ */
+const prototypeKeys = (input: unknown): ReadonlyArray<ConfigIssue> => {
+  if (!isPlainObject(input)) return []
+  const maps = [
+    ...EXPORTING_SECTIONS.map((section) => [`${section}.headers`, isPlainObject(input[section]) ? input[section]["headers"] : undefined]),
+    ["globalAttributes", input["globalAttributes"]]
+  ] as const
+  return maps.flatMap(([path, map]) =>
+    isPlainObject(map) && Object.hasOwn(map, "__proto__")
+      ? [{ path: `${path}.__proto__`, message: `the name "__proto__" cannot be used` }]
+      : []
+  )
 }
 
 const capped = (issues: ReadonlyArray<ConfigIssue>): ReadonlyArray<ConfigIssue> =>

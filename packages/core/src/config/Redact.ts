@@ -165,7 +165,7 @@ export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
   let result = text
   const forms = secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])
   for (const secret of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
-    if (secret === "") continue
+    if (secret === "" || !result.includes(secret)) continue
     result = secret.length >= SHORT_SECRET
       ? result.split(secret).join("***")
       : result.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(secret)}(?![A-Za-z0-9])`, "g"), "***")

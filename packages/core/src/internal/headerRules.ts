@@ -29,6 +29,8 @@ export const headerProblem = (name: string, value: string): string | undefined =
   if (key.endsWith("-bin")) {
     return `header name ${JSON.stringify(name)} ends in "-bin", which gRPC reserves for binary values`
   }
+  // Lost without a word by any object it is put in (assigning it sets the prototype).
+  if (key === "__proto__") return `header name "__proto__" cannot be used`
   if (key.startsWith("grpc-")) return `header name ${JSON.stringify(name)} starts with "grpc-", which gRPC reserves`
   if (!LEGAL_VALUE.test(value)) {
     return `the value of header ${JSON.stringify(name)} may contain only printable ASCII characters (no line breaks, tabs or non-ASCII)`
