@@ -15,7 +15,7 @@
  * ```
  */
 import * as Fs from "node:fs"
-import { type Config, Diagnostics, Endpoint, OtlpGrpc, OtlpHttp, ServiceResource } from "@lingo-obs/core"
+import { type Config, Diagnostics, Endpoint, OtlpGrpc, OtlpHttp, ServerText, ServiceResource } from "@lingo-obs/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Probes from "./internal/probes.js"
@@ -130,14 +130,28 @@ const tlsStep = async (
       remedy: plaintext
         ? `for a plaintext collector set ${setting(section, signal, "insecure", "INSECURE")} to true or use an ` +
           `http:// endpoint (never across an untrusted network); otherwise enable TLS on the collector's OTLP receiver`
-        : "check that the port is the collector's OTLP/gRPC port and that no proxy terminates the connection"
+        : `check that the port is the collector's ${
+          config.protocol === "grpc" ? "OTLP/gRPC" : "OTLP/HTTP"
+        } port and that no proxy terminates the connection`
     }
   }
-  const { protocol, subject, issuer, altNames, validTo, rejection } = answer.value
+  const { protocol, alpn, subject, issuer, altNames, validTo, rejection } = answer.value
   const now = Date.now()
   const expiry = validTo === undefined ? "" : `, expires ${validTo.toISOString().slice(0, 10)} (in ${days(validTo, now)} days)`
   const certificate = `certificate ${subject} issued by ${issuer}${expiry}`
-  if (rejection === undefined) return { name: "tls", status: "ok", detail: `${protocol ?? "TLS"}, ${certificate}` }
+  const negotiated = `${protocol ?? "TLS"}, ALPN ${alpn ?? "none"}`
+  // gRPC runs on HTTP/2 only; OTLP/HTTP goes over HTTP/1.1 (Node's client), so any choice serves it.
+  if (rejection === undefined && config.protocol === "grpc" && alpn !== undefined && alpn !== "h2") {
+    return {
+      name: "tls",
+      status: "fail",
+      detail: `${negotiated}, ${certificate}: the server chose ${alpn}, but gRPC needs HTTP/2 (ALPN h2)`,
+      remedy: `this endpoint speaks ${alpn} only, like an OTLP/HTTP receiver (port 4318): set ` +
+        `${setting(section, signal, "protocol", "PROTOCOL")} to http/protobuf, or use the collector's OTLP/gRPC port ` +
+        `(4317); a proxy in front of it must pass HTTP/2`
+    }
+  }
+  if (rejection === undefined) return { name: "tls", status: "ok", detail: `${negotiated}, ${certificate}` }
   const trusted = config.certificate === undefined ? "the system's root CAs" : `the CA file ${config.certificate}`
   const remedy = rejection === "ERR_TLS_CERT_ALTNAME_INVALID"
     ? `connect by a name the certificate covers (${altNames || subject}), or reissue it with ${host} in its subjectAltName`
@@ -258,7 +272,21 @@ const checkSignal = async (
   const config: ConnectionSection = { ...written, endpoint: target.authority, insecure: !target.tls }
   const shown = `otlp ${config.protocol} ${target.display} (${config.insecure ? "plaintext" : "TLS"})`
   const steps: Array<Step> = []
-  const done = () => ({ signal, target: shown, checked: true, steps, ok: steps.every((step) => step.status !== "fail") })
+  // Every step may quote the server (a certificate's names, an error body, a handshake error): the
+  // report shows none of its control characters and none of the configured header values.
+  const secrets = ServerText.secretsOf(written)
+  const printable = (text: string) => ServerText.clean(text, secrets, Number.POSITIVE_INFINITY)
+  const done = () => ({
+    signal,
+    target: shown,
+    checked: true,
+    steps: steps.map((step) => ({
+      ...step,
+      detail: printable(step.detail),
+      ...(step.remedy === undefined ? {} : { remedy: printable(step.remedy) })
+    })),
+    ok: steps.every((step) => step.status !== "fail")
+  })
   const address = Probes.splitHostPort(config.endpoint)
   if (address === undefined) {
     steps.push({

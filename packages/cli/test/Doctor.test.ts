@@ -148,7 +148,7 @@ describe.skipIf(!hasOpenssl)("lingo-obs doctor against a TLS receiver (certifica
     receiver.reset()
     const result = await doctor({ tracing: { endpoint: receiver.endpoint, certificate: certificates.ca }, metrics: { enabled: false } })
     expect(result.code, result.out).toBe(0)
-    expect(result.out).toMatch(/ok\s+tls\s+TLSv1\.3, certificate CN=lingo-obs test collector issued by CN=lingo-obs test ca, expires \d{4}-\d\d-\d\d \(in [01] days\)/)
+    expect(result.out).toMatch(/ok\s+tls\s+TLSv1\.3, ALPN h2, certificate CN=lingo-obs test collector issued by CN=lingo-obs test ca, expires \d{4}-\d\d-\d\d \(in [01] days\)/)
     expect(result.out).toContain("1 span accepted")
   })
 

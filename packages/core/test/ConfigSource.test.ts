@@ -80,11 +80,43 @@ describe("ConfigSource", () => {
         metrics: { interval: 5, intervall: "5s" }
       }))
       const message = failureMessage(exit)
-      expect(message).toContain(`tracing.samplingRatio: Expected a number between 0 and 1, got "abc"`)
-      expect(message).toContain(`tracing.exporter: Expected one of "otlp_grpc", "stdout", "none", got "zipkin"`)
+      expect(message).toContain(`tracing.samplingRatio: Expected a number between 0 and 1, got a string`)
+      expect(message).toContain(`tracing.exporter: Expected one of "otlp_grpc", "stdout", "none", got a string`)
       expect(message).toContain(`tracing.batchTimeout: Expected a non-negative duration`)
-      expect(message).toContain(`metrics.interval: Expected string, actual 5`)
+      expect(message).toContain(`metrics.interval: Expected a string, got a number`)
       expect(message).toContain(`metrics.intervall: unknown field`)
+    }))
+
+  it.effect("never echoes a value: a section or field of the wrong type is named with the expected and the actual type", () =>
+    Effect.gen(function*() {
+      const canary = "canary-7e3a91"
+      const exit = yield* Effect.exit(ConfigSource.decode({
+        observability: {
+          tracing: `authorization=Bearer ${canary}`,
+          metrics: { headers: `x-api-key=${canary}`, exporter: canary, insecure: canary, interval: canary, propagators: canary },
+          logs: { retry: [canary], maxQueueSize: canary, certificate: "" },
+          service: { name: { token: canary } },
+          globalAttributes: { region: [canary] },
+          limits: canary,
+          shutdownTimeout: canary
+        }
+      }))
+      const message = failureMessage(exit)
+      expect(message).not.toContain(canary)
+      expect(message).toContain("tracing: Expected an object, got a string")
+      expect(message).toContain("metrics.headers: Expected a map of names to string values, got a string")
+      expect(message).toContain(`metrics.exporter: Expected one of "otlp_grpc", "stdout", "none", got a string`)
+      expect(message).toContain("metrics.insecure: Expected true or false, got a string")
+      expect(message).toContain("metrics.interval: Expected a non-negative duration")
+      expect(message).toContain("logs.retry: Expected an object, got a list")
+      expect(message).toContain("logs.maxQueueSize: Expected a positive integer up to 2147483647, got a string")
+      expect(message).toContain("logs.certificate: Expected a non-empty string, got an empty string")
+      expect(message).toContain("service.name: Expected a string, got an object")
+      expect(message).toContain("globalAttributes.region: Expected a string, got a list")
+      expect(message).toContain("limits: Expected an object, got a string")
+      const root = failureMessage(yield* Effect.exit(ConfigSource.decode(`tracing=${canary}`)))
+      expect(root).toContain("(root): Expected an object, got a string")
+      expect(root).not.toContain(canary)
     }))
 
   it.effect("clamps the sampling ratio and the batch size with one warning each", () =>
@@ -129,6 +161,42 @@ describe("ConfigSource", () => {
       expect(config.tracing.propagators).toEqual(["tracecontext", "baggage", "b3"])
       expect(config.service.name).toBe("from-env")
       expect(config.globalAttributes).toEqual({ region: "eu-west", "service.group": "explicit" })
+    }))
+
+  it.effect("warnings about header variables show neither their values nor a credential run into a header name", () =>
+    Effect.gen(function*() {
+      const { lines, value: config } = yield* withEnv({
+        // A colon for "=": the pair splits at the base64 padding, the token lands in the name.
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization: Bearer Y2FuYXJ5LTQ0Mg==,x-ok=fine",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "canary-442-no-pairs",
+        OTEL_TRACES_SAMPLER_ARG: "abc"
+      }, ConfigSource.resolve({}))
+      const warnings = lines.map((line) => line.message).join("\n")
+      expect(config.metrics.headers).toEqual({ "x-ok": "fine" })
+      expect(warnings).toContain(`header name "authorization"… (shown up to its first illegal character) may contain only`)
+      expect(warnings).toContain("OTEL_EXPORTER_OTLP_TRACES_HEADERS=(value hidden: 19 chars)")
+      // Other variables are named with their value, as the OpenTelemetry specification asks.
+      expect(warnings).toContain(`OTEL_TRACES_SAMPLER_ARG="abc"`)
+      expect(warnings).not.toContain("Y2FuYXJ5LTQ0Mg")
+      expect(warnings).not.toContain("canary-442")
+    }))
+
+  it.effect("a header or attribute named __proto__ is refused in a file and dropped with a note from the environment, never lost silently", () =>
+    Effect.gen(function*() {
+      const input = JSON.parse(`{"tracing":{"headers":{"__proto__":"a\\nb"}},"globalAttributes":{"__proto__":"x"}}`) as unknown
+      const message = failureMessage(yield* Effect.exit(ConfigSource.decode(input)))
+      expect(message).toContain(`tracing.headers.__proto__: the name "__proto__" cannot be used`)
+      expect(message).toContain(`globalAttributes.__proto__: the name "__proto__" cannot be used`)
+      const { lines, value: config } = yield* withEnv(
+        { OTEL_EXPORTER_OTLP_HEADERS: "__proto__=x,a=b", OTEL_RESOURCE_ATTRIBUTES: "__proto__=y,region=eu" },
+        ConfigSource.resolve({})
+      )
+      expect(config.tracing.headers).toEqual({ a: "b" })
+      expect(config.globalAttributes).toEqual({ region: "eu" })
+      expect(lines.map((line) => line.message)).toEqual(expect.arrayContaining([
+        `Environment variable OTEL_EXPORTER_OTLP_HEADERS: ignoring one header: header name "__proto__" cannot be used`,
+        `Environment variable OTEL_RESOURCE_ATTRIBUTES: ignoring attribute "__proto__": the name cannot be used`
+      ]))
     }))
 
   it.effect("an explicit endpoint is not made plaintext by an http:// endpoint in the environment", () =>

@@ -257,8 +257,9 @@ const serveCall = <A, E, R>(
           if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
           Spans.unsafeEnd(
             span,
+            // Without a server error the status stays Unset (the RPC semantic conventions), never OK.
             !error
-              ? Exit.void
+              ? Instrumentation.unsetExit
               : Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
               ? exit
               : Exit.fail(GrpcStatus.make(status.code, status.details)),

@@ -179,9 +179,10 @@ const errorTypeOf = (exit: Exit.Exit<unknown, unknown>, status: number): string 
 /**
  * The exit the server span ends with: only a 5xx answer is an error. A failed Effect that the
  * platform answered with a 4xx (e.g. `RouteNotFound`) is the client's mistake, not the server's.
+ * Below 5xx the status stays Unset, never OK: the semantic conventions leave OK to the application.
  */
 const spanExit = (exit: Exit.Exit<unknown, unknown>, status: number): Exit.Exit<unknown, unknown> => {
-  if (status < 500) return Exit.void
+  if (status < 500) return Instrumentation.unsetExit
   if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) return exit
   return Exit.fail(new HttpServerErrorStatus({ status, message: `HTTP ${status}` }))
 }

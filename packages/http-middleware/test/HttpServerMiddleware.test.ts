@@ -7,8 +7,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Instrumentation, Propagation } from "@lingo-obs/core"
 import { MetricsTest } from "@lingo-obs/metrics"
 import { TracingTest } from "@lingo-obs/tracing"
-import { Context, Data, Effect, Layer, Option } from "effect"
-import { createServer } from "node:http"
+import { Context, Data, Deferred, Effect, Layer, Option } from "effect"
+import { createServer, request as httpRequest } from "node:http"
 import { Baggage, HttpServerMiddleware, Skipper } from "../src/index.js"
 import { get, metricPoints, ObservabilityTest, serveHttp, waitForSpans } from "./support.js"
 
@@ -52,7 +52,7 @@ describe("HttpServerMiddleware", () => {
       const [server] = serverSpans(spans)
       expect(spans).toHaveLength(2) // no second server span from @effect/platform's tracer
       expect(server!.name).toBe("GET /users/:id")
-      expect(server!.status).toBe("ok")
+      expect(server!.status).toBe("unset")
       expect(server!.parentSpanId).toBeUndefined()
       expect(server!.attributes).toMatchObject({
         "http.request.method": "GET",
@@ -102,7 +102,7 @@ describe("HttpServerMiddleware", () => {
       for (const span of spans) {
         expect(span.parentSpanId).toBeUndefined()
         expect(span.traceId).not.toBe(TRACE_ID)
-        expect(span.status).toBe("ok")
+        expect(span.status).toBe("unset")
       }
       expect(new Set(spans.map((span) => span.traceId)).size).toBe(malformed.length)
     }).pipe(Effect.provide(ObservabilityTest)))
@@ -155,10 +155,10 @@ describe("HttpServerMiddleware", () => {
         status: "error",
         attributes: { "http.response.status_code": 503, "error.type": "503" }
       })
-      expect(byName("GET /teapot").status).toBe("ok")
+      expect(byName("GET /teapot").status).toBe("unset")
       expect(byName("GET /teapot").attributes["error.type"]).toBeUndefined()
       // No route matched: the span is named by the method alone and has no route.
-      expect(byName("GET")).toMatchObject({ status: "ok", attributes: { "http.response.status_code": 404 } })
+      expect(byName("GET")).toMatchObject({ status: "unset", attributes: { "http.response.status_code": 404 } })
       expect(byName("GET").attributes["http.route"]).toBeUndefined()
     }).pipe(Effect.provide(ObservabilityTest)))
 
@@ -271,5 +271,34 @@ describe("HttpServerMiddleware", () => {
       expect(spans.find((span) => span.name === "load-user")!.parentSpanId).toBe(server!.spanId)
       const points = yield* metricPoints("http.server.request.duration")
       expect(points.map((point) => point.attributes["http.route"])).toEqual(["/users/:id"])
+    }).pipe(Effect.provide(ObservabilityTest)))
+  it.scopedLive("ends server spans Unset for 200 and 499 (client closed), Error for 500; never OK (semantic conventions)", () =>
+    Effect.gen(function*() {
+      const entered = yield* Deferred.make<void>()
+      const app = HttpRouter.empty.pipe(
+        HttpRouter.get(
+          "/ok",
+          Effect.void.pipe(Effect.withSpan("business"), Effect.zipRight(HttpServerResponse.text("fine")))
+        ),
+        HttpRouter.get("/slow", Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)),
+        HttpRouter.get("/boom", HttpServerResponse.empty({ status: 500 }))
+      )
+      const base = yield* serveHttp(app)
+      expect((yield* get(`${base}/ok`)).status).toBe(200)
+      expect((yield* get(`${base}/boom`)).status).toBe(500)
+      // A client that gives up while the handler still works: the platform answers 499.
+      const request = httpRequest(`${base}/slow`)
+      request.on("error", () => {})
+      request.end()
+      yield* Deferred.await(entered)
+      request.destroy()
+
+      const spans = yield* waitForSpans((spans) => serverSpans(spans).length === 3, "three server spans")
+      const byRoute = (route: string) => serverSpans(spans).find((span) => span.attributes["http.route"] === route)!
+      expect(byRoute("/ok")).toMatchObject({ status: "unset", attributes: { "http.response.status_code": 200 } })
+      expect(byRoute("/slow")).toMatchObject({ status: "unset", attributes: { "http.response.status_code": 499 } })
+      expect(byRoute("/boom")).toMatchObject({ status: "error", attributes: { "http.response.status_code": 500 } })
+      // Only the instrumentation's own judgement changed: a business span that succeeded is still OK.
+      expect(spans.find((span) => span.name === "business")!.status).toBe("ok")
     }).pipe(Effect.provide(ObservabilityTest)))
 })

@@ -144,7 +144,7 @@ describe("Reconfigure", () => {
       expect(lines.map((line) => line.message)).toContain("tracing.samplingRatio changed from 0 to 1")
       const errors = lines.filter((line) => line.level === "ERROR")
       expect(errors).toHaveLength(1)
-      expect(errors[0]!.message).toContain(`tracing.samplingRatio: Expected a number between 0 and 1, got "abc"`)
+      expect(errors[0]!.message).toContain(`tracing.samplingRatio: Expected a number between 0 and 1, got a string`)
       expect(errors[0]!.message).toContain("The running config stays as it was.")
     }))
 })

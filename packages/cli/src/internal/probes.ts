@@ -54,7 +54,10 @@ export const connect = (host: string, port: number, timeoutMillis: number): Prom
 
 /** What a TLS server presented. */
 export interface Handshake {
+  /** The TLS version (`TLSv1.3`). */
   readonly protocol: string | null
+  /** The application protocol the server chose by ALPN (`h2`, `http/1.1`); `undefined` when it chose none. */
+  readonly alpn: string | undefined
   readonly subject: string
   readonly issuer: string
   readonly altNames: string
@@ -76,8 +79,10 @@ export interface TlsOptions {
 }
 
 /**
- * Attempts a TLS handshake (ALPN h2, as gRPC does) that accepts any certificate, then says
- * whether the configured trust would have: a failed handshake means the server does not speak TLS.
+ * Attempts a TLS handshake that accepts any certificate, then says whether the configured trust
+ * would have: a failed handshake means the server does not speak TLS. It offers both `h2` (gRPC)
+ * and `http/1.1` (OTLP/HTTP) by ALPN, so that a server which speaks only one of them still answers
+ * (one that knows neither would refuse the handshake); the caller judges what was chosen.
  */
 export const handshake = (options: TlsOptions): Promise<Outcome<Handshake>> =>
   new Promise((settle) => {
@@ -85,7 +90,7 @@ export const handshake = (options: TlsOptions): Promise<Outcome<Handshake>> =>
       host: options.host,
       port: options.port,
       ...(Net.isIP(options.host) === 0 ? { servername: options.host } : {}),
-      ALPNProtocols: ["h2"],
+      ALPNProtocols: ["h2", "http/1.1"],
       rejectUnauthorized: false,
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.key === undefined ? {} : { key: options.key }),
@@ -100,11 +105,13 @@ export const handshake = (options: TlsOptions): Promise<Outcome<Handshake>> =>
       const validTo = certificate.valid_to === undefined ? undefined : new Date(certificate.valid_to)
       const rejection = socket.authorized ? undefined : String(socket.authorizationError ?? "UNKNOWN")
       const protocol = socket.getProtocol()
+      const alpn = socket.alpnProtocol
       socket.destroy()
       settle({
         ok: true,
         value: {
           protocol,
+          alpn: typeof alpn === "string" ? alpn : undefined,
           subject: distinguishedName(certificate.subject),
           issuer: distinguishedName(certificate.issuer),
           altNames: certificate.subjectaltname ?? "",

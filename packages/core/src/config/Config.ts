@@ -18,6 +18,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { headerProblem, MAX_TIMER_MILLIS } from "../internal/headerRules.js"
+import { kindOf } from "../internal/input.js"
 
 // ---------------------------------------------------------------------------------------------
 // Field types
@@ -59,7 +60,7 @@ export const DurationString = Schema.transformOrFail(Schema.String, Schema.Durat
     const duration = parseDuration(input)
     // Node's timers fire after 1 ms for longer delays: a 30-day interval would export in a loop.
     return duration === undefined || Duration.toMillis(duration) > MAX_TIMER_MILLIS
-      ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${DURATION_EXPECTATION}, got ${JSON.stringify(input)}`))
+      ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${DURATION_EXPECTATION}, got ${kindOf(input)}`))
       : ParseResult.succeed(duration)
   },
   encode: (duration) => ParseResult.succeed(formatDuration(duration))
@@ -78,7 +79,7 @@ export const Count = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.S
     const value = typeof input === "string" && input.trim() !== "" ? Number(input) : input
     return typeof value === "number" && Number.isSafeInteger(value) && value > 0 && value <= MAX_TIMER_MILLIS
       ? ParseResult.succeed(value)
-      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${COUNT_EXPECTATION}, got ${JSON.stringify(input)}`))
+      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${COUNT_EXPECTATION}, got ${kindOf(input)}`))
   },
   encode: ParseResult.succeed
 }).annotations({
@@ -102,7 +103,7 @@ const Choice = <const Values extends ReadonlyArray<string>>(identifier: string, 
       const lower = input.toLowerCase()
       return values.includes(lower)
         ? ParseResult.succeed(lower as Values[number])
-        : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${expectation}, got ${JSON.stringify(input)}`))
+        : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${expectation}, got ${kindOf(input)}`))
     },
     encode: ParseResult.succeed
   }).annotations({ identifier, description: expectation, jsonSchema: { enum: values } })
@@ -153,7 +154,7 @@ export const SamplingRatio = Schema.transformOrFail(Schema.Union(Schema.Number, 
     const value = typeof input === "string" && input.trim() !== "" ? Number(input) : input
     return typeof value === "number" && Number.isFinite(value)
       ? ParseResult.succeed(value)
-      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${RATIO_EXPECTATION}, got ${JSON.stringify(input)}`))
+      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${RATIO_EXPECTATION}, got ${kindOf(input)}`))
   },
   encode: ParseResult.succeed
 }).annotations({ identifier: "SamplingRatio", description: RATIO_EXPECTATION, jsonSchema: { type: "number" } })

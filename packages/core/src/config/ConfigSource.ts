@@ -31,7 +31,7 @@ import * as Redact from "./Redact.js"
 import { requireModule } from "../internal/lazy.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { readEnvironment } from "../internal/environment.js"
-import { isPlainObject, setField, splitEndpoint } from "../internal/input.js"
+import { isPlainObject, kindOf, setField, splitEndpoint } from "../internal/input.js"
 import { sectionFields } from "../internal/schemaShape.js"
 import * as Endpoint from "../export/Endpoint.js"
 
@@ -246,7 +246,7 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<Config.
     return Schema.decodeUnknown(Config.ObservabilityConfig, { onExcessProperty: "error", errors: "all" })(known).pipe(
       Effect.either,
       Effect.flatMap((result) => {
-        const issues = [...(Either.isLeft(result) ? toIssues(result.left, secrets) : []), ...unknown]
+        const issues = [...(Either.isLeft(result) ? toIssues(result.left, known, secrets) : []), ...unknown, ...prototypeKeys(known)]
         return Either.isRight(result) && issues.length === 0
           ? Effect.succeed(result.right)
           : Effect.fail(new ConfigError({ source, issues: capped(issues) }))
@@ -427,20 +427,69 @@ const clampRanges = (config: Config.ObservabilityConfig): Effect.Effect<Config.O
 const UNKNOWN_FIELD = "unknown field (check its spelling; fields are lowerCamelCase or snake_case)"
 
 /**
- * The decoder's problems as config issues, safe to print: under `headers` and at `endpoint` the
- * offending value is never echoed, and every message is scrubbed of the input's secrets (a
- * message about a whole section would otherwise quote its headers).
+ * The decoder's problems as config issues, safe to print: each names what was expected and the
+ * TYPE of what was found, never the value (a section written as a string, a token on the wrong
+ * line, is no less secret for being misplaced), and every message is still scrubbed of the
+ * input's secrets.
  */
-const toIssues = (error: ParseResult.ParseError, secrets: ReadonlyArray<string>): ReadonlyArray<ConfigIssue> =>
+const toIssues = (
+  error: ParseResult.ParseError,
+  input: unknown,
+  secrets: ReadonlyArray<string>
+): ReadonlyArray<ConfigIssue> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
-    const sensitive = issue.path.some((key) => key === "headers" || key === "endpoint")
-    const message = issue._tag === "Unexpected"
-      ? UNKNOWN_FIELD
-      : sensitive
-      ? issue.message.replace(/,\s+(actual|got)\s[\s\S]*$/, "")
-      : issue.message
+    const message = issue._tag === "Unexpected" ? UNKNOWN_FIELD : withoutValue(issue.message, valueAt(input, issue.path))
     return { path: issue.path.map(String).join("."), message: Redact.scrub(message, secrets) }
   })
+
+/** The Schema's names for what it expected, in the words of a config file. */
+const EXPECTATIONS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^Struct \(Encoded side\)$|^[A-Z]\w*Config$/, "an object"],
+  [/^\{ readonly \[x: string\]: string \}$|^HeaderMap$/, "a map of names to string values"],
+  [/^(?:Readonly)?Array<.*>$/s, "a list"],
+  [/^boolean$/, "true or false"],
+  [/^string$/, "a string"],
+  [/^number$/, "a number"],
+  [/^a non empty string$/, "a non-empty string"]
+]
+
+/**
+ * `Expected X, actual <value>` (the Schema's) or `Expected X, got <value>` as `Expected X, got a
+ * string`: the value replaced by its kind. Other messages (a header rule, `is missing`) name no value.
+ */
+const withoutValue = (message: string, value: unknown): string => {
+  const match = /^Expected ([\s\S]*?)(?:, (?:actual|got) [\s\S]*)?$/.exec(message)
+  if (match === null) return message
+  const expected = EXPECTATIONS.find(([pattern]) => pattern.test(match[1]!))?.[1] ?? match[1]!
+  return value === undefined ? `Expected ${expected}` : `Expected ${expected}, got ${kindOf(value)}`
+}
+
+/** The input's value at a decoder path; `undefined` where there is none. */
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
+  let value = input
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
+}
+
+/**
+ * A header or attribute named `__proto__`: every object the decoder builds would lose it without a
+ * word (assigning it sets the prototype), so it is refused by name instead.
+ */
+const prototypeKeys = (input: unknown): ReadonlyArray<ConfigIssue> => {
+  if (!isPlainObject(input)) return []
+  const maps = [
+    ...EXPORTING_SECTIONS.map((section) => [`${section}.headers`, isPlainObject(input[section]) ? input[section]["headers"] : undefined]),
+    ["globalAttributes", input["globalAttributes"]]
+  ] as const
+  return maps.flatMap(([path, map]) =>
+    isPlainObject(map) && Object.hasOwn(map, "__proto__")
+      ? [{ path: `${path}.__proto__`, message: `the name "__proto__" cannot be used` }]
+      : []
+  )
+}
 
 const capped = (issues: ReadonlyArray<ConfigIssue>): ReadonlyArray<ConfigIssue> =>
   issues.length <= MAX_ISSUES

@@ -111,7 +111,7 @@ export const secretsIn = (input: unknown): ReadonlyArray<string> => {
   while (stack.length > 0 && visited++ < 1_000_000) {
     const { value, underHeaders } = stack.pop()!
     if (typeof value === "string") {
-      if (underHeaders && value !== "") secrets.add(value)
+      if (underHeaders) for (const form of credentialForms(value)) secrets.add(form)
       const info = userInfo(value)
       if (info !== undefined) secrets.add(info)
       continue
@@ -132,14 +132,43 @@ export const secretsIn = (input: unknown): ReadonlyArray<string> => {
 }
 
 /**
- * `text` with every occurrence of each secret (as written, and as JSON would escape it) replaced by
- * `***`. Longest first, so a secret that contains another is hidden whole.
+ * A header value and what a server could echo of it: the value, and for an `authorization`-style
+ * value (`Bearer abc`, `Basic dXNlcjpwdw==`) the credential without its scheme, and a Basic
+ * credential decoded (`user:pw` and `pw`).
+ */
+const credentialForms = (value: string): ReadonlyArray<string> => {
+  const forms = [value, value.trim()]
+  const scheme = /^([A-Za-z][\w.+-]*)\s+(\S.*)$/.exec(value.trim())
+  if (scheme !== null) {
+    const credential = scheme[2]!.trim()
+    forms.push(credential)
+    if (scheme[1]!.toLowerCase() === "basic") {
+      const decoded = Buffer.from(credential, "base64").toString("utf8")
+      const colon = decoded.indexOf(":")
+      if (colon >= 0 && /^[ -~]+$/.test(decoded)) forms.push(decoded, decoded.slice(colon + 1))
+    }
+  }
+  return forms.filter((form) => form !== "")
+}
+
+/** Shorter secrets are hidden only where they stand alone, so that `1` does not blank out `401`. */
+const SHORT_SECRET = 4
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/**
+ * `text` with every occurrence of each secret (as written, as JSON would escape it, and
+ * percent-encoded) replaced by `***`. Longest first, so a secret that contains another is hidden
+ * whole. A secret shorter than four characters is hidden where no letter or digit adjoins it.
  */
 export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
   let result = text
-  const forms = secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])
+  const forms = secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])
   for (const secret of [...new Set(forms)].sort((a, b) => b.length - a.length)) {
-    if (secret !== "") result = result.split(secret).join("***")
+    if (secret === "" || !result.includes(secret)) continue
+    result = secret.length >= SHORT_SECRET
+      ? result.split(secret).join("***")
+      : result.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(secret)}(?![A-Za-z0-9])`, "g"), "***")
   }
   return result
 }

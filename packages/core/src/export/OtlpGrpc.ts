@@ -18,6 +18,7 @@ import { PipelineStartError } from "../Required.js"
 import * as Tls from "node:tls"
 import * as ConnectionError from "./ConnectionError.js"
 import * as Http2Probe from "./internal/http2Probe.js"
+import * as ServerText from "./ServerText.js"
 import * as TlsMaterial from "./TlsMaterial.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as RetryInfo from "./RetryInfo.js"
@@ -69,19 +70,29 @@ export const codeName = (code: number): string => Grpc.status[code] ?? `CODE_${c
 export const isRetryable = (code: number, details: string): boolean =>
   TRANSIENT.has(code) || (code === Grpc.status.INTERNAL && details.startsWith("Received RST_STREAM"))
 
-/** Classifies a call's outcome: the error (or `null`) and the raw Export response. */
+/**
+ * Classifies a call's outcome: the error (or `null`) and the raw Export response. The server's
+ * text is made printable and cleared of `secrets` (the configured header values).
+ */
 export const classify = (
   error: Grpc.ServiceError | null,
   response: Uint8Array | undefined,
-  expectation: ConnectionError.Expectation = { tls: false }
+  expectation: ConnectionError.Expectation = { tls: false },
+  secrets: ReadonlyArray<string> = []
 ): SendResult => {
   if (error === null) {
     const partial = PartialSuccess.decode(response)
-    return partial === undefined ? { ok: true } : { ok: true, rejected: partial.rejected, rejectedMessage: partial.message }
+    return partial === undefined
+      ? { ok: true }
+      : { ok: true, rejected: partial.rejected, rejectedMessage: ServerText.clean(partial.message, secrets) }
   }
   const details = error.details || error.message
   // A connection that never came up: name the socket's or TLS handshake's own error.
-  const message = error.code === Grpc.status.UNAVAILABLE ? ConnectionError.describe(details, expectation) : details
+  const message = ServerText.clean(
+    error.code === Grpc.status.UNAVAILABLE ? ConnectionError.describe(details, expectation) : details,
+    secrets,
+    ServerText.MAX_ERROR_LENGTH
+  )
   return {
     ok: false,
     retryable: isRetryable(error.code, details),
@@ -194,6 +205,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const material = yield* readMaterial(signal, config)
     const credentials = yield* channelCredentials(signal, config, material)
     const expectation = { tls: material !== undefined }
+    const secrets = ServerText.secretsOf(config)
     const client = yield* Effect.try({
       try: () =>
         new Grpc.Client(config.endpoint, credentials, {
@@ -231,7 +243,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
             { deadline: Date.now() + timeoutMillis },
             (error: Grpc.ServiceError | null, response?: Buffer) => {
               inFlight.delete(call)
-              resolve(classify(error, response, expectation))
+              resolve(classify(error, response, expectation, secrets))
             }
           )
         )
@@ -245,7 +257,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         Http2Probe.probe(Http2Probe.parseTarget(config.endpoint), material, probeTimeout).catch((cause: unknown) => {
           throw new Error(
             `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
-              ConnectionError.describe(cause, expectation)
+              ServerText.clean(ConnectionError.describe(cause, expectation), secrets, ServerText.MAX_ERROR_LENGTH)
             }`,
             { cause }
           )

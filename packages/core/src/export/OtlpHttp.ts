@@ -29,6 +29,7 @@ import type { PipelineStartError } from "../Required.js"
 import * as ConnectionError from "./ConnectionError.js"
 import * as Endpoint from "./Endpoint.js"
 import { serverName } from "./internal/http2Probe.js"
+import * as ServerText from "./ServerText.js"
 import type * as Config from "../config/Config.js"
 import type * as OtlpGrpc from "./OtlpGrpc.js"
 import * as PartialSuccess from "./PartialSuccess.js"
@@ -47,7 +48,6 @@ const MAX_RESPONSE_BYTES = 64 * 1024
  * accepted, so a body that does not end must not hold the export, nor make it be sent again.
  */
 const SUCCESS_BODY_GRACE_MILLIS = 1_000
-const MAX_MESSAGE_LENGTH = 300
 
 /** gRPC's names for what is not an HTTP answer, so both transports' failures read alike. */
 const UNAVAILABLE = { code: 14, status: "UNAVAILABLE" } as const
@@ -67,7 +67,7 @@ export const retryAfterMillis = (value: string | undefined, now = Date.now()): n
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-/** The `google.rpc.Status` message of an error body, or the body's text; shortened for a log line. */
+/** The `google.rpc.Status` message of an error body, or the body's text, as the server wrote it (see `ServerText`). */
 const errorMessage = (body: Buffer, contentType: string | undefined): string => {
   let text = ""
   if (contentType?.includes("json")) {
@@ -81,7 +81,7 @@ const errorMessage = (body: Buffer, contentType: string | undefined): string => 
     text = statusMessage(body) ?? ""
   }
   if (text === "" && !contentType?.includes("protobuf")) text = body.toString("utf8").trim()
-  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text
+  return text
 }
 
 /** Field 2 (`message`) of a protobuf `google.rpc.Status`, read without a protobuf library. */
@@ -132,23 +132,29 @@ const jsonPartialSuccess = (body: Buffer): PartialSuccess.PartialSuccess | undef
 
 /**
  * Classifies an HTTP answer: a 2xx with its partial success; 429/502/503/504 retryable with the
- * server's `Retry-After`; anything else permanent, with a hint when the path looks wrong.
+ * server's `Retry-After`; anything else permanent, with a hint when the path looks wrong. The
+ * server's text is made printable and cleared of `secrets` (the configured header values).
  */
 export const classify = (
   status: number,
   headers: Http.IncomingHttpHeaders,
   body: Buffer,
-  url: string
+  url: string,
+  secrets: ReadonlyArray<string> = []
 ): SendResult => {
   const contentType = headers["content-type"]?.toLowerCase()
   if (status >= 200 && status < 300) {
     const partial = contentType?.includes("json") ? jsonPartialSuccess(body) : PartialSuccess.decode(body)
-    return partial === undefined ? { ok: true } : { ok: true, rejected: partial.rejected, rejectedMessage: partial.message }
+    return partial === undefined
+      ? { ok: true }
+      : { ok: true, rejected: partial.rejected, rejectedMessage: ServerText.clean(partial.message, secrets) }
   }
   const retryable = RETRYABLE_STATUSES.has(status)
-  let message = errorMessage(body, contentType) || (Http.STATUS_CODES[status] ?? "no reason given")
+  let message = ServerText.clean(errorMessage(body, contentType), secrets) || (Http.STATUS_CODES[status] ?? "no reason given")
   if (status === 404) message += `; is ${url} the collector's OTLP/HTTP path? (an endpoint with a path is used as-is)`
-  if (status >= 300 && status < 400 && headers.location !== undefined) message += `; redirected to ${headers.location}`
+  if (status >= 300 && status < 400 && headers.location !== undefined) {
+    message += `; redirected to ${ServerText.clean(headers.location, secrets)}`
+  }
   const retryDelayMillis = retryable ? retryAfterMillis(headers["retry-after"]) : undefined
   return {
     ok: false,
@@ -168,7 +174,8 @@ const connectionFailure = (
   error: unknown,
   timedOut: boolean,
   timeoutMillis: number,
-  expectation: ConnectionError.Expectation
+  expectation: ConnectionError.Expectation,
+  secrets: ReadonlyArray<string>
 ): SendFailure => {
   if (timedOut) {
     return { ok: false, retryable: true, ...DEADLINE_EXCEEDED, message: `no answer within ${timeoutMillis}ms` }
@@ -179,7 +186,12 @@ const connectionFailure = (
     ok: false,
     retryable: true,
     ...UNAVAILABLE,
-    message: ConnectionError.describe(typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message, expectation),
+    // A TLS error quotes the server's certificate (its names): server text too.
+    message: ServerText.clean(
+      ConnectionError.describe(typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message, expectation),
+      secrets,
+      ServerText.MAX_ERROR_LENGTH
+    ),
     unreachable: typeof code === "string" && UNREACHABLE_CODES.has(code)
   }
 }
@@ -216,6 +228,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
     const timeoutMillis = Duration.toMillis(config.exportTimeout)
     const inFlight = new Set<Http.ClientRequest>()
     const expectation = { tls: tls !== undefined }
+    const secrets = ServerText.secretsOf(config)
     let closed = false
     /** The last request got no HTTP answer: a back-off may end as soon as a connection can be made. */
     let connectionDown = false
@@ -255,11 +268,11 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
               size += chunk.length
               if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk)
             })
-            response.on("end", () => resolve(classify(status, response.headers, Buffer.concat(chunks), target.display)))
+            response.on("end", () => resolve(classify(status, response.headers, Buffer.concat(chunks), target.display, secrets)))
             // A body that breaks off: for a 2xx the data is delivered, partial success unknown.
-            response.on("error", (error) => resolve(accepted ? { ok: true } : connectionFailure(error, timedOut, timeoutMillis, expectation)))
+            response.on("error", (error) => resolve(accepted ? { ok: true } : connectionFailure(error, timedOut, timeoutMillis, expectation, secrets)))
             response.on("close", () => {
-              if (!response.complete) resolve(accepted ? { ok: true } : connectionFailure(new Error("the answer broke off"), timedOut, timeoutMillis, expectation))
+              if (!response.complete) resolve(accepted ? { ok: true } : connectionFailure(new Error("the answer broke off"), timedOut, timeoutMillis, expectation, secrets))
             })
           })
         )
@@ -274,7 +287,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         request.on("error", (error) => {
           if (accepted) return resolve({ ok: true })
           connectionDown = !timedOut
-          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation))
+          resolve(closed ? shutDown : connectionFailure(error, timedOut, timeoutMillis, expectation, secrets))
         })
         inFlight.add(request)
         request.end(body)
@@ -293,7 +306,7 @@ export const transport = (signal: Signal, config: ConnectionConfig): Effect.Effe
         probe(url, tls, probeTimeout).catch((cause: unknown) => {
           throw new Error(
             `the endpoint did not accept ${expectation.tls ? "a TLS" : "a plaintext"} connection: ${
-              ConnectionError.describe(cause, expectation)
+              ServerText.clean(ConnectionError.describe(cause, expectation), secrets, ServerText.MAX_ERROR_LENGTH)
             }`,
             { cause }
           )

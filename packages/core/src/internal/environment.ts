@@ -139,9 +139,16 @@ const headerList = keyValueList((name, value) => {
   return problem === undefined ? undefined : `ignoring one header: ${problem}`
 })
 
-/** Resource attributes: an empty value says nothing (and an empty `service.name` is no name); dropped. */
+/**
+ * Resource attributes: an empty value says nothing (and an empty `service.name` is no name), and
+ * `__proto__` would make the config refuse the whole map; dropped with a note.
+ */
 const attributeList = keyValueList((key, value) =>
-  value === "" ? `ignoring attribute ${JSON.stringify(key)}: its value is empty` : undefined
+  value === ""
+    ? `ignoring attribute ${JSON.stringify(key)}: its value is empty`
+    : key === "__proto__"
+    ? `ignoring attribute "__proto__": the name cannot be used`
+    : undefined
 )
 
 const endpointValue: Parser<{ endpoint: string; insecure?: boolean; raw: string }> = (raw) => {

@@ -4,6 +4,23 @@ export const isPlainObject = (value: unknown): value is Record<string, unknown> 
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
+ * What a value is, in words, for an error that must not echo it (a misplaced line of YAML can put
+ * a token anywhere): `a string`, `an empty string`, `a number`, `a boolean`, `a list`, `an object`, `null`.
+ */
+export const kindOf = (value: unknown): string =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+    ? "a list"
+    : typeof value === "string"
+    ? value.trim() === "" ? "an empty string" : "a string"
+    : typeof value === "object"
+    ? "an object"
+    : typeof value === "undefined"
+    ? "nothing"
+    : `a ${typeof value}`
+
+/**
  * Sets `record[key]` as an own property, even for `__proto__` (which plain assignment would take
  * as the prototype): config input is data, whatever its keys.
  */

@@ -14,7 +14,7 @@
  * active OpenTelemetry context (libraries using `trace.getTracer` become its children), and an
  * Effect root span started inside an active OpenTelemetry span becomes that span's child.
  */
-import { Attributes, SpanEncoder, SpanLimits } from "@lingo-obs/core"
+import { Attributes, Instrumentation, SpanEncoder, SpanLimits } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { InstrumentationScope } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
@@ -128,8 +128,11 @@ const INTERRUPTED: Outcome = {
   exception: undefined
 }
 
+/** A span an instrumentation ended without judging it OK (`Instrumentation.unsetExit`). */
+const UNSET: Outcome = { code: OtelApi.SpanStatusCode.UNSET, message: undefined, attributes: undefined, exception: undefined }
+
 const outcomeOf = (exit: Exit.Exit<unknown, unknown>, end: bigint): Outcome => {
-  if (exit._tag === "Success") return OK
+  if (exit._tag === "Success") return exit.value === Instrumentation.STATUS_UNSET ? UNSET : OK
   if (Cause.isInterruptedOnly(exit.cause)) return INTERRUPTED
   const error = Cause.prettyErrors(exit.cause)[0]
   if (error === undefined) return OK
