@@ -22,14 +22,14 @@ import * as Zlib from "node:zlib"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { PipelineStartError } from "../Required.js"
-import * as ConnectionError from "./ConnectionError.js"
+import * as ConnectionError from "@lingo-obs/otlp/ConnectionError"
 import * as Endpoint from "./Endpoint.js"
 import { serverName } from "./internal/http2Probe.js"
 import type * as Config from "../config/Config.js"
 import type * as OtlpGrpc from "./OtlpGrpc.js"
-import * as PartialSuccess from "./PartialSuccess.js"
+import * as PartialSuccess from "@lingo-obs/otlp/PartialSuccess"
 import * as TlsMaterial from "./TlsMaterial.js"
-import type { SendFailure, SendResult, Signal, Transport } from "./Transport.js"
+import type { SendFailure, SendResult, Signal, Transport } from "@lingo-obs/otlp/Transport"
 
 const gzip = promisify(Zlib.gzip)
 

@@ -12,7 +12,7 @@ import * as Fs from "node:fs"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
-import type { Signal } from "./Transport.js"
+import type { Signal } from "@lingo-obs/otlp/Transport"
 
 export interface TlsMaterial {
   readonly ca?: Buffer | undefined
