@@ -6,7 +6,7 @@ import type * as Http from "node:http"
 import { gunzip } from "node:zlib"
 import { promisify } from "node:util"
 import protobuf from "protobufjs"
-import { RetryInfo } from "@lingo-obs/core"
+import { RetryInfo } from "@lingo-obs/otlp"
 
 const gunzipAsync = promisify(gunzip)
 
