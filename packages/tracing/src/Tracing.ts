@@ -31,7 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
 import * as EffectTracer from "./internal/effectTracer.js"
-import { PipelineSpanProcessor, sdkSpanEncoder } from "./internal/pipelineSpanProcessor.js"
+import { PipelineSpanProcessor, sdkSpanEncoder } from "@lingo-obs/otlp/SpanProcessor"
 import { encodeJsonLines } from "./internal/spanJson.js"
 
 /**
