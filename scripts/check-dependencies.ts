@@ -7,7 +7,10 @@
  *   (the tarball test type-checks the published declarations with `skipLibCheck: false`);
  * - every `dependency` and `peerDependency` is imported by `src/`;
  * - every peer is also a dev dependency, so the workspace installs it;
- * - `test/` imports are declared by the package or the workspace root.
+ * - `test/` imports are declared by the package or the workspace root;
+ * - no import runs upward (`layering`): the engine imports nothing of this repository and no Effect,
+ *   the receiver and the dev tool stand on the engine only, `@lingo-obs/core` never imports a signal
+ *   package, and inside core the `export/` folder never imports the `config/` folder.
  *
  *   node --import tsx scripts/check-dependencies.ts      (exit 1 with one line per problem)
  */
@@ -112,6 +115,121 @@ export const workspacePackages = (): ReadonlyArray<string> =>
     .filter((entry) => entry.isDirectory() && Fs.existsSync(Path.join(ROOT, "packages", entry.name, "package.json")))
     .map((entry) => Path.join(ROOT, "packages", entry.name))
 
+/**
+ * The floors: the workspace packages each package may import (its own name aside). A package missing
+ * here is a problem too, so a new package says where it stands. `lingo-obs` is the Effect 4 line.
+ */
+export const LAYERS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "@lingo-obs/otlp": [],
+  "@lingo-obs/otlp-receiver": ["@lingo-obs/otlp"],
+  "@lingo-obs/dev": ["@lingo-obs/otlp", "@lingo-obs/otlp-receiver"],
+  "@lingo-obs/core": ["@lingo-obs/otlp"],
+  "@lingo-obs/tracing": ["@lingo-obs/otlp", "@lingo-obs/core"],
+  "@lingo-obs/metrics": ["@lingo-obs/otlp", "@lingo-obs/core"],
+  "@lingo-obs/logs": ["@lingo-obs/otlp", "@lingo-obs/core"],
+  "@lingo-obs/http-middleware": ["@lingo-obs/otlp", "@lingo-obs/core"],
+  "@lingo-obs/observability": [
+    "@lingo-obs/otlp",
+    "@lingo-obs/core",
+    "@lingo-obs/tracing",
+    "@lingo-obs/metrics",
+    "@lingo-obs/logs",
+    "@lingo-obs/http-middleware"
+  ],
+  "@lingo-obs/cli": [
+    "@lingo-obs/otlp",
+    "@lingo-obs/core",
+    "@lingo-obs/tracing",
+    "@lingo-obs/metrics",
+    "@lingo-obs/logs",
+    "@lingo-obs/http-middleware",
+    "@lingo-obs/observability",
+    "@lingo-obs/otlp-receiver",
+    "@lingo-obs/dev"
+  ],
+  "lingo-obs": ["@lingo-obs/otlp"]
+}
+
+/** Packages that run in a project without Effect: their `src/` (and the engine's tests) load no `effect` or `@effect/*`. */
+export const EFFECT_FREE: ReadonlySet<string> = new Set(["@lingo-obs/otlp", "@lingo-obs/otlp-receiver", "@lingo-obs/dev"])
+
+/**
+ * Inside `@lingo-obs/core`, `export/` sits below `config/` (config decodes, export sends). These files
+ * still take `Config` types from above; they leave with the transports' move into the engine, and the
+ * check reports any that no longer does so, so that the list only shrinks.
+ */
+export const KNOWN_UPWARD: ReadonlySet<string> = new Set([
+  "packages/core/src/export/Endpoint.ts",
+  "packages/core/src/export/ExportPipeline.ts",
+  "packages/core/src/export/OtlpGrpc.ts",
+  "packages/core/src/export/OtlpHttp.ts",
+  "packages/core/src/export/TlsMaterial.ts"
+])
+
+/** One import of one file: `file` relative to the repository root, `pkg` the importing package's name. */
+export interface Edge {
+  readonly pkg: string
+  readonly file: string
+  readonly specifier: string
+}
+
+/** Every import of every workspace package's `src/` and `test/`, as edges. */
+export const importGraph = (directories: ReadonlyArray<string> = workspacePackages()): ReadonlyArray<Edge> =>
+  directories.flatMap((directory) => {
+    const pkg = readManifest(directory).name
+    return ["src", "test"].flatMap((folder) =>
+      sourceFiles(Path.join(directory, folder)).flatMap((file) =>
+        importsOf(file, Fs.readFileSync(file, "utf8")).map(({ specifier }) => ({
+          pkg,
+          file: Path.relative(ROOT, file).split(Path.sep).join("/"),
+          specifier
+        }))
+      )
+    )
+  })
+
+const isEffect = (name: string): boolean => name === "effect" || name.startsWith("@effect/")
+
+/**
+ * Every import that runs upward, one line each. Type-only imports count: a declaration that names
+ * an upper floor ties the lower one to it just the same.
+ */
+export const layering = (edges: ReadonlyArray<Edge>, workspace: ReadonlySet<string>): ReadonlyArray<string> => {
+  const problems: Array<string> = []
+  const unplaced = new Set<string>()
+  const upwardSeen = new Set<string>()
+  for (const { pkg, file, specifier } of edges) {
+    const allowed = LAYERS[pkg]
+    if (allowed === undefined) {
+      if (!unplaced.has(pkg)) problems.push(`${pkg}: not in scripts/check-dependencies.ts LAYERS; say which packages it may import`)
+      unplaced.add(pkg)
+      continue
+    }
+    const inSrc = file.includes("/src/")
+    const name = packageName(specifier)
+    if (name !== undefined && name !== pkg && inSrc && workspace.has(name) && !allowed.includes(name)) {
+      problems.push(`${file} imports "${name}": ${pkg} may import only ${allowed.length === 0 ? "no package of this repository" : allowed.join(", ")}`)
+    }
+    if (name !== undefined && isEffect(name) && EFFECT_FREE.has(pkg) && (inSrc || pkg === "@lingo-obs/otlp")) {
+      problems.push(`${file} imports "${name}": ${pkg} runs without Effect`)
+    }
+    if (pkg === "@lingo-obs/core" && file.includes("/src/export/") && specifier.startsWith(".")) {
+      const target = Path.posix.normalize(Path.posix.join(Path.posix.dirname(file), specifier))
+      if (target.includes("/src/config/")) {
+        if (KNOWN_UPWARD.has(file)) upwardSeen.add(file)
+        else problems.push(`${file} imports "${specifier}": core's export/ must not import config/ (pass plain settings down instead)`)
+      }
+    }
+  }
+  const coreChecked = edges.some((edge) => edge.pkg === "@lingo-obs/core")
+  for (const file of KNOWN_UPWARD) {
+    if (coreChecked && !upwardSeen.has(file)) {
+      problems.push(`${file} no longer imports config/: remove it from KNOWN_UPWARD in scripts/check-dependencies.ts`)
+    }
+  }
+  return problems
+}
+
 /** Every problem found, one readable line each; empty when the manifests match the code. */
 export const check = (directories: ReadonlyArray<string> = workspacePackages()): ReadonlyArray<string> => {
   const root = readManifest(ROOT)
@@ -143,12 +261,14 @@ export const check = (directories: ReadonlyArray<string> = workspacePackages()):
       }
     }
   }
+  const workspace = new Set(directories.map((directory) => readManifest(directory).name))
+  problems.push(...layering(importGraph(directories), workspace))
   return problems
 }
 
 if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const problems = check()
   for (const problem of problems) process.stderr.write(`${problem}\n`)
-  process.stdout.write(problems.length === 0 ? "dependencies: every import declared, every declaration imported\n" : "")
+  process.stdout.write(problems.length === 0 ? "dependencies: every import declared, every declaration imported, none upward\n" : "")
   process.exitCode = problems.length === 0 ? 0 : 1
 }

@@ -302,4 +302,81 @@ describe("the packed tarballs in a fresh npm project", () => {
     expect(cli.code).toBe(1)
     expect(cli.stderr).toMatch(/^@lingo-obs\/cli needs effect \^3\.22\.0, but this app has effect 4\./)
   }, 600_000)
+
+  it("lingo-obs dev installed alone, in a project without effect, starts and lists an ingested span", async () => {
+    const app = Path.join(workDirectory, "dev-alone")
+    Fs.mkdirSync(app)
+    Fs.writeFileSync(Path.join(app, "package.json"), JSON.stringify({ name: "dev-alone-app", private: true, type: "module" }))
+    // What `lingo-obs dev` needs from this repository: the dev tool, its receiver and the engine.
+    const devTarballs = tarballs.filter((tarball) => /lingo-obs-(otlp|otlp-receiver|dev)-\d/.test(Path.basename(tarball)))
+    expect(devTarballs.map((tarball) => Path.basename(tarball).replace(/-\d.*$/, "")).sort()).toEqual([
+      "lingo-obs-dev",
+      "lingo-obs-otlp",
+      "lingo-obs-otlp-receiver"
+    ])
+    await timed("npm install (dev alone)", async () =>
+      expectSuccess(await run("npm", ["install", "--no-audit", "--no-fund", ...devTarballs], app), "npm install (dev alone)"))
+    expect(copies(app, "effect"), "effect installed at").toEqual([])
+
+    // Its own process group, so that the test ends npx and the node process it starts, and nothing else.
+    const dev = spawn("npx", ["--no", "--", "lingo-obs-dev", "--port", "0", "--grpc-port", "0", "--http-port", "0"], {
+      cwd: app,
+      env: cleanEnv(),
+      detached: true
+    })
+    let output = ""
+    dev.stdout.on("data", (chunk) => (output += String(chunk)))
+    dev.stderr.on("data", (chunk) => (output += String(chunk)))
+    const exited = new Promise<number | null>((resolve) => dev.on("close", resolve))
+    const waitFor = async <A>(what: string, probe: () => Promise<A | undefined>): Promise<A> => {
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const found = await probe()
+        if (found !== undefined) return found
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; lingo-obs-dev printed:\n${output}`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    try {
+      const [viewer, otlpHttp] = await waitFor("the start-up lines", async () => {
+        const viewer = /viewer on (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1]
+        const otlpHttp = /HTTP (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
+        if (dev.exitCode !== null) throw new Error(`lingo-obs-dev exited with ${dev.exitCode}:\n${output}`)
+        return viewer !== undefined && otlpHttp !== undefined ? [viewer, otlpHttp] as const : undefined
+      })
+      const start = BigInt(Date.now()) * 1_000_000n
+      const sent = await fetch(`${otlpHttp}/v1/traces`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          resourceSpans: [{
+            resource: { attributes: [{ key: "service.name", value: { stringValue: "no-effect-app" } }] },
+            scopeSpans: [{
+              scope: { name: "manual" },
+              spans: [{
+                traceId: "5b8efff798038103d269b633813fc60c",
+                spanId: "eee19b7ec3c1b174",
+                name: "checkout",
+                kind: 2,
+                startTimeUnixNano: String(start),
+                endTimeUnixNano: String(start + 5_000_000n)
+              }]
+            }]
+          }]
+        })
+      })
+      expect(sent.status).toBe(200)
+      const listed = await waitFor("the span in /api/traces", async () => {
+        const traces = (await (await fetch(`${viewer}/api/traces`)).json()) as ReadonlyArray<Record<string, unknown>>
+        return traces.length > 0 ? traces : undefined
+      })
+      expect(listed).toEqual([
+        expect.objectContaining({ traceId: "5b8efff798038103d269b633813fc60c", rootName: "checkout", rootService: "no-effect-app", spanCount: 1 })
+      ])
+    } finally {
+      if (dev.exitCode === null && dev.signalCode === null) process.kill(-dev.pid!, "SIGTERM")
+      await exited
+    }
+    expect(output).not.toMatch(/UnsupportedEffectError|ERR_MODULE_NOT_FOUND/)
+  }, 600_000)
 })

@@ -60,7 +60,4 @@ export class MetricsControl extends Context.Reference<MetricsControl>()("@lingo-
   defaultValue: (): SignalControl => notRunningSignal("metrics")
 }) {}
 
-/** A switch shared by a layer and the processor or exporter it controls. */
-export class Switch {
-  constructor(public on: boolean) {}
-}
+export { Switch } from "@lingo-obs/otlp/Switch"

@@ -16,8 +16,8 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
-import * as Redact from "./config/Redact.js"
-import * as Format from "./export/internal/format.js"
+import * as Redact from "@lingo-obs/otlp/Redact"
+import * as Format from "@lingo-obs/otlp/Format"
 
 /** The annotation every toolkit log line carries. */
 export const COMPONENT = "observability"

@@ -3,7 +3,7 @@ import { ConfigError, ConfigProvider, Effect, Exit, HashSet } from "effect"
 import * as PathPatch from "effect/ConfigProviderPathPatch"
 import { ConfigReport } from "../src/index.js"
 import { readEnvironment } from "../src/internal/environment.js"
-import { MILLISECOND_VARIABLES, VARIABLES } from "../src/internal/environmentVariables.js"
+import { MILLISECOND_VARIABLES, VARIABLES } from "@lingo-obs/otlp/EnvironmentVariables"
 
 /** The report of `input` against `env` as the whole environment. */
 const report = (input: unknown, env: Record<string, string> = {}) =>

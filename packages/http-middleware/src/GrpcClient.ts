@@ -44,7 +44,7 @@ import {
   targetAddress
 } from "./internal/grpc.js"
 import { metadataSetter, unsafeInject } from "./internal/propagation.js"
-import * as SemConv from "./internal/semconv.js"
+import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
 import * as Skipper from "./Skipper.js"

@@ -48,7 +48,7 @@ import {
   splitHostPort
 } from "./internal/grpc.js"
 import { extract, IncomingContext, metadataGetter } from "./internal/propagation.js"
-import * as SemConv from "./internal/semconv.js"
+import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
 import * as Skipper from "./Skipper.js"

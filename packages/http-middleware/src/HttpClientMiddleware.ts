@@ -36,7 +36,7 @@ import * as Predicate from "effect/Predicate"
 import * as Tracer from "effect/Tracer"
 import { headersSetter, unsafeInject } from "./internal/propagation.js"
 import { redactQuery, redactUrl } from "./internal/redact.js"
-import * as SemConv from "./internal/semconv.js"
+import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
 

@@ -48,7 +48,7 @@ import * as MetricKey from "effect/MetricKey"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import type * as MetricState from "effect/MetricState"
 import * as Instruments from "./internal/instruments.js"
-import * as SemConv from "./internal/semconv.js"
+import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 
 /** Bucket boundaries of the HTTP and RPC duration histograms, in seconds (semantic conventions). */
 export const HTTP_DURATION_BOUNDARIES: ReadonlyArray<number> = [

@@ -16,28 +16,14 @@
  * ```
  */
 import { type Config, Required } from "@lingo-obs/core"
-import type { Resource } from "@opentelemetry/resources"
-import type { LogRecordProcessor } from "@opentelemetry/sdk-logs"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as CorrelatedLogger from "./CorrelatedLogger.js"
+import type { Options } from "./internal/options.js"
 
-/** The instrumentation scope of the exported records. */
-export const SCOPE = "@lingo-obs/logs"
-
-/** What the logs signal needs besides its config section. */
-export interface Options {
-  readonly config: Config.LogsConfig
-  /** The resource every record carries (see `ServiceResource.make`). */
-  readonly resource: Resource
-  /** How long scope close may spend flushing; default 5 s. */
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-  /** Replaces the export pipeline the config describes (tests keep records in memory). */
-  readonly processor?: LogRecordProcessor | undefined
-}
+export { type Options, SCOPE } from "./internal/options.js"
 
 /**
  * The export, loaded on first use: its SDK modules cost start-up time that a program exporting no

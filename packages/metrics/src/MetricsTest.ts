@@ -33,10 +33,10 @@ import * as MetricHook from "effect/MetricHook"
 import type * as MetricKey from "effect/MetricKey"
 import * as MetricKeyType from "effect/MetricKeyType"
 import * as MetricRegistry from "effect/MetricRegistry"
-import { type CollectedMetric, flatten, type MetricPoint } from "./internal/metricData.js"
+import { type CollectedMetric, flatten, type MetricPoint } from "@lingo-obs/otlp/MetricData"
 import * as Metrics from "./Metrics.js"
 
-export type { CollectedMetric, MetricPoint } from "./internal/metricData.js"
+export type { CollectedMetric, MetricPoint } from "@lingo-obs/otlp/MetricData"
 
 /** A reader that only collects when asked to. */
 class OnDemandReader extends MetricReader {

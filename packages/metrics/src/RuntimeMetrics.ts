@@ -26,7 +26,7 @@ import type * as OtelApi from "@opentelemetry/api"
 import { ValueType } from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import type * as SemConv from "./internal/semconv.js"
+import type * as SemConv from "@lingo-obs/otlp/RuntimeSemConv"
 
 /** The instrumentation scope of the runtime metrics. */
 export const SCOPE = "@lingo-obs/metrics/RuntimeMetrics"

@@ -25,7 +25,7 @@ import * as Flatten from "./internal/flatten.js"
 import * as OtlpHttp from "./internal/otlpHttp.js"
 import * as OtlpJson from "./internal/otlpJson.js"
 import * as Proto from "./internal/otlpProto.js"
-import { RetryInfo } from "@lingo-obs/core"
+import * as RetryInfo from "@lingo-obs/otlp/RetryInfo"
 
 
 // ---------------------------------------------------------------------------------------------

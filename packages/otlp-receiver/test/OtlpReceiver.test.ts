@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js"
-import { RetryInfo } from "@lingo-obs/core"
+import { RetryInfo } from "@lingo-obs/otlp"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-grpc"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc"

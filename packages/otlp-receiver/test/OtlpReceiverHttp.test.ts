@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js"
-import { RetryInfo } from "@lingo-obs/core"
+import { RetryInfo } from "@lingo-obs/otlp"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { resourceFromAttributes } from "@opentelemetry/resources"
 import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics"

@@ -29,9 +29,9 @@ import {
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { FiberContextManager } from "./internal/contextManager.js"
+import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
 import * as EffectTracer from "./internal/effectTracer.js"
-import { PipelineSpanProcessor, sdkSpanEncoder } from "./internal/pipelineSpanProcessor.js"
+import { PipelineSpanProcessor, sdkSpanEncoder } from "@lingo-obs/otlp/SpanProcessor"
 import { encodeJsonLines } from "./internal/spanJson.js"
 
 /**

@@ -17,8 +17,8 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { headerProblem, MAX_TIMER_MILLIS } from "../internal/headerRules.js"
-import { kindOf } from "../internal/input.js"
+import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
+import { kindOf } from "@lingo-obs/otlp/ConfigInput"
 
 // ---------------------------------------------------------------------------------------------
 // Field types

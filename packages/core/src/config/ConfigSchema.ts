@@ -20,8 +20,8 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import * as Config from "./Config.js"
-import { MILLISECOND_VARIABLES, variablesFor } from "../internal/environmentVariables.js"
-import { isPlainObject } from "../internal/input.js"
+import { MILLISECOND_VARIABLES, variablesFor } from "@lingo-obs/otlp/EnvironmentVariables"
+import { isPlainObject } from "@lingo-obs/otlp/ConfigInput"
 
 /** Where `pnpm config:schema` writes the schema, relative to the repository root. */
 export const FILE = "schema/observability-config.schema.json"

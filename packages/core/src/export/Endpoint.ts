@@ -15,7 +15,7 @@
 import * as Effect from "effect/Effect"
 import * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
-import type { Signal } from "./Transport.js"
+import type { Signal } from "@lingo-obs/otlp/Transport"
 
 /** The OTLP/HTTP path of each signal. */
 export const SIGNAL_PATHS: Readonly<Record<Signal, string>> = {

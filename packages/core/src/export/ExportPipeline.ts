@@ -19,12 +19,12 @@ import * as Shutdown from "../Shutdown.js"
 import * as Endpoint from "./Endpoint.js"
 import * as OtlpHttp from "./OtlpHttp.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
-import { Pipeline, type RetrySettings } from "./Pipeline.js"
-import type { Signal, Transport } from "./Transport.js"
+import { Pipeline, type RetrySettings } from "@lingo-obs/otlp/Pipeline"
+import type { Signal, Transport } from "@lingo-obs/otlp/Transport"
 
-export type { LogSink, Options, RetrySettings } from "./Pipeline.js"
+export type { LogSink, Options, RetrySettings } from "@lingo-obs/otlp/Pipeline"
 /** The export engine; `Pipeline` under the name the signal packages know it by. */
-export { Pipeline as ExportPipeline } from "./Pipeline.js"
+export { Pipeline as ExportPipeline } from "@lingo-obs/otlp/Pipeline"
 
 /** What a signal's pipeline needs besides its config section. */
 export interface MakeOptions<Item> {

@@ -16,13 +16,13 @@ import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
 import * as Tls from "node:tls"
-import * as ConnectionError from "./ConnectionError.js"
-import * as Http2Probe from "./internal/http2Probe.js"
-import * as ServerText from "./ServerText.js"
+import * as ConnectionError from "@lingo-obs/otlp/ConnectionError"
+import * as Http2Probe from "@lingo-obs/otlp/Http2Probe"
+import * as ServerText from "@lingo-obs/otlp/ServerText"
 import * as TlsMaterial from "./TlsMaterial.js"
-import * as PartialSuccess from "./PartialSuccess.js"
-import * as RetryInfo from "./RetryInfo.js"
-import type { SendResult, Signal, Transport } from "./Transport.js"
+import * as PartialSuccess from "@lingo-obs/otlp/PartialSuccess"
+import * as RetryInfo from "@lingo-obs/otlp/RetryInfo"
+import type { SendResult, Signal, Transport } from "@lingo-obs/otlp/Transport"
 
 /** The signals and their OTLP service methods. */
 export const SERVICE_METHODS = {
@@ -30,7 +30,7 @@ export const SERVICE_METHODS = {
   metrics: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
   logs: "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 } as const satisfies Record<Signal, string>
-export type { Signal } from "./Transport.js"
+export type { Signal } from "@lingo-obs/otlp/Transport"
 
 /**
  * The connection fields of a signal's config section, the endpoint resolved (`Endpoint.resolve`):
@@ -43,7 +43,7 @@ export type ConnectionConfig =
   >
   & { readonly endpoint: string }
 
-export type { SendFailure, SendResult, Transport } from "./Transport.js"
+export type { SendFailure, SendResult, Transport } from "@lingo-obs/otlp/Transport"
 
 /** Codes a collector uses for "not now": the same data may succeed later. */
 const TRANSIENT: ReadonlySet<number> = new Set([

@@ -12,13 +12,10 @@ import * as Fs from "node:fs"
 import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import { PipelineStartError } from "../Required.js"
-import type { Signal } from "./Transport.js"
+import type { TlsMaterial } from "@lingo-obs/otlp/TlsMaterial"
+import type { Signal } from "@lingo-obs/otlp/Transport"
 
-export interface TlsMaterial {
-  readonly ca?: Buffer | undefined
-  readonly key?: Buffer | undefined
-  readonly cert?: Buffer | undefined
-}
+export type { TlsMaterial } from "@lingo-obs/otlp/TlsMaterial"
 
 export type TlsConfig = Pick<Config.ExporterConfig, "certificate" | "clientKey" | "clientCertificate">
 

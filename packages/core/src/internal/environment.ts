@@ -9,9 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { formatDuration } from "../config/Config.js"
 import * as Diagnostics from "../Diagnostics.js"
-import * as Redact from "../config/Redact.js"
-import { headerProblem, MAX_TIMER_MILLIS } from "./headerRules.js"
-import { isPlainObject, setField, splitEndpoint } from "./input.js"
+import * as Redact from "@lingo-obs/otlp/Redact"
+import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
+import { isPlainObject, setField, splitEndpoint } from "@lingo-obs/otlp/ConfigInput"
 import * as Duration from "effect/Duration"
 
 /**

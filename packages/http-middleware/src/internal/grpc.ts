@@ -1,7 +1,7 @@
 /** Helpers shared by the gRPC server and client wrappers. */
 import type * as Grpc from "@grpc/grpc-js"
 import * as Duration from "effect/Duration"
-import * as SemConv from "./semconv.js"
+import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 
 /** A service definition, or a generated client constructor (`loadPackageDefinition(...).pkg.Service`). */
 export type ServiceInput = Grpc.ServiceDefinition | { readonly service: Grpc.ServiceDefinition }

@@ -12,10 +12,10 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
-import { type Options, SCOPE } from "../Logs.js"
+import { type Options, SCOPE } from "./options.js"
 import { bridge } from "./bridge.js"
 import { encodeJsonLines } from "./logJson.js"
-import { PipelineLogRecordProcessor } from "./pipelineLogRecordProcessor.js"
+import { PipelineLogRecordProcessor } from "@lingo-obs/otlp/LogRecordProcessor"
 
 /** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck processor. */
 const SHUTDOWN_GRACE = Duration.millis(250)

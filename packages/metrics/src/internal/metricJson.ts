@@ -1,6 +1,6 @@
 import { type Config, ServiceResource } from "@lingo-obs/core"
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics"
-import { flatten } from "./metricData.js"
+import { flatten } from "@lingo-obs/otlp/MetricData"
 
 /** The `stdout` exporter's encoding: one JSON object per metric and line. */
 export const encodeJsonLines = (

@@ -6,7 +6,7 @@ import type * as Http from "node:http"
 import { gunzip } from "node:zlib"
 import { promisify } from "node:util"
 import protobuf from "protobufjs"
-import { RetryInfo } from "@lingo-obs/core"
+import * as RetryInfo from "@lingo-obs/otlp/RetryInfo"
 
 const gunzipAsync = promisify(gunzip)
 

@@ -24,7 +24,7 @@ import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as EffectTracer from "effect/Tracer"
-import { FIBER_CONTEXT, type FiberContextManager } from "./contextManager.js"
+import { FIBER_CONTEXT, type FiberContextManager } from "@lingo-obs/otlp/ContextManager"
 
 /** How root spans are sampled, and whether children follow their parent. */
 export interface Sampling {

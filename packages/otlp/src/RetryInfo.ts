@@ -8,7 +8,7 @@
  * ```
  */
 import type * as Protobuf from "protobufjs"
-import { requireModule } from "../internal/lazy.js"
+import { requireModule } from "./internal/lazy.js"
 
 /** The trailer gRPC defines for the rich error model. */
 export const TRAILER = "grpc-status-details-bin"

@@ -20,7 +20,7 @@
  * Redact.url("https://user:pw@collector:4317") // "https://***@collector:4317"
  * ```
  */
-import { isPlainObject } from "../internal/input.js"
+import { isPlainObject } from "./ConfigInput.js"
 
 /**
  * Header names whose values are shown in clear: standard headers that never carry a credential.

@@ -5,7 +5,7 @@
  */
 import * as Http2 from "node:http2"
 import * as Net from "node:net"
-import type { TlsMaterial } from "../TlsMaterial.js"
+import type { TlsMaterial } from "./TlsMaterial.js"
 
 export interface Target {
   readonly host: string

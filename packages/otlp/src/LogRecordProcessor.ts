@@ -1,4 +1,4 @@
-import type { ExportPipeline } from "@lingo-obs/core"
+import type { Pipeline } from "./Pipeline.js"
 import type { LogRecordProcessor, SdkLogRecord } from "@opentelemetry/sdk-logs"
 
 /**
@@ -7,7 +7,7 @@ import type { LogRecordProcessor, SdkLogRecord } from "@opentelemetry/sdk-logs"
  */
 export class PipelineLogRecordProcessor implements LogRecordProcessor {
   constructor(
-    private readonly pipeline: ExportPipeline.ExportPipeline<SdkLogRecord, unknown>,
+    private readonly pipeline: Pipeline<SdkLogRecord, unknown>,
     private readonly shutdownTimeoutMillis: number
   ) {}
 

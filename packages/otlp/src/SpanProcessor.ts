@@ -1,7 +1,9 @@
-import type { Control, ExportPipeline } from "@lingo-obs/core"
-import { SpanEncoder, type SpanLimits } from "@lingo-obs/core"
 import { TraceFlags } from "@opentelemetry/api"
 import type { ReadableSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import type { Pipeline } from "./Pipeline.js"
+import * as SpanEncoder from "./SpanEncoder.js"
+import type * as SpanLimits from "./SpanLimits.js"
+import type { Switch } from "./Switch.js"
 
 /**
  * Hands every sampled span of the SDK's tracer provider (spans made through the OpenTelemetry
@@ -16,9 +18,9 @@ export class PipelineSpanProcessor<Item> implements SpanProcessor {
   private shutDown = false
 
   constructor(
-    private readonly pipeline: ExportPipeline.ExportPipeline<Item, unknown>,
+    private readonly pipeline: Pipeline<Item, unknown>,
     private readonly shutdownTimeoutMillis: number,
-    private readonly exporting: Control.Switch,
+    private readonly exporting: Switch,
     private readonly toItem: (span: ReadableSpan) => Item
   ) {}
 

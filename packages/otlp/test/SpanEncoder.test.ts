@@ -3,7 +3,7 @@
  * type, events, links, status, unicode), the official protobufjs decoder (the receiver's
  * definitions) reads both requests back equal.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "vitest"
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer"
 import fc from "fast-check"
 import { createRequire } from "node:module"

@@ -28,8 +28,8 @@
  * await pipeline.shutdown(5_000)
  * ```
  */
-import * as SelfMetrics from "../SelfMetrics.js"
-import { formatBytes, formatMillis } from "./internal/format.js"
+import * as SelfMetrics from "./SelfMetrics.js"
+import { formatBytes, formatMillis } from "./Format.js"
 import * as Reachability from "./internal/reachability.js"
 import { ThrottledCount } from "./internal/throttledCount.js"
 import type { SendFailure, SendResult, Signal } from "./Transport.js"

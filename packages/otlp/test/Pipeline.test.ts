@@ -1,7 +1,7 @@
 /** The export engine on its own, with fake timers: back-off bounds, reminders, shutdown bounds. */
-import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import type { Transport } from "../src/index.js"
-import { ExportPipeline } from "../src/index.js"
+import { Pipeline } from "../src/index.js"
 
 interface Line {
   readonly level: string
@@ -23,11 +23,11 @@ let collectors = 0
 /** A pipeline of numbers whose transport answers with `answer(attempt)`; what it logs and sends is recorded. */
 const make = (
   answer: (attempt: number) => Transport.SendResult,
-  overrides: Partial<ExportPipeline.Options<number, Array<number>>> = {}
+  overrides: Partial<Pipeline.Options<number, Array<number>>> = {}
 ) => {
   const lines: Array<Line> = []
   const sent: Array<{ readonly at: number; readonly items: Array<number> }> = []
-  const pipeline = new ExportPipeline.ExportPipeline<number, Array<number>>({
+  const pipeline = new Pipeline.Pipeline<number, Array<number>>({
     signal: "traces",
     endpoint: "collector:4317",
     // Each test its own collector: what one learns of it is shared by the pipelines sending there.

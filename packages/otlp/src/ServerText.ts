@@ -11,7 +11,7 @@
  * ServerText.clean("bad key k3y\u001b[2J", secrets) // "bad key ***\\x1b[2J"
  * ```
  */
-import * as Redact from "../config/Redact.js"
+import * as Redact from "./Redact.js"
 
 /**
  * What is never printed raw: C0 controls (ESC, BEL, CR, LF, TAB, …), DEL, C1 controls, the line and
