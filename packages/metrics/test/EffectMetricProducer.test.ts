@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { resourceFromAttributes } from "@opentelemetry/resources"
 import { AggregationTemporality, DataPointType, type MetricData } from "@opentelemetry/sdk-metrics"
-import { Effect, Metric, MetricBoundaries } from "effect"
+import { Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
 import { EffectMetricProducer, SCOPE_NAME } from "../src/internal/effectMetricProducer.js"
 
 const resource = resourceFromAttributes({ "service.name": "producer-test" })
@@ -27,11 +27,11 @@ const points = (metric: MetricData) => metric.dataPoints.map((point) => [point.a
 describe("EffectMetricProducer", () => {
   it.effect("maps counters, gauges, histograms, frequencies and summaries with units and attributes", () =>
     Effect.gen(function*() {
-      const requests = Metric.counter("producer_requests", { description: "Requests served", incremental: true }).pipe(
-        Metric.tagged("unit", "{request}")
-      )
-      yield* Metric.incrementBy(requests.pipe(Metric.tagged("http.response.status_code", "200")), 3)
-      yield* Metric.increment(requests.pipe(Metric.tagged("http.response.status_code", "503")))
+      const requests = Metric.counter("producer_requests", { description: "Requests served", incremental: true })
+      const withStatus = (status: string) =>
+        Metric.taggedWithLabels(requests, [MetricLabel.make("unit", "{request}"), MetricLabel.make("http.response.status_code", status)])
+      yield* Metric.incrementBy(withStatus("200"), 3)
+      yield* Metric.increment(withStatus("503"))
       yield* Metric.incrementBy(Metric.counter("producer_bytes", { bigint: true }), 7n)
       yield* Metric.incrementBy(Metric.counter("producer_in_flight"), -2)
       yield* Metric.set(Metric.gauge("producer_lag").pipe(Metric.tagged("time_unit", "ms")), 12.5)
@@ -67,7 +67,7 @@ describe("EffectMetricProducer", () => {
       }]])
       expect(metric("producer_kinds")).toMatchObject({ dataPointType: DataPointType.SUM, isMonotonic: true })
       expect(points(metric("producer_kinds"))).toEqual([[{ key: "a" }, 2], [{ key: "b" }, 1]])
-      expect(metric("producer_sizes_quantiles").isMonotonic).toBe(false)
+      expect(metric("producer_sizes_quantiles")).toMatchObject({ isMonotonic: false })
       expect(points(metric("producer_sizes_quantiles"))).toEqual([
         [{ quantile: "min" }, 1],
         [{ quantile: "0.5" }, 1],
