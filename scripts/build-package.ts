@@ -10,6 +10,8 @@
  *
  *   node --import tsx scripts/build-package.ts            (the package in the current directory: prepack)
  *   node --import tsx scripts/build-package.ts --all      (every package: pnpm build)
+ *
+ * As `npm pack`'s prepack it stops at once with the command to use instead.
  */
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
@@ -88,6 +90,13 @@ const stale = (directory: string): boolean => {
   const dist = Path.join(directory, "dist")
   return modified(Path.join(dist, "entry.js")) < modified(Path.join(dist, "index.js")) ||
     modified(Path.join(dist, "config.schema.json")) < modified(Path.join(dist, "config", "ConfigSchema.js"))
+}
+
+// `npm pack` / `npm publish` keep the `workspace:*` ranges, so their tarball cannot be installed:
+// stop them before the build with the command that works.
+if (process.env["npm_lifecycle_event"] === "prepack" && process.env["npm_config_user_agent"]?.startsWith("npm/")) {
+  process.stderr.write("npm pack keeps workspace:* ranges: use `pnpm pack` here, or `pnpm pack:all <dir>` at the repository root\n")
+  process.exit(1)
 }
 
 const target = process.argv.includes("--all") ? ROOT : process.cwd()

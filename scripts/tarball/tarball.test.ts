@@ -1,6 +1,6 @@
 /**
  * What a team gets from the registry, proved from the packed tarballs: every public package is
- * packed (`pnpm pack`, which runs `prepack`), installed with npm into a fresh project outside the
+ * packed (`pnpm pack:all`, whose `pnpm pack` runs each `prepack`), installed with npm into a fresh project outside the
  * workspace beside the supported Effect 3 packages, type-checked with `moduleResolution` node16 and
  * bundler (`skipLibCheck: false`), run with plain `node` against a receiver, and checked with
  * `npx lingo-obs`. A second project installs Effect 4 and gets npm's peer conflict and the
@@ -17,6 +17,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { publicPackages, tarballName } from "../pack-all.js"
 
 const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
 
@@ -25,7 +26,6 @@ const EFFECT_3 = [
   "effect@^3.22",
   "@effect/platform@^0.97",
   "@effect/platform-node@^0.108",
-  "@effect/opentelemetry@^0.64",
   "@opentelemetry/api@^1.9"
 ]
 const TOOLS = ["typescript@~5.9.3", "@types/node@^20", "@types/ws@^8"]
@@ -36,17 +36,26 @@ const TOOLS = ["typescript@~5.9.3", "@types/node@^20", "@types/ws@^8"]
  */
 const isServicePackage = (tarball: string): boolean => !/otlp-receiver|lingo-obs-dev-/.test(tarball)
 
-/** Packages a consumer must hold exactly one copy of, anywhere in its tree. */
-const SINGLE_COPY = ["effect", "@opentelemetry/api", "@opentelemetry/sdk-metrics", "@opentelemetry/sdk-logs"]
+/** Besides every `@opentelemetry/*` package: a consumer must hold exactly one copy of each. */
+const SINGLE_COPY = ["effect"]
 
-/**
- * SDK packages the toolkit and `@effect/opentelemetry` must share one copy of. Upstream pins keep
- * older copies elsewhere: `sdk-trace-web` (a peer `@effect/opentelemetry` requires) and the B3 and
- * Jaeger propagators have no 2.12.1 and depend on exactly `@opentelemetry/core` 2.12.0, so npm nests
- * 2.12.0 copies under them and only there.
- */
-const SHARED_COPY = ["@opentelemetry/core", "@opentelemetry/resources", "@opentelemetry/sdk-trace-base"]
-const EXACT_PINNING_PARENTS = /[\\/]@opentelemetry[\\/](sdk-trace-web|propagator-b3|propagator-jaeger)[\\/]node_modules[\\/]/
+/** The `@opentelemetry/*` packages installed anywhere in `directory`'s tree, nested ones included. */
+const openTelemetryPackages = (directory: string): ReadonlyArray<string> => {
+  const names = new Set<string>()
+  const visit = (nodeModules: string): void => {
+    const scope = Path.join(nodeModules, "@opentelemetry")
+    if (Fs.existsSync(scope)) for (const name of Fs.readdirSync(scope)) names.add(`@opentelemetry/${name}`)
+    if (!Fs.existsSync(nodeModules)) return
+    for (const entry of Fs.readdirSync(nodeModules)) {
+      const packages = entry.startsWith("@")
+        ? Fs.readdirSync(Path.join(nodeModules, entry)).map((inner) => Path.join(nodeModules, entry, inner))
+        : [Path.join(nodeModules, entry)]
+      for (const pkg of packages) visit(Path.join(pkg, "node_modules"))
+    }
+  }
+  visit(Path.join(directory, "node_modules"))
+  return [...names].sort()
+}
 
 interface Run {
   readonly code: number | null
@@ -189,17 +198,12 @@ describe("the packed tarballs in a fresh npm project", () => {
   let receiver: OtlpReceiver.Receiver
 
   beforeAll(async () => {
-    const publicPackages = Fs.readdirSync(Path.join(ROOT, "packages"))
-      .map((name) => JSON.parse(Fs.readFileSync(Path.join(ROOT, "packages", name, "package.json"), "utf8")) as { name: string; private?: boolean })
-      .filter((manifest) => manifest.private !== true)
-    const filters = publicPackages.flatMap((manifest) => ["--filter", manifest.name])
-    await timed("pack (prepack builds)", async () =>
-      expectSuccess(
-        await run("npx", ["--yes", "pnpm@10", "-r", ...filters, "pack", "--pack-destination", tarballDirectory], ROOT),
-        "pnpm pack"
-      ))
+    await timed("pnpm pack:all (prepack builds)", async () =>
+      expectSuccess(await run("npx", ["--yes", "pnpm@10", "pack:all", tarballDirectory], ROOT), "pnpm pack:all"))
     tarballs = Fs.readdirSync(tarballDirectory).map((file) => Path.join(tarballDirectory, file))
-    expect(tarballs.length, "one tarball per public package").toBe(publicPackages.length)
+    expect(tarballs.map((file) => Path.basename(file)).sort(), "one tarball per public package").toEqual(
+      publicPackages().map(tarballName).sort()
+    )
     receiver = await OtlpReceiver.start()
 
     Fs.mkdirSync(Path.join(service, "src"), { recursive: true })
@@ -238,18 +242,18 @@ describe("the packed tarballs in a fresh npm project", () => {
     expect(metric.dataPoints[0]?.value).toBe(1)
   }, 120_000)
 
-  it("holds one copy of effect, the OpenTelemetry API and the SDK the toolkit uses", async () => {
-    for (const name of SINGLE_COPY) {
-      expect(copies(service, name), `${name} installed at`).toHaveLength(1)
+  it("holds exactly one copy of effect and of every OpenTelemetry package", async () => {
+    const openTelemetry = openTelemetryPackages(service)
+    expect(openTelemetry).toEqual(expect.arrayContaining(["@opentelemetry/api", "@opentelemetry/core", "@opentelemetry/sdk-metrics"]))
+    for (const name of [...SINGLE_COPY, ...openTelemetry]) {
+      expect(copies(service, name), `${name} installed at`).toEqual([Path.join(service, "node_modules", name)])
       expect([...(await listedVersions(service, name))], `npm ls ${name}`).toHaveLength(1)
-    }
-    for (const name of SHARED_COPY) {
-      const shared = copies(service, name).filter((path) => !EXACT_PINNING_PARENTS.test(path))
-      expect(shared, `${name} installed at (beside the upstream pins)`).toEqual([Path.join(service, "node_modules", name)])
     }
     const effect = await run("npm", ["ls", "effect"], service)
     expect(effect.code, effect.stdout + effect.stderr).toBe(0)
     expect(new Set(effect.stdout.match(/effect@\d+\.\d+\.\d+/g))).toEqual(new Set([effect.stdout.match(/effect@3\.\d+\.\d+/)![0]]))
+    // `@effect/opentelemetry` is no longer needed: nothing installs it.
+    expect(copies(service, "@effect/opentelemetry")).toEqual([])
   }, 120_000)
 
   it("npx lingo-obs config check and doctor work from the service's directory", async () => {

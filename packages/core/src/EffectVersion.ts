@@ -25,7 +25,7 @@ export const supportedRange: string = (require("../package.json") as {
 }).peerDependencies["effect"]!
 
 /** What to run to get onto the supported line: the Effect 3 packages a service installs beside the toolkit. */
-export const INSTALL_COMMAND = "npm install effect@^3.22 @effect/platform@^0.97 @effect/platform-node@^0.108 @effect/opentelemetry@^0.64"
+export const INSTALL_COMMAND = "npm install effect@^3.22 @effect/platform@^0.97 @effect/platform-node@^0.108"
 
 /** The app's `effect`: its version and where it is installed; `undefined` when it is not installed. */
 export interface Installed {

@@ -13,23 +13,18 @@
  */
 import type { TextMapPropagator } from "@opentelemetry/api"
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core"
-import type * as B3 from "@opentelemetry/propagator-b3"
-import type * as Jaeger from "@opentelemetry/propagator-jaeger"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type { PropagatorName } from "./config/Config.js"
-import { requireModule } from "./internal/lazy.js"
-
-// B3 and Jaeger are loaded only when a config names them.
-const b3 = () => requireModule("@opentelemetry/propagator-b3") as typeof B3
-const jaeger = () => requireModule("@opentelemetry/propagator-jaeger") as typeof Jaeger
+import { B3Propagator } from "./internal/propagation/b3.js"
+import { JaegerPropagator } from "./internal/propagation/jaeger.js"
 
 const factories: Record<Exclude<PropagatorName, "none">, () => TextMapPropagator> = {
   tracecontext: () => new W3CTraceContextPropagator(),
   baggage: () => new W3CBaggagePropagator(),
-  b3: () => new (b3().B3Propagator)({ injectEncoding: b3().B3InjectEncoding.SINGLE_HEADER }),
-  b3multi: () => new (b3().B3Propagator)({ injectEncoding: b3().B3InjectEncoding.MULTI_HEADER }),
-  jaeger: () => new (jaeger().JaegerPropagator)()
+  b3: () => new B3Propagator("single"),
+  b3multi: () => new B3Propagator("multi"),
+  jaeger: () => new JaegerPropagator()
 }
 
 /** A composite of the named propagators, in order; `none` (alone or with others) propagates nothing. */

@@ -41,7 +41,7 @@ export interface Options {
 export type OtelMetricsProducer = MetricProducer
 
 /**
- * The export's modules (the SDK's meter provider, `@effect/opentelemetry`'s producer, the OTLP
+ * The export's modules (the SDK's meter provider, the producer of Effect's metrics, the OTLP
  * serializer), loaded on first use: a program with metrics off never pays their start-up time.
  */
 const load = Effect.promise(() => import("./internal/metricsExport.js"))

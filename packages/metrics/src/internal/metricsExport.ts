@@ -1,10 +1,8 @@
 /**
- * The metrics export itself: the SDK's meter provider, the producer of Effect's metrics
- * (`@effect/opentelemetry`), the OTLP serializer and the pipeline. Loaded by `Metrics.layer` only
+ * The metrics export itself: the SDK's meter provider, the producer of Effect's metrics, the OTLP
+ * serializer and the pipeline. Loaded by `Metrics.layer` only
  * when metrics are on, so that a program without metrics pays none of their start-up time.
  */
-import * as OtelMetrics from "@effect/opentelemetry/Metrics"
-import * as OtelResource from "@effect/opentelemetry/Resource"
 import { type Config, Control, ExportPipeline, Globals, type Required, SelfMetrics, Shutdown } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
@@ -22,7 +20,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import type { Options, OtelMetricsProducer } from "../Metrics.js"
 import * as RuntimeMetrics from "../RuntimeMetrics.js"
-import { correctAttributes } from "./effectMetricAttributes.js"
+import { EffectMetricProducer } from "./effectMetricProducer.js"
 import { encodeJsonLines } from "./metricJson.js"
 import { countPoints, PipelineMetricExporter } from "./pipelineMetricExporter.js"
 
@@ -75,11 +73,7 @@ export const makeProvider = (
   options: Options & { readonly makeReader: (effectMetrics: OtelMetricsProducer) => MetricReader }
 ) =>
   Effect.gen(function*() {
-    const effectMetrics = yield* OtelMetrics.makeProducer.pipe(
-      Effect.map(correctAttributes),
-      Effect.provideService(OtelResource.Resource, options.resource)
-    )
-    const reader = options.makeReader(effectMetrics)
+    const reader = options.makeReader(new EffectMetricProducer(options.resource))
     // What the final collection reads (runtime sampling, the self-metrics) must outlive the
     // provider's shutdown, which runs that collection: this scope is closed after the
     // provider's release, which is acquired below.
