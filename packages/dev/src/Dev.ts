@@ -187,7 +187,12 @@ export const start = async (partial: StartOptions = {}): Promise<Dev> => {
   const store = Store.make(options.capacity)
   const journal = options.file === undefined
     ? undefined
-    : await Journal.open(options.file, store, { onError: (error) => console.error(`lingo-obs dev: writing ${options.file} failed: ${String(error)}`) })
+    : await Journal.open(options.file, store, {
+      onError: (error) => console.error(`lingo-obs dev: writing ${options.file} failed: ${String(error)}`),
+      onWarning: (message) => console.error(`lingo-obs dev: ${message}`)
+    }).catch((error: unknown) => {
+      throw error instanceof Journal.JournalError ? new DevStartError(`--file: ${error.message}`) : error
+    })
 
   const receiver = await OtlpReceiver.start({
     port: options.grpcPort,
