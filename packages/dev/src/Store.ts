@@ -104,7 +104,7 @@ export class Store {
       }
       // A span received twice (a retried export) is kept once, as it came last.
       const previous = trace.spans.get(span.spanId)
-      if (previous !== undefined) this.removeSpan(trace, previous)
+      if (previous !== undefined) this.removeSpan(trace, previous, false)
       const size = spanBytes(span)
       trace.spans.set(span.spanId, span)
       trace.bytes += size
@@ -298,14 +298,15 @@ export class Store {
     this.evictedCounts.spans += trace.spans.size
   }
 
-  private removeSpan(trace: TraceEntry, span: Api.Span): void {
+  /** Takes a span out; its trace goes too once empty, unless the span is being replaced within it. */
+  private removeSpan(trace: TraceEntry, span: Api.Span, dropEmptyTrace = true): void {
     const size = spanBytes(span)
     trace.spans.delete(span.spanId)
     trace.bytes -= size
     trace.summary = undefined
     this.spanCount--
     this.heldBytes -= size
-    if (trace.spans.size === 0) this.traceIndex.delete(span.traceId)
+    if (dropEmptyTrace && trace.spans.size === 0) this.traceIndex.delete(span.traceId)
   }
 
   private evictLog(record: Api.LogRecord): void {

@@ -180,6 +180,17 @@ describe("Store", () => {
     expect(store.stats().held.bytes).toBe(2 * small - 4)
   })
 
+  it("keeps a span received again once, in its trace, however often it comes", () => {
+    const store = Store.make({ maxSpans: 3 })
+    for (let round = 0; round < 5; round++) store.addSpans([span("retried", undefined, 0, { traceId: "t1" })])
+    expect(store.stats().held).toMatchObject({ spans: 1, traces: 1 })
+    expect(store.trace("t1")!.rows).toHaveLength(1)
+    // Nothing invisible takes up room: three new spans evict exactly the retried one.
+    store.addSpans([span("a", undefined, 1, { traceId: "t2" }), span("b", undefined, 2, { traceId: "t2" }), span("c", undefined, 3, { traceId: "t2" })])
+    expect(store.stats()).toMatchObject({ held: { spans: 3, traces: 1 }, evicted: { spans: 1 } })
+    expect(store.trace("t2")!.rows).toHaveLength(3)
+  })
+
   it("evicts log records and metric points by bytes too, oldest first across the signals", () => {
     const store = Store.make({ maxBytes: 1024 * 1024 })
     store.addLogs([log("a".repeat(400_000)), log("b".repeat(400_000))])

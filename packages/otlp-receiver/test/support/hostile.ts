@@ -28,14 +28,29 @@ export const traceRequest = (...spans: Array<Buffer>): Buffer =>
   field(1, field(2, Buffer.concat(spans.map((span) => field(2, span)))))
 
 /** A span's fields: ids, a name and one attribute whose value (an encoded AnyValue) is given. */
-export const spanFields = (name: string, attribute: Buffer, spanId = "00f067aa0ba902b7", parentSpanId?: string): Buffer =>
+export const spanFields = (
+  name: string,
+  attribute: Buffer,
+  ids: { readonly traceId?: string; readonly spanId?: string; readonly parentSpanId?: string | undefined } = {}
+): Buffer =>
   Buffer.concat([
-    field(1, Buffer.from(TRACE_ID, "hex")),
-    field(2, Buffer.from(spanId, "hex")),
-    ...(parentSpanId === undefined ? [] : [field(4, Buffer.from(parentSpanId, "hex"))]),
+    field(1, Buffer.from(ids.traceId ?? TRACE_ID, "hex")),
+    field(2, Buffer.from(ids.spanId ?? "00f067aa0ba902b7", "hex")),
+    ...(ids.parentSpanId === undefined ? [] : [field(4, Buffer.from(ids.parentSpanId, "hex"))]),
     field(5, name),
     field(9, Buffer.concat([field(1, "deep"), field(2, attribute)]))
   ])
+
+/** A span id (16 hex digits) for a number. */
+export const spanIdOf = (index: number): string => (index + 1).toString(16).padStart(16, "0")
+
+/** One trace whose spans each have the previous as parent: `depth` levels deep. */
+export const chainRequest = (depth: number): Buffer =>
+  traceRequest(
+    ...Array.from({ length: depth }, (_, index) =>
+      spanFields(`level ${index}`, field(1, "x"), { spanId: spanIdOf(index), parentSpanId: index === 0 ? undefined : spanIdOf(index - 1) })
+    )
+  )
 
 /** An AnyValue of key-value lists nested `depth` deep around a string, built inside out without recursion. */
 export const nestedKvlist = (depth: number): Buffer => {
@@ -76,3 +91,4 @@ export const grpcRaw = (endpoint: string, method: string, body: Buffer): Promise
       resolve(error === null ? { code: grpc.status.OK, details: "" } : { code: error.code, details: error.details })
     })
   })
+export { status as GrpcStatus } from "@grpc/grpc-js"
