@@ -239,6 +239,8 @@ export interface StartOptions {
    * limit): OTLP/HTTP answers 413 beyond it, OTLP/gRPC `RESOURCE_EXHAUSTED`.
    */
   readonly maxBodyBytes?: number
+  /** Spans, data points or log records taken in one request (default 100 000): 413 / `RESOURCE_EXHAUSTED` beyond. */
+  readonly maxItemsPerRequest?: number
   /** OTLP/HTTP: a client must send a whole request within this time (default 30 s), or its connection is cut. */
   readonly requestTimeoutMs?: number
   /**
@@ -305,6 +307,8 @@ const DEFAULT_WAIT_INTERVAL_MS = 20
 /** The largest request body accepted (sent and after gunzip) by default: gRPC's default message limit. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+/** Spans, data points or log records in one request: far above any SDK's batch (512) or a collector's (8192). */
+export const DEFAULT_MAX_ITEMS_PER_REQUEST = 100_000
 
 /** Starts a receiver and resolves once both transports accept connections. */
 export const start = async (options: StartOptions = {}): Promise<Receiver> => {
@@ -335,6 +339,9 @@ interface SignalSpec<Request extends object, Item> {
   /** The partial success field naming the rejected items. */
   readonly rejectedField: string
   readonly countItems: (request: Request) => number
+  /** Where the items sit in the encoded request (field numbers per level) and in its OTLP/JSON form. */
+  readonly wirePath: ReadonlyArray<ReadonlySet<number>>
+  readonly jsonPath: ReadonlyArray<ReadonlyArray<string>>
   readonly flatten: (request: Request) => Array<Item>
   readonly kept: (data: ReceivedData) => Array<Item>
   readonly sink: (sink: Sink) => ((items: ReadonlyArray<Item>) => void) | undefined
@@ -354,6 +361,8 @@ const TRACES: SignalSpec<Proto.ExportTraceServiceRequest, ReceivedSpan> = {
   counter: "spans",
   rejectedField: "rejectedSpans",
   countItems: Flatten.countSpans,
+  wirePath: [new Set([1]), new Set([2]), new Set([2])],
+  jsonPath: [["resourceSpans"], ["scopeSpans"], ["spans"]],
   flatten: Flatten.spansOf,
   kept: (data) => data.spans,
   sink: (sink) => sink.traces
@@ -368,6 +377,9 @@ const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest, ReceivedMetric> = {
   counter: "metricPoints",
   rejectedField: "rejectedDataPoints",
   countItems: Flatten.countDataPoints,
+  // Metric.gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; data_points 1 in each.
+  wirePath: [new Set([1]), new Set([2]), new Set([2]), new Set([5, 7, 9, 10, 11]), new Set([1])],
+  jsonPath: [["resourceMetrics"], ["scopeMetrics"], ["metrics"], ["gauge", "sum", "histogram", "exponentialHistogram", "summary"], ["dataPoints"]],
   flatten: Flatten.metricsOf,
   kept: (data) => data.metrics,
   sink: (sink) => sink.metrics
@@ -382,13 +394,24 @@ const LOGS: SignalSpec<Proto.ExportLogsServiceRequest, ReceivedLogRecord> = {
   counter: "logRecords",
   rejectedField: "rejectedLogRecords",
   countItems: Flatten.countLogRecords,
+  wirePath: [new Set([1]), new Set([2]), new Set([2])],
+  jsonPath: [["resourceLogs"], ["scopeLogs"], ["logRecords"]],
   flatten: Flatten.logRecordsOf,
   kept: (data) => data.logs,
   sink: (sink) => sink.logs
 }
 
 /** A gRPC request as deserialized: the message, or why it is not one. */
-type Decoded<Request> = { readonly request: Request; readonly error?: undefined } | { readonly request?: undefined; readonly error: string }
+type Decoded<Request> =
+  | { readonly request: Request; readonly error?: undefined }
+  | { readonly request?: undefined; readonly error: string; readonly tooLarge: boolean }
+
+/** Refuses a request with more items than `maxItems` (413 / RESOURCE_EXHAUSTED), before it is decoded. */
+const checkItemCount = (count: number, maxItems: number): void => {
+  if (count > maxItems) {
+    throw new OtlpHttp.BadRequest(413, `the request carries ${count} items; at most ${maxItems} are taken in one request`)
+  }
+}
 
 /** What to tell a client whose request did not decode; a stack overflow means nesting too deep for the decoder. */
 const decodeFailure = (error: unknown): string =>
@@ -397,7 +420,10 @@ const decodeFailure = (error: unknown): string =>
     : error instanceof Error ? error.message : String(error)
 
 /** The unary `Export` method of a collector service, (de)serialized by the OTLP codecs. */
-const exportMethod = <Request extends object>(spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response">): grpc.ServiceDefinition => ({
+const exportMethod = <Request extends object>(
+  spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response" | "wirePath">,
+  maxItems: number
+): grpc.ServiceDefinition => ({
   Export: {
     path: `/${spec.service}/Export`,
     requestStream: false,
@@ -407,9 +433,10 @@ const exportMethod = <Request extends object>(spec: Pick<SignalSpec<Request, nev
     // (grpc-js would answer INTERNAL for a throwing deserializer).
     requestDeserialize: (bytes: Buffer): Decoded<Request> => {
       try {
+        checkItemCount(Proto.countOnWire(bytes, spec.wirePath), maxItems)
         return { request: spec.request.decode(bytes) }
       } catch (error) {
-        return { error: decodeFailure(error) }
+        return { error: decodeFailure(error), tooLarge: error instanceof OtlpHttp.BadRequest && error.status === 413 }
       }
     },
     responseSerialize: (response: object) => Proto.toBuffer(spec.response.encode(response).finish()),
@@ -744,12 +771,18 @@ class LocalReceiver implements Receiver {
       let request: Request
       let items: Array<Item> | undefined
       try {
-        if (call.request.error !== undefined) throw new Error(call.request.error)
+        if (call.request.error !== undefined) {
+          throw call.request.tooLarge ? new OtlpHttp.BadRequest(413, call.request.error) : new Error(call.request.error)
+        }
         request = call.request.request
         items = this.itemsOf(spec, request)
       } catch (error) {
         this.refuse(spec.signal, context)
-        return callback({ code: grpc.status.INVALID_ARGUMENT, details: `cannot decode the request: ${decodeFailure(error)}` })
+        const tooLarge = error instanceof OtlpHttp.BadRequest && error.status === 413
+        return callback({
+          code: tooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT,
+          details: `cannot ${tooLarge ? "take" : "decode"} the request: ${decodeFailure(error)}`
+        })
       }
       this.receive(spec, context, (fault) => {
         try {
@@ -763,7 +796,7 @@ class LocalReceiver implements Receiver {
         }
       })
     }
-    server.addService(exportMethod(spec), { Export: handleExport })
+    server.addService(exportMethod(spec, this.options.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS_PER_REQUEST), { Export: handleExport })
   }
 
   /** The flat items of a decoded request when anything keeps them; throws when the request is not acceptable. */
@@ -866,7 +899,10 @@ class LocalReceiver implements Receiver {
     let items: Array<unknown> | undefined
     try {
       const body = await OtlpHttp.readBody(request, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
-      decoded = encoding === "json" ? OtlpJson.decodeRequest(spec.request, body) : spec.request.decode(body)
+      const maxItems = this.options.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS_PER_REQUEST
+      decoded = encoding === "json"
+        ? OtlpJson.decodeRequest(spec.request, body, (parsed) => checkItemCount(OtlpJson.countAt(parsed, spec.jsonPath), maxItems))
+        : (checkItemCount(Proto.countOnWire(body, spec.wirePath), maxItems), spec.request.decode(body))
       // Lazily decoded parts (the logs' embedded messages) and the depth bound are checked here too.
       items = this.itemsOf(spec, decoded)
     } catch (error) {
@@ -874,7 +910,14 @@ class LocalReceiver implements Receiver {
       this.refuse(spec.signal, context, status)
       // An oversized body may still be arriving: answer, then close rather than read the rest.
       if (status === 413) response.setHeader("connection", "close")
-      return statusAnswer(response, encoding, status, grpc.status.INVALID_ARGUMENT, `cannot decode the request: ${decodeFailure(error)}`)
+      const tooLarge = status === 413
+      return statusAnswer(
+        response,
+        encoding,
+        status,
+        tooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT,
+        `cannot ${tooLarge ? "take" : "decode"} the request: ${decodeFailure(error)}`
+      )
     }
     this.receive(spec, context, (fault) => {
       try {

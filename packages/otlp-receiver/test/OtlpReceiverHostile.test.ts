@@ -6,8 +6,10 @@
 import * as grpc from "@grpc/grpc-js"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { connect } from "node:net"
+import { gzipSync } from "node:zlib"
 import { describe, expect, it, onTestFinished } from "vitest"
 import {
+  emptySpansRequest,
   field,
   grpcRaw,
   gzipBomb,
@@ -79,6 +81,20 @@ describe("OtlpReceiver against hostile requests", () => {
     const overGrpc = await grpcRaw(receiver.endpoint, TRACES_EXPORT, traceRequest(spanFields("big", field(1, "x".repeat(2 * 1024 * 1024)))))
     expect(overGrpc.code).toBe(grpc.status.RESOURCE_EXHAUSTED)
     expect((await post(`${receiver.httpEndpoint}/v1/traces`, healthy(), PROTOBUF)).status).toBe(200)
+  })
+
+  it("refuses millions of empty spans in one small request before converting them: 413 / RESOURCE_EXHAUSTED", async () => {
+    const receiver = await startReceiver({ countOnly: true, onReceive: { traces: () => undefined } })
+    const body = emptySpansRequest(4 * 1024 * 1024 - 64)
+    const gzipped = gzipSync(body)
+    expect(gzipped.length).toBeLessThan(64 * 1024)
+    const http = await post(`${receiver.httpEndpoint}/v1/traces`, gzipped, { ...PROTOBUF, "content-encoding": "gzip" })
+    expect(http.status).toBe(413)
+    expect(http.text).toContain("at most 100000 are taken in one request")
+    expect((await grpcRaw(receiver.endpoint, TRACES_EXPORT, body)).code).toBe(grpc.status.RESOURCE_EXHAUSTED)
+    expect(receiver.counts().spans).toBe(0)
+    expect((await post(`${receiver.httpEndpoint}/v1/traces`, emptySpansRequest(100_000), PROTOBUF)).status).toBe(200)
+    expect(receiver.counts().spans).toBeGreaterThan(49_000)
   })
 
   it("cuts off a client that sends part of a body and stalls", async () => {

@@ -31,11 +31,16 @@ const withBinaryIds = (value: unknown, key?: string, depth = 0): unknown => {
 }
 
 /** Decodes an OTLP/JSON Export request body; throws with the reason when it is not one. */
-export const decodeRequest = <Request>(codec: Proto.Codec<Request>, body: Buffer): Request => {
+export const decodeRequest = <Request>(
+  codec: Proto.Codec<Request>,
+  body: Buffer,
+  check: (parsed: object) => void = () => undefined
+): Request => {
   const parsed: unknown = JSON.parse(body.toString("utf8"))
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new Error("the body is not a JSON object")
   }
+  check(parsed)
   return codec.fromObject(withBinaryIds(parsed) as Record<string, unknown>)
 }
 
@@ -52,3 +57,21 @@ export const encodeStatus = (code: number, message: string, retryDelayMillis: nu
       details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${retryDelayMillis / 1_000}s` }]
     })
   })
+
+/** How many entries the arrays at `path` (a key or keys per level) hold in parsed OTLP/JSON. */
+export const countAt = (parsed: unknown, path: ReadonlyArray<ReadonlyArray<string>>): number => {
+  let level: Array<unknown> = [parsed]
+  for (const keys of path) {
+    const next: Array<unknown> = []
+    for (const node of level) {
+      if (node === null || typeof node !== "object") continue
+      for (const key of keys) {
+        const value = (node as Record<string, unknown>)[key]
+        if (Array.isArray(value)) for (const item of value) next.push(item)
+        else if (value !== null && typeof value === "object") next.push(value)
+      }
+    }
+    level = next
+  }
+  return level.length
+}

@@ -76,6 +76,13 @@ export const malformedLogsRequest = (): Buffer => {
   return request
 }
 
+/** A trace request of empty spans (two bytes each) filling `bytes`: millions of items in a few MiB. */
+export const emptySpansRequest = (bytes: number): Buffer => {
+  const spans = Buffer.alloc(bytes - 16)
+  for (let index = 0; index + 1 < spans.length; index += 2) spans[index] = 0x12
+  return field(1, field(2, spans))
+}
+
 /** A gzip body of `inflatedBytes` zeros: tiny on the wire, enormous inflated. */
 export const gzipBomb = (inflatedBytes: number): Buffer => gzipSync(Buffer.alloc(inflatedBytes), { level: 9 })
 
