@@ -93,6 +93,13 @@ describe("OtlpReceiver against hostile requests", () => {
     expect(http.text).toContain("at most 100000 are taken in one request")
     expect((await grpcRaw(receiver.endpoint, TRACES_EXPORT, body)).code).toBe(grpc.status.RESOURCE_EXHAUSTED)
     expect(receiver.counts().spans).toBe(0)
+    // The same bound for metric points (protobuf) and log records (JSON).
+    const points = Buffer.alloc(2 * 100_001)
+    for (let index = 0; index < points.length; index += 2) points[index] = 0x0a
+    const gauge = field(1, field(2, field(2, Buffer.concat([field(1, "g"), field(5, points)]))))
+    expect((await post(`${receiver.httpEndpoint}/v1/metrics`, gauge, PROTOBUF)).status).toBe(413)
+    const records = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[${Array.from({ length: 100_001 }, () => "{}").join(",")}]}]}]}`
+    expect((await post(`${receiver.httpEndpoint}/v1/logs`, records, { "content-type": "application/json" })).status).toBe(413)
     expect((await post(`${receiver.httpEndpoint}/v1/traces`, emptySpansRequest(100_000), PROTOBUF)).status).toBe(200)
     expect(receiver.counts().spans).toBeGreaterThan(49_000)
   })
