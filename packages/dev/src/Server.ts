@@ -35,6 +35,8 @@ export interface ServerOptions {
   readonly allowedHosts?: ReadonlyArray<string>
   /** Ends the 403 message, e.g. the flag that allows another name. */
   readonly allowedHostsHint?: string
+  /** A client must send a whole request within this time (default 30 s), or its connection is cut. */
+  readonly requestTimeoutMs?: number
 }
 
 export interface Server {
@@ -203,8 +205,9 @@ export const start = async (options: ServerOptions): Promise<Server> => {
   }
 
   // The one entry of every request: whatever fails inside ends as an answer, never as an exception.
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   const server: HttpServer = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
     (request, response) => {
       serve(request, response).catch((error: unknown) => {
         if (response.headersSent) return void response.destroy()
