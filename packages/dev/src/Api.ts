@@ -164,9 +164,9 @@ export interface Counts {
 }
 
 export interface Stats {
-  /** What the store holds now. */
-  readonly held: Counts & { readonly traces: number }
-  readonly capacity: Counts
+  /** What the store holds now; `bytes` is its estimated size in memory. */
+  readonly held: Counts & { readonly traces: number; readonly bytes: number }
+  readonly capacity: Counts & { readonly bytes: number }
   /** Dropped to stay within capacity since start. */
   readonly evicted: Counts
   /** Received since start (including what was reloaded from the file). */

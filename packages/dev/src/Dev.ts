@@ -11,7 +11,7 @@
  * await dev.stop()
  * ```
  */
-import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { LocalOrigin, OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { parseArgs } from "node:util"
 import * as Convert from "./internal/convert.js"
 import * as Journal from "./Journal.js"
@@ -30,14 +30,23 @@ export interface Options {
   readonly file?: string | undefined
   /** The built viewer, when not beside the module. */
   readonly assetsDir?: string | undefined
+  /** The largest OTLP request body, as sent and once inflated (default 4 MiB). */
+  readonly maxBodyBytes: number
+  /** Host names the viewer and OTLP/HTTP answer besides localhost, 127.0.0.1 and [::1]. */
+  readonly allowedHosts: ReadonlyArray<string>
 }
 
 export const defaults: Options = {
   port: 4319,
   grpcPort: 4317,
   httpPort: 4318,
-  capacity: Store.defaultCapacity
+  capacity: Store.defaultCapacity,
+  maxBodyBytes: OtlpReceiver.DEFAULT_MAX_BODY_BYTES,
+  allowedHosts: []
 }
+
+/** What `start` takes: any option left out has its default, capacity bound by bound. */
+export type StartOptions = Partial<Omit<Options, "capacity">> & { readonly capacity?: Partial<Store.Capacity> }
 
 export interface Dev {
   readonly url: string
@@ -70,8 +79,18 @@ Options:
   --max-spans N          spans kept, oldest evicted first (default 10000)
   --max-logs N           log records kept (default 10000)
   --max-metric-points N  metric points kept (default 50000)
-  --file PATH            keep what arrives in PATH (JSON lines) and reload it on the next start
+  --max-bytes SIZE       memory for all of them, by estimated size (default 256MiB); beyond it the
+                         oldest traces, log records and metric points are evicted first
+  --max-body-bytes SIZE  largest OTLP request body, as sent and once gunzipped (default 4MiB);
+                         larger ones get HTTP 413 / gRPC RESOURCE_EXHAUSTED
+  --allowed-host NAME    also answer requests for this host name (repeatable); by default the
+                         viewer and OTLP/HTTP answer only localhost, 127.0.0.1 and [::1], so web
+                         pages cannot reach them through DNS rebinding
+  --file PATH            keep what arrives in PATH (a lingo-obs journal, JSON lines) and reload it
+                         on the next start; an existing file that is not a journal is refused
   -h, --help             this text
+
+SIZE is a number of bytes, or a number with KiB, MiB or GiB.
 `
 
 const integerFlag = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
@@ -81,6 +100,26 @@ const integerFlag = (name: string, raw: string | undefined, fallback: number, mi
     throw new DevOptionsError(`--${name}: expected an integer from ${min} to ${max}, got "${raw}"`)
   }
   return value
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
+
+const sizeFlag = (name: string, raw: string | undefined, fallback: number, min: number): number => {
+  if (raw === undefined) return fallback
+  const match = /^(\d+)\s*(kib|mib|gib)?$/i.exec(raw.trim())
+  const value = match === null ? Number.NaN : Number(match[1]) * SIZE_UNITS[(match[2] ?? "").toLowerCase()]!
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new DevOptionsError(`--${name}: expected a size of at least ${min} bytes (e.g. 256MiB), got "${raw}"`)
+  }
+  return value
+}
+
+const hostFlag = (raw: string): string => {
+  const hostname = LocalOrigin.hostnameOf(raw.trim())
+  if (hostname === undefined || raw.includes(":") && !raw.startsWith("[")) {
+    throw new DevOptionsError(`--allowed-host: expected a host name without a port (e.g. devbox.local), got "${raw}"`)
+  }
+  return hostname
 }
 
 /** The options for `args`, or `"help"`; throws `DevOptionsError` for anything it cannot read. */
@@ -105,8 +144,11 @@ export const parseOptions = (args: ReadonlyArray<string>): Options | "help" => {
     capacity: {
       maxSpans: size("max-spans", defaults.capacity.maxSpans),
       maxLogs: size("max-logs", defaults.capacity.maxLogs),
-      maxMetricPoints: size("max-metric-points", defaults.capacity.maxMetricPoints)
+      maxMetricPoints: size("max-metric-points", defaults.capacity.maxMetricPoints),
+      maxBytes: sizeFlag("max-bytes", values["max-bytes"], defaults.capacity.maxBytes, 1024 * 1024)
     },
+    maxBodyBytes: sizeFlag("max-body-bytes", values["max-body-bytes"], defaults.maxBodyBytes, 1024),
+    allowedHosts: (values["allowed-host"] ?? []).map(hostFlag),
     file: values.file
   }
 }
@@ -123,10 +165,15 @@ const parse = (args: ReadonlyArray<string>) =>
       "max-spans": { type: "string" },
       "max-logs": { type: "string" },
       "max-metric-points": { type: "string" },
+      "max-bytes": { type: "string" },
+      "max-body-bytes": { type: "string" },
+      "allowed-host": { type: "string", multiple: true },
       file: { type: "string" },
       help: { type: "boolean", short: "h" }
     }
   })
+
+const ALLOWED_HOSTS_HINT = "; to use another name, start lingo-obs dev with --allowed-host NAME"
 
 const portError = (what: string, flag: string, error: unknown): DevStartError =>
   new DevStartError(
@@ -135,17 +182,25 @@ const portError = (what: string, flag: string, error: unknown): DevStartError =>
   )
 
 /** Starts the receiver, the store (reloading `file`) and the viewer's server. */
-export const start = async (partial: Partial<Options> = {}): Promise<Dev> => {
-  const options: Options = { ...defaults, ...partial }
+export const start = async (partial: StartOptions = {}): Promise<Dev> => {
+  const options: Options = { ...defaults, ...partial, capacity: { ...defaults.capacity, ...partial.capacity } }
   const store = Store.make(options.capacity)
   const journal = options.file === undefined
     ? undefined
-    : await Journal.open(options.file, store, { onError: (error) => console.error(`lingo-obs dev: writing ${options.file} failed: ${String(error)}`) })
+    : await Journal.open(options.file, store, {
+      onError: (error) => console.error(`lingo-obs dev: writing ${options.file} failed: ${String(error)}`),
+      onWarning: (message) => console.error(`lingo-obs dev: ${message}`)
+    }).catch((error: unknown) => {
+      throw error instanceof Journal.JournalError ? new DevStartError(`--file: ${error.message}`) : error
+    })
 
   const receiver = await OtlpReceiver.start({
     port: options.grpcPort,
     httpPort: options.httpPort,
     countOnly: true,
+    maxBodyBytes: options.maxBodyBytes,
+    allowedHosts: options.allowedHosts,
+    allowedHostsHint: ALLOWED_HOSTS_HINT,
     onReceive: {
       traces: (received) => {
         const spans = Convert.spans(received)
@@ -171,6 +226,8 @@ export const start = async (partial: Partial<Options> = {}): Promise<Dev> => {
   const server = await Server.start({
     store,
     port: options.port,
+    allowedHosts: options.allowedHosts,
+    allowedHostsHint: ALLOWED_HOSTS_HINT,
     ...(options.assetsDir === undefined ? {} : { assetsDir: options.assetsDir }),
     info: () => ({
       ...(options.file === undefined ? {} : { file: options.file }),
@@ -197,12 +254,16 @@ export const start = async (partial: Partial<Options> = {}): Promise<Dev> => {
   }
 }
 
+const formatSize = (bytes: number): string =>
+  bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3} GiB` : bytes % 1024 ** 2 === 0 ? `${bytes / 1024 ** 2} MiB` : `${bytes} bytes`
+
 const describeStart = (dev: Dev, options: Options): string => {
-  const { maxSpans, maxLogs, maxMetricPoints } = options.capacity
+  const { maxSpans, maxLogs, maxMetricPoints, maxBytes } = options.capacity
   const lines = [
     `lingo-obs dev: viewer on ${dev.url}`,
     `  OTLP       gRPC ${dev.receiver.endpoint}, HTTP ${dev.receiver.httpEndpoint} (protobuf and JSON)`,
-    `  keeps the last ${maxSpans} spans, ${maxLogs} log records, ${maxMetricPoints} metric points`
+    `  keeps the last ${maxSpans} spans, ${maxLogs} log records, ${maxMetricPoints} metric points, ` +
+      `at most ${formatSize(maxBytes)} in all`
   ]
   if (dev.journal !== undefined) {
     const skipped = dev.journal.skipped > 0 ? `, ${dev.journal.skipped} unreadable line(s) dropped` : ""

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from "node:net"
 import { extname, join, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
+import { LocalOrigin } from "@lingo-obs/otlp-receiver"
 import type * as Api from "./Api.js"
 import type { Store } from "./Store.js"
 
@@ -30,6 +31,12 @@ export interface ServerOptions {
   readonly info?: () => Record<string, unknown>
   /** How long updates are gathered before one event goes out (default 25 ms). */
   readonly eventDelayMs?: number
+  /** Host names answered besides loopback (see `LocalOrigin`): every other `Host` gets 403. */
+  readonly allowedHosts?: ReadonlyArray<string>
+  /** Ends the 403 message, e.g. the flag that allows another name. */
+  readonly allowedHostsHint?: string
+  /** A client must send a whole request within this time (default 30 s), or its connection is cut. */
+  readonly requestTimeoutMs?: number
 }
 
 export interface Server {
@@ -40,6 +47,18 @@ export interface Server {
 }
 
 class BadRequest extends Error {}
+
+/** A path segment decoded, or 400: `GET /%` is a request like any other, not an exception. */
+const decodePath = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new BadRequest("the path is not valid percent-encoding")
+  }
+}
+
+/** A client must send a whole request within this time, or its connection is cut. */
+const REQUEST_TIMEOUT_MS = 30_000
 
 const HOST = "127.0.0.1"
 const HEARTBEAT_MS = 15_000
@@ -127,7 +146,7 @@ export const start = async (options: ServerOptions): Promise<Server> => {
       return sendJson(response, 200, store.traces(filter, numberParam(params, "limit") ?? 200))
     }
     if (path.startsWith("/api/traces/")) {
-      const detail = store.trace(decodeURIComponent(path.slice("/api/traces/".length)))
+      const detail = store.trace(decodePath(path.slice("/api/traces/".length)))
       return detail === undefined
         ? sendJson(response, 404, { error: "no such trace in the store (never received, or evicted)" })
         : sendJson(response, 200, detail)
@@ -143,7 +162,7 @@ export const start = async (options: ServerOptions): Promise<Server> => {
     }
     if (path === "/api/metrics") return sendJson(response, 200, store.metrics())
     if (path.startsWith("/api/metrics/")) {
-      const detail = store.metric(decodeURIComponent(path.slice("/api/metrics/".length)))
+      const detail = store.metric(decodePath(path.slice("/api/metrics/".length)))
       return detail === undefined ? sendJson(response, 404, { error: "no such metric in the store" }) : sendJson(response, 200, detail)
     }
     if (path === "/api/events") {
@@ -157,7 +176,7 @@ export const start = async (options: ServerOptions): Promise<Server> => {
   }
 
   const asset = async (path: string, response: ServerResponse): Promise<void> => {
-    const relative = path === "/" ? "index.html" : decodeURIComponent(path.slice(1))
+    const relative = path === "/" ? "index.html" : decodePath(path.slice(1))
     const file = resolve(assetsDir, relative)
     if (file !== assetsDir && !file.startsWith(assetsDir + sep)) return sendJson(response, 404, { error: "not found" })
     try {
@@ -175,17 +194,28 @@ export const start = async (options: ServerOptions): Promise<Server> => {
     }
   }
 
-  const server: HttpServer = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", `http://${HOST}`)
+  const allowed = LocalOrigin.allowedHosts(options.allowedHosts)
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const refused = LocalOrigin.refusal(request.headers, allowed, options.allowedHostsHint)
+    if (refused !== undefined) return sendJson(response, 403, { error: refused })
     if (request.method !== "GET" && request.method !== "HEAD") return sendJson(response, 405, { error: "GET only" })
-    try {
-      if (url.pathname.startsWith("/api/")) return api(url.pathname, url.searchParams, request, response)
-      void asset(url.pathname, response)
-    } catch (error) {
-      if (error instanceof BadRequest) return sendJson(response, 400, { error: error.message })
-      sendJson(response, 500, { error: String(error) })
+    const url = new URL(request.url ?? "/", `http://${HOST}`)
+    if (url.pathname.startsWith("/api/")) return api(url.pathname, url.searchParams, request, response)
+    await asset(url.pathname, response)
+  }
+
+  // The one entry of every request: whatever fails inside ends as an answer, never as an exception.
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  const server: HttpServer = createServer(
+    { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    (request, response) => {
+      serve(request, response).catch((error: unknown) => {
+        if (response.headersSent) return void response.destroy()
+        if (error instanceof BadRequest) return sendJson(response, 400, { error: error.message })
+        sendJson(response, 500, { error: `the viewer's server failed: ${error instanceof Error ? error.message : String(error)}` })
+      })
     }
-  })
+  )
 
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject)

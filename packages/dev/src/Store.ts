@@ -1,7 +1,9 @@
 /**
- * The bounded in-memory store behind `lingo-obs dev`: the last N spans, log records and metric
- * points, each in its own first-in first-out queue; the oldest item is evicted (and counted) when
- * a queue is full. Spans are indexed by trace, so traces assemble from spans arriving in any order.
+ * The bounded in-memory store behind `lingo-obs dev`: at most N spans, log records and metric
+ * points, and at most `maxBytes` of them all by their estimated size in memory. Beyond a bound the
+ * oldest go first (and are counted): spans a whole trace at a time, the trace that arrived first
+ * (a trace's own oldest spans when it is the only one), log records and metric points one by one.
+ * Spans are indexed by trace, so traces assemble from spans arriving in any order.
  *
  * @example
  * ```ts
@@ -14,6 +16,7 @@
  */
 import type * as Api from "./Api.js"
 import { BoundedQueue } from "./internal/BoundedQueue.js"
+import { retainedBytes } from "./internal/retainedSize.js"
 import type { NewLogRecord, NewMetricPoint, NewSpan } from "./internal/convert.js"
 import * as Series from "./internal/series.js"
 import * as Traces from "./internal/traces.js"
@@ -25,9 +28,11 @@ export interface Capacity {
   readonly maxSpans: number
   readonly maxLogs: number
   readonly maxMetricPoints: number
+  /** Spans, log records and metric points together, by their estimated size in memory. */
+  readonly maxBytes: number
 }
 
-export const defaultCapacity: Capacity = { maxSpans: 10_000, maxLogs: 10_000, maxMetricPoints: 50_000 }
+export const defaultCapacity: Capacity = { maxSpans: 10_000, maxLogs: 10_000, maxMetricPoints: 50_000, maxBytes: 256 * 1024 * 1024 }
 
 export interface LogFilter {
   /** Case-insensitive substring of the body, severity, service or an attribute value. */
@@ -42,8 +47,13 @@ export interface LogFilter {
 export type Listener = (update: Api.Update) => void
 
 interface TraceEntry {
+  /** In arrival order. */
   readonly spans: Map<string, Api.Span>
   summary: Api.TraceSummary | undefined
+  /** The estimated size of its spans. */
+  bytes: number
+  /** When its first span arrived: traces are evicted in this order. */
+  readonly firstSeq: number
 }
 
 interface MetricEntry {
@@ -57,7 +67,8 @@ const counts = (): { spans: number; logs: number; metricPoints: number } => ({ s
 
 export class Store {
   private seq = 0
-  private readonly spanQueue: BoundedQueue<Api.Span>
+  private spanCount = 0
+  private heldBytes = 0
   private readonly logQueue: BoundedQueue<Api.LogRecord>
   private readonly pointQueue: BoundedQueue<Api.MetricPoint>
   private readonly traceIndex = new Map<string, TraceEntry>()
@@ -68,7 +79,6 @@ export class Store {
   private readonly listeners = new Set<Listener>()
 
   constructor(readonly capacity: Capacity = defaultCapacity) {
-    this.spanQueue = new BoundedQueue(capacity.maxSpans)
     this.logQueue = new BoundedQueue(capacity.maxLogs)
     this.pointQueue = new BoundedQueue(capacity.maxMetricPoints)
   }
@@ -89,14 +99,20 @@ export class Store {
       const span: Api.Span = { seq: ++this.seq, ...fields }
       let trace = this.traceIndex.get(span.traceId)
       if (trace === undefined) {
-        trace = { spans: new Map(), summary: undefined }
+        trace = { spans: new Map(), summary: undefined, bytes: 0, firstSeq: span.seq }
         this.traceIndex.set(span.traceId, trace)
       }
+      // A span received twice (a retried export) is kept once, as it came last.
+      const previous = trace.spans.get(span.spanId)
+      if (previous !== undefined) this.removeSpan(trace, previous, false)
+      const size = spanBytes(span)
       trace.spans.set(span.spanId, span)
+      trace.bytes += size
       trace.summary = undefined
+      this.spanCount++
+      this.heldBytes += size
       traceIds.add(span.traceId)
-      const evicted = this.spanQueue.push(span)
-      if (evicted !== undefined) this.evictSpan(evicted)
+      this.enforceBounds()
     }
     this.receivedCounts.spans += spans.length
     this.notify({ spans: spans.length, traceIds: [...traceIds] })
@@ -110,8 +126,10 @@ export class Store {
         if (forTrace === undefined) this.logsByTrace.set(record.traceId, [record])
         else forTrace.push(record)
       }
+      this.heldBytes += retainedBytes(record)
       const evicted = this.logQueue.push(record)
       if (evicted !== undefined) this.evictLog(evicted)
+      this.enforceBounds()
     }
     this.receivedCounts.logs += records.length
     this.notify({ logs: records.length })
@@ -132,8 +150,10 @@ export class Store {
       const series = metric.series.get(key)
       if (series === undefined) metric.series.set(key, { service: point.service, attributes: point.attributes, points: [point] })
       else series.points.push(point)
+      this.heldBytes += retainedBytes(point)
       const evicted = this.pointQueue.push(point)
       if (evicted !== undefined) this.evictPoint(evicted)
+      this.enforceBounds()
     }
     this.receivedCounts.metricPoints += points.length
     this.notify({ metricPoints: points.length })
@@ -196,17 +216,23 @@ export class Store {
 
   stats(): Omit<Api.Stats, "file"> {
     const services = new Set<string>()
-    for (const span of this.spanQueue) services.add(span.service)
+    for (const trace of this.traceIndex.values()) for (const span of trace.spans.values()) services.add(span.service)
     for (const record of this.logQueue) services.add(record.service)
     for (const point of this.pointQueue) services.add(point.service)
     return {
       held: {
-        spans: this.spanQueue.size,
+        spans: this.spanCount,
         logs: this.logQueue.size,
         metricPoints: this.pointQueue.size,
-        traces: this.traceIndex.size
+        traces: this.traceIndex.size,
+        bytes: this.heldBytes
       },
-      capacity: { spans: this.capacity.maxSpans, logs: this.capacity.maxLogs, metricPoints: this.capacity.maxMetricPoints },
+      capacity: {
+        spans: this.capacity.maxSpans,
+        logs: this.capacity.maxLogs,
+        metricPoints: this.capacity.maxMetricPoints,
+        bytes: this.capacity.maxBytes
+      },
       evicted: { ...this.evictedCounts },
       received: { ...this.receivedCounts },
       services: [...services].sort()
@@ -219,7 +245,9 @@ export class Store {
     | { readonly kind: "log"; readonly item: NewLogRecord }
     | { readonly kind: "metric"; readonly item: NewMetricPoint }
   > {
-    for (const { seq: _, ...item } of this.spanQueue) yield { kind: "span", item }
+    for (const trace of this.traceIndex.values()) {
+      for (const { seq: _, ...item } of trace.spans.values()) yield { kind: "span", item }
+    }
     for (const { seq: _, ...item } of this.logQueue) yield { kind: "log", item }
     for (const { seq: _, ...item } of this.pointQueue) yield { kind: "metric", item }
   }
@@ -229,18 +257,61 @@ export class Store {
     return trace.summary
   }
 
-  private evictSpan(span: Api.Span): void {
-    this.evictedCounts.spans++
-    const trace = this.traceIndex.get(span.traceId)
-    // A span received twice (a retried export) stays until its latest copy is evicted.
-    if (trace === undefined || trace.spans.get(span.spanId) !== span) return
+  /** Evicts the oldest until every bound holds again. */
+  private enforceBounds(): void {
+    const { maxSpans, maxBytes } = this.capacity
+    while (this.spanCount > maxSpans) this.evictOldestSpans()
+    while (this.heldBytes > maxBytes) {
+      // Oldest first across the signals: the trace that arrived first, or the oldest record or point.
+      const trace = this.oldestTrace()
+      const record = this.logQueue.oldest()
+      const point = this.pointQueue.oldest()
+      const traceSeq = trace?.firstSeq ?? Number.POSITIVE_INFINITY
+      const recordSeq = record?.seq ?? Number.POSITIVE_INFINITY
+      const pointSeq = point?.seq ?? Number.POSITIVE_INFINITY
+      if (trace !== undefined && traceSeq <= recordSeq && traceSeq <= pointSeq) this.evictOldestSpans()
+      else if (record !== undefined && recordSeq <= pointSeq) this.evictLog(this.logQueue.shift()!)
+      else if (point !== undefined) this.evictPoint(this.pointQueue.shift()!)
+      else break
+    }
+  }
+
+  private oldestTrace(): TraceEntry | undefined {
+    for (const trace of this.traceIndex.values()) return trace
+    return undefined
+  }
+
+  /** The oldest trace as a whole; when it is the only one, its oldest span, so a long trace keeps its latest part. */
+  private evictOldestSpans(): void {
+    const entry = this.traceIndex.entries().next()
+    if (entry.done === true) return
+    const [traceId, trace] = entry.value
+    if (this.traceIndex.size === 1 && trace.spans.size > 1) {
+      const oldest = trace.spans.values().next().value!
+      this.removeSpan(trace, oldest)
+      this.evictedCounts.spans++
+      return
+    }
+    this.traceIndex.delete(traceId)
+    this.spanCount -= trace.spans.size
+    this.heldBytes -= trace.bytes
+    this.evictedCounts.spans += trace.spans.size
+  }
+
+  /** Takes a span out; its trace goes too once empty, unless the span is being replaced within it. */
+  private removeSpan(trace: TraceEntry, span: Api.Span, dropEmptyTrace = true): void {
+    const size = spanBytes(span)
     trace.spans.delete(span.spanId)
+    trace.bytes -= size
     trace.summary = undefined
-    if (trace.spans.size === 0) this.traceIndex.delete(span.traceId)
+    this.spanCount--
+    this.heldBytes -= size
+    if (dropEmptyTrace && trace.spans.size === 0) this.traceIndex.delete(span.traceId)
   }
 
   private evictLog(record: Api.LogRecord): void {
     this.evictedCounts.logs++
+    this.heldBytes -= retainedBytes(record)
     if (record.traceId === undefined) return
     const forTrace = this.logsByTrace.get(record.traceId)
     // Records leave in arrival order, so the evicted one is the oldest of its trace.
@@ -250,6 +321,7 @@ export class Store {
 
   private evictPoint(point: Api.MetricPoint): void {
     this.evictedCounts.metricPoints++
+    this.heldBytes -= retainedBytes(point)
     const metric = this.metricIndex.get(point.name)
     const key = Series.seriesKey(point.service, point.attributes)
     const series = metric?.series.get(key)
@@ -272,7 +344,10 @@ export class Store {
   }
 }
 
-/** A store with the given capacity (defaults: 10 000 spans, 10 000 log records, 50 000 metric points). */
+/** What a span costs: its contents plus its index entry and its share of the trace's summary. */
+const spanBytes = (span: Api.Span): number => retainedBytes(span) + 64
+
+/** A store with the given capacity (defaults: 10 000 spans, 10 000 log records, 50 000 metric points, 256 MiB). */
 export const make = (capacity: Partial<Capacity> = {}): Store => new Store({ ...defaultCapacity, ...capacity })
 
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>

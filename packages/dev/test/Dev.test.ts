@@ -149,6 +149,16 @@ describe("lingo-obs dev", () => {
     expect(() => Dev.parseOptions(["--port", "http"])).toThrow('--port: expected an integer from 0 to 65535, got "http"')
     expect(() => Dev.parseOptions(["--max-spans", "0"])).toThrow("--max-spans: expected an integer from 1 to 10000000")
     expect(() => Dev.parseOptions(["--colour"])).toThrow(/Unknown option '--colour'[\s\S]*Usage: lingo-obs dev/)
+    expect(() => Dev.parseOptions(["--max-bytes", "lots"])).toThrow('--max-bytes: expected a size of at least 1048576 bytes (e.g. 256MiB), got "lots"')
+    expect(() => Dev.parseOptions(["--max-body-bytes", "12"])).toThrow("--max-body-bytes: expected a size of at least 1024 bytes")
+    expect(() => Dev.parseOptions(["--allowed-host", "devbox:8080"])).toThrow('--allowed-host: expected a host name without a port (e.g. devbox.local), got "devbox:8080"')
+    expect(() => Dev.parseOptions(["--allowed-host", "http://devbox/"])).toThrow("--allowed-host: expected a host name without a port")
+    expect(Dev.parseOptions(["--max-bytes", "64MiB", "--max-body-bytes", "1048576", "--allowed-host", "DevBox.local", "--allowed-host", "[::1]"])).toMatchObject({
+      capacity: { maxBytes: 64 * 1024 * 1024 },
+      maxBodyBytes: 1024 * 1024,
+      allowedHosts: ["devbox.local", "[::1]"]
+    })
+    expect(Dev.parseOptions([])).toMatchObject({ capacity: { maxBytes: 256 * 1024 * 1024 }, maxBodyBytes: 4 * 1024 * 1024, allowedHosts: [] })
     expect(Dev.parseOptions(["--max-spans", "5", "--file", "t.jsonl"])).toMatchObject({
       port: 4319,
       grpcPort: 4317,

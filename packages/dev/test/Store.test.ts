@@ -144,4 +144,68 @@ describe("Store", () => {
     store.addSpans([span("a", undefined, 0)])
     expect(updates).toEqual([{ seq: 1, spans: 1, logs: 0, metricPoints: 0, traceIds: [TRACE] }])
   })
+
+  it("stays within its byte bound by evicting the oldest whole traces", () => {
+    const store = Store.make({ maxBytes: 10 * 1024 * 1024 })
+    const payload = "x".repeat(1024 * 1024)
+    for (let index = 0; index < 30; index++) {
+      // Two spans per trace, 1 MiB each: the bound holds about five traces.
+      store.addSpans([
+        span(`root${index}`, undefined, index, { traceId: `trace${index}`, attributes: { payload } }),
+        span(`child${index}`, `root${index}`, index, { traceId: `trace${index}`, attributes: { payload } })
+      ])
+      expect(store.stats().held.bytes).toBeLessThanOrEqual(10 * 1024 * 1024)
+    }
+    const { held, evicted, capacity } = store.stats()
+    expect(capacity.bytes).toBe(10 * 1024 * 1024)
+    expect(held.bytes).toBeGreaterThan(8 * 1024 * 1024)
+    expect(held.spans).toBe(2 * held.traces)
+    expect(evicted.spans).toBe(60 - held.spans)
+    // The newest traces, each whole.
+    const kept = store.traces().map((trace) => trace.traceId).sort()
+    expect(kept).toEqual(Array.from({ length: held.traces }, (_, index) => `trace${30 - held.traces + index}`).sort())
+    for (const traceId of kept) expect(store.trace(traceId)!.rows).toHaveLength(2)
+  })
+
+  it("counts a span's strings, attributes and events in its size, and frees them when it goes", () => {
+    const store = Store.make()
+    store.addSpans([span("small", undefined, 0)])
+    const small = store.stats().held.bytes
+    store.addSpans([span("big", undefined, 0, { events: [{ name: "e", time: 1, attributes: { text: "y".repeat(100_000) } }] })])
+    expect(store.stats().held.bytes - small).toBeGreaterThan(100_000)
+    // Received again: replaced, not counted twice.
+    store.addSpans([span("big", undefined, 0)])
+    expect(store.stats().held.spans).toBe(2)
+    // Two spans like the small one ("big" is two characters shorter than "small", twice).
+    expect(store.stats().held.bytes).toBe(2 * small - 4)
+  })
+
+  it("keeps a span received again once, in its trace, however often it comes", () => {
+    const store = Store.make({ maxSpans: 3 })
+    for (let round = 0; round < 5; round++) store.addSpans([span("retried", undefined, 0, { traceId: "t1" })])
+    expect(store.stats().held).toMatchObject({ spans: 1, traces: 1 })
+    expect(store.trace("t1")!.rows).toHaveLength(1)
+    // Nothing invisible takes up room: three new spans evict exactly the retried one.
+    store.addSpans([span("a", undefined, 1, { traceId: "t2" }), span("b", undefined, 2, { traceId: "t2" }), span("c", undefined, 3, { traceId: "t2" })])
+    expect(store.stats()).toMatchObject({ held: { spans: 3, traces: 1 }, evicted: { spans: 1 } })
+    expect(store.trace("t2")!.rows).toHaveLength(3)
+  })
+
+  it("evicts log records and metric points by bytes too, oldest first across the signals", () => {
+    const store = Store.make({ maxBytes: 1024 * 1024 })
+    store.addLogs([log("a".repeat(400_000)), log("b".repeat(400_000))])
+    store.addSpans([span("late", undefined, 0, { attributes: { payload: "c".repeat(400_000) } })])
+    expect(store.logs().map((record) => (record.body as string)[0])).toEqual(["b"])
+    expect(store.stats()).toMatchObject({ held: { spans: 1, logs: 1 }, evicted: { logs: 1, spans: 0 } })
+  })
+
+  it("lays out a trace 10,000 spans deep without overflowing the stack", () => {
+    const store = Store.make()
+    const spans = Array.from({ length: 10_000 }, (_, index) => span(`s${index}`, index === 0 ? undefined : `s${index - 1}`, index))
+    store.addSpans(spans)
+    const rows = store.trace(TRACE)!.rows
+    expect(rows).toHaveLength(10_000)
+    expect(rows[9_999]).toMatchObject({ depth: 9_999, span: { spanId: "s9999" } })
+  })
 })
+

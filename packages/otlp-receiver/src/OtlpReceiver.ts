@@ -22,6 +22,7 @@ import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as Flatten from "./internal/flatten.js"
+import * as LocalOrigin from "./LocalOrigin.js"
 import * as OtlpHttp from "./internal/otlpHttp.js"
 import * as OtlpJson from "./internal/otlpJson.js"
 import * as Proto from "./internal/otlpProto.js"
@@ -233,6 +234,22 @@ export interface StartOptions {
    * store built on the receiver (`lingo-obs dev`). Combine with `countOnly` so they are not kept twice.
    */
   readonly onReceive?: Sink
+  /**
+   * The largest request body, both as sent and once inflated (default 4 MiB, gRPC's default message
+   * limit): OTLP/HTTP answers 413 beyond it, OTLP/gRPC `RESOURCE_EXHAUSTED`.
+   */
+  readonly maxBodyBytes?: number
+  /** Spans, data points or log records taken in one request (default 100 000): 413 / `RESOURCE_EXHAUSTED` beyond. */
+  readonly maxItemsPerRequest?: number
+  /** OTLP/HTTP: a client must send a whole request within this time (default 30 s), or its connection is cut. */
+  readonly requestTimeoutMs?: number
+  /**
+   * OTLP/HTTP: answer only requests whose `Host` names loopback or one of these names, and refuse
+   * cross-origin browser requests (see `LocalOrigin`); every request is answered when absent.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
+  /** Ends the 403 message of a refused Host or Origin, e.g. the flag that allows another name. */
+  readonly allowedHostsHint?: string
 }
 
 /** Where accepted items go besides the receiver's own lists; each handler is optional. */
@@ -287,8 +304,11 @@ export interface Receiver {
 const HOST = "127.0.0.1"
 const DEFAULT_WAIT_TIMEOUT_MS = 10_000
 const DEFAULT_WAIT_INTERVAL_MS = 20
-/** The largest OTLP/HTTP body accepted (after gunzip): gRPC's default message limit, 4 MiB, with room. */
-const MAX_HTTP_BODY_BYTES = 64 * 1024 * 1024
+/** The largest request body accepted (sent and after gunzip) by default: gRPC's default message limit. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+/** Spans, data points or log records in one request: far above any SDK's batch (512) or a collector's (8192). */
+export const DEFAULT_MAX_ITEMS_PER_REQUEST = 100_000
 
 /** Starts a receiver and resolves once both transports accept connections. */
 export const start = async (options: StartOptions = {}): Promise<Receiver> => {
@@ -319,6 +339,9 @@ interface SignalSpec<Request extends object, Item> {
   /** The partial success field naming the rejected items. */
   readonly rejectedField: string
   readonly countItems: (request: Request) => number
+  /** Where the items sit in the encoded request (field numbers per level) and in its OTLP/JSON form. */
+  readonly wirePath: ReadonlyArray<ReadonlySet<number>>
+  readonly jsonPath: ReadonlyArray<ReadonlyArray<string>>
   readonly flatten: (request: Request) => Array<Item>
   readonly kept: (data: ReceivedData) => Array<Item>
   readonly sink: (sink: Sink) => ((items: ReadonlyArray<Item>) => void) | undefined
@@ -338,6 +361,8 @@ const TRACES: SignalSpec<Proto.ExportTraceServiceRequest, ReceivedSpan> = {
   counter: "spans",
   rejectedField: "rejectedSpans",
   countItems: Flatten.countSpans,
+  wirePath: [new Set([1]), new Set([2]), new Set([2])],
+  jsonPath: [["resourceSpans"], ["scopeSpans"], ["spans"]],
   flatten: Flatten.spansOf,
   kept: (data) => data.spans,
   sink: (sink) => sink.traces
@@ -352,6 +377,9 @@ const METRICS: SignalSpec<Proto.ExportMetricsServiceRequest, ReceivedMetric> = {
   counter: "metricPoints",
   rejectedField: "rejectedDataPoints",
   countItems: Flatten.countDataPoints,
+  // Metric.gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; data_points 1 in each.
+  wirePath: [new Set([1]), new Set([2]), new Set([2]), new Set([5, 7, 9, 10, 11]), new Set([1])],
+  jsonPath: [["resourceMetrics"], ["scopeMetrics"], ["metrics"], ["gauge", "sum", "histogram", "exponentialHistogram", "summary"], ["dataPoints"]],
   flatten: Flatten.metricsOf,
   kept: (data) => data.metrics,
   sink: (sink) => sink.metrics
@@ -366,19 +394,51 @@ const LOGS: SignalSpec<Proto.ExportLogsServiceRequest, ReceivedLogRecord> = {
   counter: "logRecords",
   rejectedField: "rejectedLogRecords",
   countItems: Flatten.countLogRecords,
+  wirePath: [new Set([1]), new Set([2]), new Set([2])],
+  jsonPath: [["resourceLogs"], ["scopeLogs"], ["logRecords"]],
   flatten: Flatten.logRecordsOf,
   kept: (data) => data.logs,
   sink: (sink) => sink.logs
 }
 
+/** A gRPC request as deserialized: the message, or why it is not one. */
+type Decoded<Request> =
+  | { readonly request: Request; readonly error?: undefined }
+  | { readonly request?: undefined; readonly error: string; readonly tooLarge: boolean }
+
+/** Refuses a request with more items than `maxItems` (413 / RESOURCE_EXHAUSTED), before it is decoded. */
+const checkItemCount = (count: number, maxItems: number): void => {
+  if (count > maxItems) {
+    throw new OtlpHttp.BadRequest(413, `the request carries ${count} items; at most ${maxItems} are taken in one request`)
+  }
+}
+
+/** What to tell a client whose request did not decode; a stack overflow means nesting too deep for the decoder. */
+const decodeFailure = (error: unknown): string =>
+  error instanceof RangeError && /call stack/i.test(error.message)
+    ? "the request nests messages too deeply to decode"
+    : error instanceof Error ? error.message : String(error)
+
 /** The unary `Export` method of a collector service, (de)serialized by the OTLP codecs. */
-const exportMethod = <Request extends object>(spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response">): grpc.ServiceDefinition => ({
+const exportMethod = <Request extends object>(
+  spec: Pick<SignalSpec<Request, never>, "service" | "request" | "response" | "wirePath">,
+  maxItems: number
+): grpc.ServiceDefinition => ({
   Export: {
     path: `/${spec.service}/Export`,
     requestStream: false,
     responseStream: false,
-    requestSerialize: (request: Request) => Proto.toBuffer(spec.request.encode(request).finish()),
-    requestDeserialize: (bytes: Buffer) => spec.request.decode(bytes),
+    requestSerialize: (request: Decoded<Request>) => Proto.toBuffer(spec.request.encode(request.request ?? {}).finish()),
+    // A message that does not decode reaches the handler as such, to be answered INVALID_ARGUMENT
+    // (grpc-js would answer INTERNAL for a throwing deserializer).
+    requestDeserialize: (bytes: Buffer): Decoded<Request> => {
+      try {
+        checkItemCount(Proto.countOnWire(bytes, spec.wirePath), maxItems)
+        return { request: spec.request.decode(bytes) }
+      } catch (error) {
+        return { error: decodeFailure(error), tooLarge: error instanceof OtlpHttp.BadRequest && error.status === 413 }
+      }
+    },
     responseSerialize: (response: object) => Proto.toBuffer(spec.response.encode(response).finish()),
     responseDeserialize: (bytes: Buffer) => spec.response.decode(bytes)
   }
@@ -465,6 +525,14 @@ const plainAnswer = (
   response.end(message)
 }
 
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/** The answer to a request the receiver itself failed on: 500 while nothing was sent, else the connection is cut. */
+const failedAnswer = (response: Http.ServerResponse, error: unknown): void => {
+  if (response.headersSent) return void response.destroy()
+  plainAnswer(response, 500, `the receiver failed: ${describe(error)}`)
+}
+
 /** A failed OTLP/HTTP call: the status, `Retry-After` when given, a `google.rpc.Status` body in the request's encoding. */
 const statusAnswer = (
   response: Http.ServerResponse,
@@ -515,10 +583,12 @@ class LocalReceiver implements Receiver {
   private itemCounts = emptyCounts()
   private fault: { readonly fault: Fault; remaining: number } | undefined
   private readonly delayedCalls = new Set<NodeJS.Timeout>()
+  private readonly allowedHosts: ReadonlySet<string> | undefined
 
   constructor(private readonly options: StartOptions) {
     this.currentPort = options.port ?? 0
     this.currentHttpPort = options.httpPort ?? 0
+    this.allowedHosts = options.allowedHosts === undefined ? undefined : LocalOrigin.allowedHosts(options.allowedHosts)
   }
 
   get port(): number {
@@ -635,7 +705,11 @@ class LocalReceiver implements Receiver {
 
   async restart(): Promise<void> {
     await this.stop()
-    const server = new grpc.Server()
+    const maxBodyBytes = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    // grpc-js applies the limit to messages as received and once decompressed. No Host check is
+    // needed on gRPC: it listens on 127.0.0.1 only, and browsers cannot speak gRPC (HTTP/2 without
+    // TLS, trailers), so a web page cannot reach it through DNS rebinding.
+    const server = new grpc.Server({ "grpc.max_receive_message_length": maxBodyBytes })
     this.addSignal(server, TRACES)
     this.addSignal(server, METRICS)
     this.addSignal(server, LOGS)
@@ -647,8 +721,16 @@ class LocalReceiver implements Receiver {
     this.server = server
     const { tls } = this.options
     const handler = (request: Http.IncomingMessage, response: Http.ServerResponse) => this.handleHttp(request, response)
-    const httpServer = tls === undefined ? Http.createServer(handler) : Https.createServer(
+    const requestTimeout = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+    // A client that sends part of a request and stalls is cut off instead of pinning its buffers.
+    const limits: Http.ServerOptions = {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout)
+    }
+    const httpServer = tls === undefined ? Http.createServer(limits, handler) : Https.createServer(
       {
+        ...limits,
         cert: tls.cert,
         key: tls.key,
         ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true })
@@ -678,21 +760,66 @@ class LocalReceiver implements Receiver {
   }
 
   private addSignal<Request extends object, Item>(server: grpc.Server, spec: SignalSpec<Request, Item>): void {
-    const handleExport: grpc.handleUnaryCall<Request, object> = (call, callback) => {
+    const handleExport: grpc.handleUnaryCall<Decoded<Request>, object> = (call, callback) => {
       const context: CallContext = {
         transport: "grpc",
         metadata: metadataToRecord(call.metadata),
         abandoned: () => (call.cancelled ? abandonedStatus(call) : undefined)
       }
+      // Decoding (the lazy parts included) and the depth bound run here, so a bad request ends as
+      // INVALID_ARGUMENT, never as an exception in grpc-js.
+      let request: Request
+      let items: Array<Item> | undefined
+      try {
+        if (call.request.error !== undefined) {
+          throw call.request.tooLarge ? new OtlpHttp.BadRequest(413, call.request.error) : new Error(call.request.error)
+        }
+        request = call.request.request
+        items = this.itemsOf(spec, request)
+      } catch (error) {
+        this.refuse(spec.signal, context)
+        const tooLarge = error instanceof OtlpHttp.BadRequest && error.status === 413
+        return callback({
+          code: tooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT,
+          details: `cannot ${tooLarge ? "take" : "decode"} the request: ${decodeFailure(error)}`
+        })
+      }
       this.receive(spec, context, (fault) => {
-        if (fault?.reset === true && !call.cancelled) return this.dropConnection(spec.signal, call, spec.countItems(call.request))
-        const status = this.ingest(spec, call.request, fault, context)
-        if (call.cancelled) return
-        if (status === grpc.status.OK) callback(null, exportResponse(spec, fault))
-        else if (fault !== undefined) callback(faultResponse(fault, status))
+        try {
+          if (fault?.reset === true && !call.cancelled) return this.dropConnection(spec.signal, call, spec.countItems(request))
+          const status = this.ingest(spec, request, items, fault, context)
+          if (call.cancelled) return
+          if (status === grpc.status.OK) callback(null, exportResponse(spec, fault))
+          else if (fault !== undefined) callback(faultResponse(fault, status))
+        } catch (error) {
+          if (!call.cancelled) callback({ code: grpc.status.INTERNAL, details: `the receiver failed: ${describe(error)}` })
+        }
       })
     }
-    server.addService(exportMethod(spec), { Export: handleExport })
+    server.addService(exportMethod(spec, this.options.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS_PER_REQUEST), { Export: handleExport })
+  }
+
+  /** The flat items of a decoded request when anything keeps them; throws when the request is not acceptable. */
+  private itemsOf<Request extends object, Item>(spec: SignalSpec<Request, Item>, request: Request): Array<Item> | undefined {
+    const sink = this.options.onReceive === undefined ? undefined : spec.sink(this.options.onReceive)
+    return this.options.countOnly !== true || sink !== undefined ? spec.flatten(request) : undefined
+  }
+
+  /** Counts and logs a call whose request could not be decoded: it failed, and none of it was received. */
+  private refuse(signal: Signal, context: CallContext, httpStatus?: number): void {
+    this.callStats[signal]++
+    this.callStats.failed++
+    if (this.options.countOnly !== true) {
+      this.requestLog.push({
+        signal,
+        transport: context.transport,
+        metadata: context.metadata,
+        items: 0,
+        status: grpc.status.INVALID_ARGUMENT,
+        ...(context.encoding === undefined ? {} : { encoding: context.encoding }),
+        ...(httpStatus === undefined ? {} : { httpStatus })
+      })
+    }
   }
 
   /** Counts a call on arrival, takes its fault, and answers it (after the fault's delay). */
@@ -715,6 +842,7 @@ class LocalReceiver implements Receiver {
   private ingest<Request extends object, Item>(
     spec: SignalSpec<Request, Item>,
     request: Request,
+    decoded: Array<Item> | undefined,
     fault: Fault | undefined,
     context: CallContext
   ): grpc.status {
@@ -722,7 +850,7 @@ class LocalReceiver implements Receiver {
     const status = context.abandoned() ?? faultCode(fault)
     if (status === grpc.status.OK) {
       this.itemCounts[spec.counter] += items
-      this.keep(spec, request)
+      this.keep(spec, decoded)
     } else {
       this.callStats.failed++
     }
@@ -740,8 +868,17 @@ class LocalReceiver implements Receiver {
     return status
   }
 
+  /** The one entry of every OTLP/HTTP request: whatever fails inside ends as an answer, never as an exception. */
+  private handleHttp(request: Http.IncomingMessage, response: Http.ServerResponse): void {
+    this.serveHttp(request, response).catch((error: unknown) => failedAnswer(response, error))
+  }
+
   /** OTLP/HTTP: `POST /v1/{traces,metrics,logs}` in protobuf or JSON, gzip or not. */
-  private async handleHttp(request: Http.IncomingMessage, response: Http.ServerResponse): Promise<void> {
+  private async serveHttp(request: Http.IncomingMessage, response: Http.ServerResponse): Promise<void> {
+    if (this.allowedHosts !== undefined) {
+      const refused = LocalOrigin.refusal(request.headers, this.allowedHosts, this.options.allowedHostsHint)
+      if (refused !== undefined) return plainAnswer(response, 403, refused, { connection: "close" })
+    }
     const spec = HTTP_SIGNALS.get(new URL(request.url ?? "/", "http://receiver").pathname)
     if (spec === undefined) return plainAnswer(response, 404, "not an OTLP path: use /v1/traces, /v1/metrics or /v1/logs")
     if (request.method !== "POST") return plainAnswer(response, 405, "OTLP/HTTP takes POST", { allow: "POST" })
@@ -759,39 +896,56 @@ class LocalReceiver implements Receiver {
       httpStatus
     }
     let decoded: object
+    let items: Array<unknown> | undefined
     try {
-      const body = await OtlpHttp.readBody(request, MAX_HTTP_BODY_BYTES)
-      decoded = encoding === "json" ? OtlpJson.decodeRequest(spec.request, body) : spec.request.decode(body)
+      const body = await OtlpHttp.readBody(request, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+      const maxItems = this.options.maxItemsPerRequest ?? DEFAULT_MAX_ITEMS_PER_REQUEST
+      decoded = encoding === "json"
+        ? OtlpJson.decodeRequest(spec.request, body, (parsed) => checkItemCount(OtlpJson.countAt(parsed, spec.jsonPath), maxItems))
+        : (checkItemCount(Proto.countOnWire(body, spec.wirePath), maxItems), spec.request.decode(body))
+      // Lazily decoded parts (the logs' embedded messages) and the depth bound are checked here too.
+      items = this.itemsOf(spec, decoded)
     } catch (error) {
       const status = error instanceof OtlpHttp.BadRequest ? error.status : 400
-      const message = error instanceof Error ? error.message : String(error)
-      this.callStats[spec.signal]++
-      this.callStats.failed++
-      return statusAnswer(response, encoding, status, grpc.status.INVALID_ARGUMENT, `cannot decode the request: ${message}`)
-    }
-    this.receive(spec, context, (fault) => {
-      if (fault?.reset === true && !abandoned) return this.dropHttpConnection(spec.signal, request, context, spec.countItems(decoded))
-      const status = this.ingest(spec, decoded, fault, context)
-      if (abandoned) return
-      if (status === grpc.status.OK) {
-        const body = encoding === "json"
-          ? OtlpJson.encodeResponse(exportResponse(spec, fault))
-          : Proto.toBuffer(spec.response.encode(exportResponse(spec, fault)).finish())
-        response.writeHead(200, { "content-type": encoding === "json" ? OtlpHttp.JSON_TYPE : OtlpHttp.PROTOBUF })
-        response.end(body)
-        return
-      }
-      const retryAfter = fault?.retryAfter ??
-        (fault?.retryDelayMs === undefined ? undefined : OtlpHttp.retryAfterSeconds(fault.retryDelayMs))
-      statusAnswer(
+      this.refuse(spec.signal, context, status)
+      // An oversized body may still be arriving: answer, then close rather than read the rest.
+      if (status === 413) response.setHeader("connection", "close")
+      const tooLarge = status === 413
+      return statusAnswer(
         response,
         encoding,
-        httpStatus(status, fault),
         status,
-        fault === undefined ? grpc.status[status] ?? "failed" : faultMessage(fault, status),
-        fault?.retryDelayMs,
-        retryAfter
+        tooLarge ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT,
+        `cannot ${tooLarge ? "take" : "decode"} the request: ${decodeFailure(error)}`
       )
+    }
+    this.receive(spec, context, (fault) => {
+      try {
+        if (fault?.reset === true && !abandoned) return this.dropHttpConnection(spec.signal, request, context, spec.countItems(decoded))
+        const status = this.ingest(spec, decoded, items, fault, context)
+        if (abandoned) return
+        if (status === grpc.status.OK) {
+          const body = encoding === "json"
+            ? OtlpJson.encodeResponse(exportResponse(spec, fault))
+            : Proto.toBuffer(spec.response.encode(exportResponse(spec, fault)).finish())
+          response.writeHead(200, { "content-type": encoding === "json" ? OtlpHttp.JSON_TYPE : OtlpHttp.PROTOBUF })
+          response.end(body)
+          return
+        }
+        const retryAfter = fault?.retryAfter ??
+          (fault?.retryDelayMs === undefined ? undefined : OtlpHttp.retryAfterSeconds(fault.retryDelayMs))
+        statusAnswer(
+          response,
+          encoding,
+          httpStatus(status, fault),
+          status,
+          fault === undefined ? grpc.status[status] ?? "failed" : faultMessage(fault, status),
+          fault?.retryDelayMs,
+          retryAfter
+        )
+      } catch (error) {
+        failedAnswer(response, error)
+      }
     })
   }
 
@@ -839,13 +993,11 @@ class LocalReceiver implements Receiver {
     }
   }
 
-  /** Decodes the items once, for the receiver's own lists and the sink, when either wants them. */
-  private keep<Request extends object, Item>(spec: SignalSpec<Request, Item>, request: Request): void {
-    const keepOwn = this.options.countOnly !== true
+  /** Hands the decoded items to the receiver's own lists and the sink, when either wants them. */
+  private keep<Request extends object, Item>(spec: SignalSpec<Request, Item>, items: Array<Item> | undefined): void {
+    if (items === undefined) return
+    if (this.options.countOnly !== true) appendAll(spec.kept(this.data), items)
     const sink = this.options.onReceive === undefined ? undefined : spec.sink(this.options.onReceive)
-    if (!keepOwn && sink === undefined) return
-    const items = spec.flatten(request)
-    if (keepOwn) appendAll(spec.kept(this.data), items)
     sink?.(items)
   }
 

@@ -1,1 +1,2 @@
 export * as OtlpReceiver from "./OtlpReceiver.js"
+export * as LocalOrigin from "./LocalOrigin.js"

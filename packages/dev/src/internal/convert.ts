@@ -36,9 +36,8 @@ export const jsonAttributes = (attributes: Api.Attributes): Api.Attributes => {
   }
   // Most attribute sets are strings and numbers only: shared as they are, not copied.
   if (plain) return attributes
-  const result: Record<string, unknown> = {}
-  for (const key in attributes) result[key] = jsonValue(attributes[key])
-  return result
+  // fromEntries defines keys, so a `__proto__` attribute stays an attribute (assignment would not).
+  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key, jsonValue(value)]))
 }
 
 const serviceOf = (resource: Api.Attributes): string => {

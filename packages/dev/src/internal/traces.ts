@@ -25,15 +25,22 @@ export const waterfall = (spans: ReadonlyMap<string, Api.Span>): Array<Api.Water
   }
   const rows: Array<Api.WaterfallRow> = []
   const placed = new Set<string>()
-  const visit = (span: Api.Span, depth: number, orphan: boolean): void => {
-    if (placed.has(span.spanId)) return
-    placed.add(span.spanId)
-    rows.push({ span, depth, orphan })
-    for (const child of (children.get(span.spanId) ?? []).sort(byStart)) visit(child, depth + 1, false)
+  // Depth-first with an explicit stack: a trace thousands of spans deep must not overflow the call stack.
+  const visit = (start: Api.Span, orphan: boolean): void => {
+    const stack: Array<{ readonly span: Api.Span; readonly depth: number; readonly orphan: boolean }> = [{ span: start, depth: 0, orphan }]
+    while (stack.length > 0) {
+      const { span, depth, orphan: isOrphan } = stack.pop()!
+      if (placed.has(span.spanId)) continue
+      placed.add(span.spanId)
+      rows.push({ span, depth, orphan: isOrphan })
+      const kids = (children.get(span.spanId) ?? []).sort(byStart)
+      // Pushed last-first, so the earliest child is visited next.
+      for (let index = kids.length - 1; index >= 0; index--) stack.push({ span: kids[index]!, depth: depth + 1, orphan: false })
+    }
   }
-  for (const span of top.sort(byStart)) visit(span, 0, span.parentSpanId !== undefined)
+  for (const span of top.sort(byStart)) visit(span, span.parentSpanId !== undefined)
   // Parent ids that form a cycle (malformed data) leave spans unreachable from any root: show them too.
-  for (const span of [...spans.values()].sort(byStart)) visit(span, 0, true)
+  for (const span of [...spans.values()].sort(byStart)) visit(span, true)
   return rows
 }
 

@@ -26,8 +26,27 @@ export const startScript = (
   register: (cleanup: () => Promise<void>) => void = onTestFinished,
   timeoutMs = 120_000
 ): Promise<Running> =>
+  startNode(script, ["--import", "tsx", "--conditions=@lingo-obs/source", script, ...args], ready, env, register, timeoutMs)
+
+/** Runs `node <built script> ...args` (a path under the repository, e.g. `packages/dev/dist/bin.js`), as `startScript` does. */
+export const startBuilt = (
+  script: string,
+  args: ReadonlyArray<string>,
+  ready: RegExp,
+  register: (cleanup: () => Promise<void>) => void = onTestFinished,
+  timeoutMs = 60_000
+): Promise<Running> => startNode(script, [script, ...args], ready, process.env, register, timeoutMs)
+
+const startNode = (
+  script: string,
+  argv: ReadonlyArray<string>,
+  ready: RegExp,
+  env: NodeJS.ProcessEnv,
+  register: (cleanup: () => Promise<void>) => void,
+  timeoutMs: number
+): Promise<Running> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@lingo-obs/source", script, ...args], {
+    const child = spawn(process.execPath, [...argv], {
       cwd: ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe"]

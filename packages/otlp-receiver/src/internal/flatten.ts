@@ -35,20 +35,32 @@ const toSafeInteger = (value: Proto.Int64): number | bigint => {
 const toHexId = (bytes: Nullable<Uint8Array>): string | undefined =>
   bytes == null || bytes.length === 0 ? undefined : Buffer.from(bytes).toString("hex")
 
-export const anyValueToJs = (value: Nullable<Proto.AnyValue>): unknown => {
+/**
+ * How deep arrays and key-value lists may nest in one attribute value. OTLP sets no limit; the
+ * bound keeps every later walk (conversion, JSON, the viewer) far from the stack's limit.
+ */
+export const MAX_NESTING = 64
+
+/** A request that decodes but cannot be accepted, e.g. nested beyond `MAX_NESTING`. */
+export class InvalidRequest extends Error {}
+
+export const anyValueToJs = (value: Nullable<Proto.AnyValue>, depth = 0): unknown => {
   if (value == null) return undefined
   if (value.stringValue != null) return value.stringValue
   if (value.boolValue != null) return value.boolValue
   if (value.intValue != null) return toSafeInteger(value.intValue)
   if (value.doubleValue != null) return value.doubleValue
-  if (value.arrayValue != null) return value.arrayValue.values.map(anyValueToJs)
-  if (value.kvlistValue != null) return attributesToJs(value.kvlistValue.values)
+  if (value.arrayValue != null || value.kvlistValue != null) {
+    if (depth >= MAX_NESTING) throw new InvalidRequest(`an attribute value nests arrays or key-value lists deeper than ${MAX_NESTING} levels`)
+    if (value.arrayValue != null) return value.arrayValue.values.map((item) => anyValueToJs(item, depth + 1))
+    return attributesToJs(value.kvlistValue!.values, depth + 1)
+  }
   if (value.bytesValue != null) return value.bytesValue
   return undefined
 }
 
-export const attributesToJs = (keyValues: ReadonlyArray<Proto.KeyValue>): Attributes =>
-  Object.fromEntries(keyValues.map((keyValue) => [keyValue.key ?? "", anyValueToJs(keyValue.value)]))
+export const attributesToJs = (keyValues: ReadonlyArray<Proto.KeyValue>, depth = 0): Attributes =>
+  Object.fromEntries(keyValues.map((keyValue) => [keyValue.key ?? "", anyValueToJs(keyValue.value, depth)]))
 
 const scopeToJs = (scope: Nullable<Proto.InstrumentationScope>): ReceivedScope => ({
   name: scope?.name ?? "",

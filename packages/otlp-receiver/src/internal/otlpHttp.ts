@@ -59,23 +59,52 @@ export class BadRequest extends Error {
   }
 }
 
-/** Reads the whole body, un-gzipped when `Content-Encoding: gzip`; at most `maxBytes` either way. */
+/**
+ * The body as sent, rejecting with `tooLarge()` past `maxBytes`. Not `for await`: leaving that loop
+ * early destroys the request and with it the socket the 413 must be answered on; the rest of an
+ * oversized body is drained instead (and the answer closes the connection).
+ */
+const readAtMost = (request: Http.IncomingMessage, maxBytes: number, tooLarge: () => Error): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const settle = (outcome: () => void) => {
+      request.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose)
+      outcome()
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBytes) return void chunks.push(chunk)
+      settle(() => reject(tooLarge()))
+      request.resume()
+    }
+    const onEnd = () => settle(() => resolve(Buffer.concat(chunks)))
+    const onError = (error: Error) => settle(() => reject(new BadRequest(400, `reading the body failed: ${error.message}`)))
+    const onClose = () => settle(() => reject(new BadRequest(400, "the client closed the connection before the body ended")))
+    request.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose)
+  })
+
+/**
+ * Reads the whole body, un-gzipped when `Content-Encoding: gzip`; at most `maxBytes` both as sent
+ * and once inflated (413 beyond). Inflating stops at the bound, so a small gzip bomb costs at most
+ * `maxBytes` of memory.
+ */
 export const readBody = async (request: Http.IncomingMessage, maxBytes: number): Promise<Buffer> => {
-  const chunks: Array<Buffer> = []
-  let size = 0
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length
-    if (size > maxBytes) throw new BadRequest(413, `the body is larger than ${maxBytes} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  const body = Buffer.concat(chunks)
   const encoding = request.headers["content-encoding"]?.trim().toLowerCase()
-  if (encoding === undefined || encoding === "" || encoding === "identity") return body
-  if (encoding !== "gzip") throw new BadRequest(415, `unsupported Content-Encoding ${JSON.stringify(encoding)}`)
+  const gzipped = encoding === "gzip"
+  if (!gzipped && encoding !== undefined && encoding !== "" && encoding !== "identity") {
+    throw new BadRequest(415, `unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 64))}; use gzip or none`)
+  }
+  const tooLarge = () => new BadRequest(413, `the body is larger than ${maxBytes} bytes${gzipped ? " (sent or inflated)" : ""}`)
+  if (Number(request.headers["content-length"]) > maxBytes) throw tooLarge()
+  const body = await readAtMost(request, maxBytes, tooLarge)
+  if (!gzipped) return body
   try {
+    // zlib's convenience form inflates chunk by chunk and stops once the output passes the limit.
     return await gunzipAsync(body, { maxOutputLength: maxBytes })
   } catch (error) {
-    throw new BadRequest(400, `cannot gunzip the body: ${String(error)}`)
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge()
+    throw new BadRequest(400, `cannot gunzip the body: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
 

@@ -315,3 +315,52 @@ export const KeyValue = generated.common.v1.KeyValue
 export const AnyValue = generated.common.v1.AnyValue
 export const Resource = generated.resource.v1.Resource
 export const InstrumentationScope = generated.common.v1.InstrumentationScope
+
+/**
+ * Counts, without decoding, the embedded messages at `path` (field numbers, one set per level) of
+ * an encoded message, e.g. the spans of an ExportTraceServiceRequest at [{1}, {2}, {2}]: the
+ * receiver checks a request's item count before protobufjs builds an object for every item.
+ * Throws on bytes that are not protobuf.
+ */
+export const countOnWire = (bytes: Uint8Array, path: ReadonlyArray<ReadonlySet<number>>): number => {
+  let count = 0
+  // (start, end, level) ranges still to scan; the path is a few levels, so this stays small.
+  const pending: Array<readonly [number, number, number]> = [[0, bytes.length, 0]]
+  while (pending.length > 0) {
+    const [start, end, level] = pending.pop()!
+    let position = start
+    const varint = (): number => {
+      let value = 0
+      for (let shift = 0; shift < 35; shift += 7) {
+        if (position >= end) throw new Error("truncated varint")
+        const byte = bytes[position++]!
+        value += (byte & 0x7f) * 2 ** shift
+        if (byte < 0x80) return value
+      }
+      // Longer varints (64-bit values) only occur as plain values: skip their remaining bytes.
+      while (position < end && bytes[position++]! >= 0x80) {}
+      return value
+    }
+    while (position < end) {
+      const tag = varint()
+      const wireType = tag & 7
+      const field = Math.floor(tag / 8)
+      if (wireType === 0) varint()
+      else if (wireType === 1) position += 8
+      else if (wireType === 5) position += 4
+      else if (wireType === 2) {
+        const length = varint()
+        if (position + length > end) throw new Error("a length runs past the end of the message")
+        if (path[level]!.has(field)) {
+          if (level === path.length - 1) count++
+          else pending.push([position, position + length, level + 1])
+        }
+        position += length
+      } else {
+        throw new Error(`wire type ${wireType} is not used by OTLP`)
+      }
+      if (position > end) throw new Error("a field runs past the end of the message")
+    }
+  }
+  return count
+}
