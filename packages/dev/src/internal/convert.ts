@@ -36,9 +36,8 @@ export const jsonAttributes = (attributes: Api.Attributes): Api.Attributes => {
   }
   // Most attribute sets are strings and numbers only: shared as they are, not copied.
   if (plain) return attributes
-  const result: Record<string, unknown> = {}
-  for (const key in attributes) result[key] = jsonValue(attributes[key])
-  return result
+  // Entries, not assignment: a key such as `__proto__` stays an attribute instead of a prototype.
+  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key, jsonValue(value)]))
 }
 
 const serviceOf = (resource: Api.Attributes): string => {
@@ -111,7 +110,9 @@ export const logRecords = (received: ReadonlyArray<OtlpReceiver.ReceivedLogRecor
 export const metricPoints = (received: ReadonlyArray<OtlpReceiver.ReceivedMetric>): Array<NewMetricPoint> => {
   const resourceOf = resourceCache()
   return received.flatMap((metric) => {
-    const service = serviceOf(resourceOf(metric.resource))
+    const resource = resourceOf(metric.resource)
+    const service = serviceOf(resource)
+    const instance = resource["service.instance.id"]
     return metric.dataPoints.map((point): NewMetricPoint => ({
       name: metric.name,
       description: metric.description,
@@ -120,12 +121,15 @@ export const metricPoints = (received: ReadonlyArray<OtlpReceiver.ReceivedMetric
       ...(metric.isMonotonic === undefined ? {} : { monotonic: metric.isMonotonic }),
       ...(metric.aggregationTemporality === undefined ? {} : { temporality: metric.aggregationTemporality }),
       service,
+      ...(instance === undefined || instance === "" ? {} : { instance: String(instance) }),
       attributes: jsonAttributes(point.attributes),
       startTime: nanosToMillis(point.startTimeUnixNano),
       time: nanosToMillis(point.timeUnixNano),
       ...(point.value === undefined ? {} : { value: point.value }),
       ...(point.count === undefined ? {} : { count: point.count }),
       ...(point.sum === undefined ? {} : { sum: point.sum }),
+      ...(point.min === undefined ? {} : { min: point.min }),
+      ...(point.max === undefined ? {} : { max: point.max }),
       ...(point.bucketCounts === undefined ? {} : { bucketCounts: point.bucketCounts }),
       ...(point.explicitBounds === undefined ? {} : { explicitBounds: point.explicitBounds }),
       ...(point.quantileValues === undefined ? {} : { quantileValues: point.quantileValues })
