@@ -115,7 +115,13 @@ const SeriesCharts = (props: { info: Api.MetricInfo; series: Api.SeriesData }) =
           </span>
         ) : null}
         {series.counts !== undefined && lastIndex >= 0 ? (
-          <span class="muted"> · last interval: count {series.counts[lastIndex]}, sum {Number(series.sums?.[lastIndex] ?? 0).toPrecision(4)}</span>
+          <span class="muted" data-testid="series-last-interval">
+            {" "}· last interval: count {series.counts[lastIndex]}, sum {Format.number(series.sums?.[lastIndex] ?? 0)}
+            {(["p50", "p95", "p99"] as const).map((name) => {
+              const estimate = series[name]?.[lastIndex]
+              return estimate === null || estimate === undefined ? null : `, ${name} ${Format.number(estimate)}`
+            })}
+          </span>
         ) : null}
       </p>
       {charts.map((chart) => (
