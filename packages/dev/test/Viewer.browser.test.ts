@@ -315,6 +315,14 @@ describe("the viewer's numbers and states", () => {
       await expect(one.count(), instance).resolves.toBe(1)
       await expect(one.getByTestId("series-last").textContent(), instance).resolves.toBe(` · last interval's increase: ${increase}`)
       await expect(one.locator(".u-title").textContent(), instance).resolves.toBe("jobs.processed — increase per interval")
+      // Every point, as the chart's legend reads it under the cursor: the increase, never the running total.
+      const plot = one.locator(".u-over")
+      const box = (await plot.boundingBox())!
+      for (let point = 0; point < 4; point++) {
+        await plot.hover({ position: { x: Math.min((box.width * point) / 3, box.width - 1), y: box.height / 2 } })
+        const legend = one.locator(".u-legend .u-series").nth(1).locator(".u-value")
+        await expect.poll(() => legend.textContent(), { message: `${instance} point ${point}`, timeout: 5_000 }).toBe(increase)
+      }
     }
     await screenshot("metrics-counter", viewer)
   })
