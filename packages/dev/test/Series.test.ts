@@ -49,9 +49,12 @@ describe("metric series", () => {
     expect(store.metric("requests")!.series[0]!.values).toEqual([5, 5, 2, 5, 3, 5])
   })
 
-  it("leaves a gap for a counter's first point when its start time is unknown", () => {
-    const store = storeWith([counter(1, 500, { startTime: 0 }), counter(2, 505, { startTime: 0 })])
-    expect(store.metric("requests")!.series[0]!.values).toEqual([null, 5])
+  it("leaves a gap for a counter's first point when its start time is unknown or long before it", () => {
+    const unknown = storeWith([counter(1, 500, { startTime: 0 }), counter(2, 505, { startTime: 0 })])
+    expect(unknown.metric("requests")!.series[0]!.values).toEqual([null, 5])
+    // The viewer started an hour after the service: 18,000 is the hour's count, not one interval's.
+    const late = storeWith([counter(3600, 18_000), counter(3601, 18_005), counter(3602, 18_010)])
+    expect(late.metric("requests")!.series[0]!.values).toEqual([null, 5, 5])
   })
 
   it("shows delta sums, up-down sums and gauges as they arrive", () => {

@@ -65,18 +65,33 @@ export const percentile = (
 const continues = (point: Api.MetricPoint, previous: Api.MetricPoint | undefined, value: (point: Api.MetricPoint) => number) =>
   previous !== undefined && previous.startTime === point.startTime && value(previous) <= value(point)
 
+/** The median gap between consecutive points: the producer's export interval. */
+const exportInterval = (sorted: ReadonlyArray<Api.MetricPoint>): number | undefined => {
+  const gaps = sorted.slice(1).map((point, index) => point.time - sorted[index]!.time).filter((gap) => gap > 0).sort((a, b) => a - b)
+  return gaps.length === 0 ? undefined : gaps[Math.floor(gaps.length / 2)]
+}
+
 /**
- * A counter's increase per interval. After a reset (and for the first point) the counter counted
- * from zero since its start time, so the increase is its value; without a usable start time there
- * is nothing to difference against yet (`null`, a gap).
+ * A counter's increase per interval. A value lower than the previous one means the counter reset
+ * during the interval and counted from zero since: the value is the increase. For the first point
+ * and after a new start time the counter counted from zero since its start time: its value is
+ * shown when that span is about one export interval (a fresh start), a gap (`null`) when it is much
+ * longer (the viewer started long after the service) or unknown, so one point never dwarfs the rest.
  */
-export const increases = (sorted: ReadonlyArray<Api.MetricPoint>): Array<number | null> =>
-  sorted.map((point, index) => {
+export const increases = (sorted: ReadonlyArray<Api.MetricPoint>): Array<number | null> => {
+  const interval = exportInterval(sorted)
+  return sorted.map((point, index) => {
     const value = point.value ?? 0
     const previous = sorted[index - 1]
-    if (continues(point, previous, (p) => p.value ?? 0)) return value - (previous!.value ?? 0)
-    return point.startTime > 0 && point.startTime < point.time ? value : null
+    if (previous !== undefined && previous.startTime === point.startTime) {
+      const before = previous.value ?? 0
+      return value >= before ? value - before : value
+    }
+    const counted = point.time - point.startTime
+    const fresh = point.startTime > 0 && counted > 0 && (interval === undefined || counted <= interval * 1.5)
+    return fresh ? value : null
   })
+}
 
 /** The interval's buckets: this point minus the previous one of the same cumulative stream. */
 const intervalOf = (point: Api.MetricPoint, previous: Api.MetricPoint | undefined) => {
