@@ -73,6 +73,8 @@ export interface MetricPoint {
   /** 1 delta, 2 cumulative. */
   readonly temporality?: number
   readonly service: string
+  /** `service.instance.id` of the resource: restarts and replicas of a service are separate series. */
+  readonly instance?: string
   readonly attributes: Attributes
   readonly startTime: number
   readonly time: number
@@ -80,6 +82,9 @@ export interface MetricPoint {
   readonly value?: number
   readonly count?: number
   readonly sum?: number
+  /** Histograms: the smallest and largest value recorded, when the producer sent them. */
+  readonly min?: number
+  readonly max?: number
   readonly bucketCounts?: ReadonlyArray<number>
   readonly explicitBounds?: ReadonlyArray<number>
   readonly quantileValues?: ReadonlyArray<{ readonly quantile: number; readonly value: number }>
@@ -127,9 +132,11 @@ export interface MetricInfo {
 }
 
 export interface SeriesInfo {
-  /** Stable id of the (service, attributes) pair within the metric. */
+  /** Stable id of the (service, instance, attributes) triple within the metric. */
   readonly key: string
   readonly service: string
+  /** `service.instance.id`, when the producer's resource has one. */
+  readonly instance?: string
   readonly attributes: Attributes
   readonly points: number
   /** The latest value (sum/gauge) or count (histogram, summary). */
@@ -140,10 +147,16 @@ export interface SeriesInfo {
 export interface SeriesData {
   readonly key: string
   readonly service: string
+  readonly instance?: string
   readonly attributes: Attributes
   readonly times: ReadonlyArray<number>
-  /** Sum and gauge values. */
-  readonly values?: ReadonlyArray<number>
+  /**
+   * Sum and gauge values; for a counter (monotonic cumulative sum) its increase per interval,
+   * `null` where there is nothing to difference against.
+   */
+  readonly values?: ReadonlyArray<number | null>
+  /** The values are a counter's increase per interval, not the running total it sent. */
+  readonly perInterval?: boolean
   /** Histograms and summaries: per interval when the producer sends cumulative points. */
   readonly counts?: ReadonlyArray<number>
   readonly sums?: ReadonlyArray<number>

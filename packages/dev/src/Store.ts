@@ -58,7 +58,7 @@ interface TraceEntry {
 
 interface MetricEntry {
   info: Omit<Api.MetricInfo, "series">
-  readonly series: Map<string, { readonly service: string; readonly attributes: Api.Attributes; readonly points: Array<Api.MetricPoint> }>
+  readonly series: Map<string, Series.SeriesIdentity & { readonly points: Array<Api.MetricPoint> }>
 }
 
 const MAX_UPDATE_TRACE_IDS = 100
@@ -146,9 +146,9 @@ export class Store {
         // The producer changed the instrument: show it as it is now.
         metric.info = metricInfo(point)
       }
-      const key = Series.seriesKey(point.service, point.attributes)
+      const key = Series.seriesKey(point)
       const series = metric.series.get(key)
-      if (series === undefined) metric.series.set(key, { service: point.service, attributes: point.attributes, points: [point] })
+      if (series === undefined) metric.series.set(key, { service: point.service, instance: point.instance, attributes: point.attributes, points: [point] })
       else series.points.push(point)
       this.heldBytes += retainedBytes(point)
       const evicted = this.pointQueue.push(point)
@@ -193,13 +193,7 @@ export class Store {
     return [...this.metricIndex.values()]
       .map((metric) => ({
         ...metric.info,
-        series: [...metric.series].map(([key, series]) => ({
-          key,
-          service: series.service,
-          attributes: series.attributes,
-          points: series.points.length,
-          ...optional("last", Series.lastValue(series.points[series.points.length - 1]))
-        }))
+        series: [...metric.series].map(([key, series]) => Series.seriesInfo(key, series, series.points))
       }))
       .sort((a, b) => a.name.localeCompare(b.name))
   }
@@ -208,9 +202,7 @@ export class Store {
     const metric = this.metricIndex.get(name)
     if (metric === undefined) return undefined
     const info = this.metrics().find((candidate) => candidate.name === name)!
-    const series = [...metric.series].map(([key, entry]) =>
-      Series.seriesData(key, entry.service, entry.attributes, entry.points)
-    )
+    const series = [...metric.series].map(([key, entry]) => Series.seriesData(key, entry, entry.points))
     return { info, series }
   }
 
@@ -323,7 +315,7 @@ export class Store {
     this.evictedCounts.metricPoints++
     this.heldBytes -= retainedBytes(point)
     const metric = this.metricIndex.get(point.name)
-    const key = Series.seriesKey(point.service, point.attributes)
+    const key = Series.seriesKey(point)
     const series = metric?.series.get(key)
     if (metric === undefined || series === undefined) return
     if (series.points[0] === point) series.points.shift()

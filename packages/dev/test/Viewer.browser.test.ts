@@ -5,18 +5,25 @@
  * its waterfall, a span's attributes, the trace's log lines and the request-duration chart.
  * Screenshots of each view go to packages/dev/.artifacts/ (LINGO_OBS_SCREENSHOTS to change).
  *
+ * A second dev server on free ports, fed OTLP/JSON over HTTP, checks that the numbers and states
+ * the viewer shows are true (counter rates, one series per instance, clamped percentiles, empty
+ * and no-match states, not-found routes, `__proto__` attributes), and that a page loaded under
+ * another host name (DNS rebinding) gets neither the viewer nor the API's data.
+ *
  * This is the only test allowed to bind the fixed OTLP ports. It fails, never skips, when
  * Chromium is missing: `apt-get install -y chromium` (CI does so in .ci/run).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Dev } from "@lingo-obs/dev"
 import { type BrowserContext, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { buildUi } from "../scripts/buildUi.js"
 import { ROOT, type Running, startScript } from "./support/processes.js"
 
 const CHROMIUM = "/usr/bin/chromium"
+const REBOUND_HOST = "attacker.test"
 const ARTIFACTS = process.env["LINGO_OBS_SCREENSHOTS"] ?? join(ROOT, "packages/dev/.artifacts")
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 const PARENT_ID = "00f067aa0ba902b7"
@@ -51,7 +58,7 @@ let gateway: Running
 let context: BrowserContext
 let page: Page
 
-const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
+const screenshot = (name: string, on: Page = page) => on.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
 
 const rowsOf = (page: Page) =>
   page.locator('[data-testid="waterfall-row"]').evaluateAll((rows) =>
@@ -64,13 +71,39 @@ const rowsOf = (page: Page) =>
     }))
   )
 
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get update && apt-get install -y chromium)`)
+  }
+  mkdirSync(ARTIFACTS, { recursive: true })
+  await buildUi()
+  const userDataDir = mkdtempSync(join(tmpdir(), "lingo-obs-chromium-"))
+  register(async () => rmSync(userDataDir, { recursive: true, force: true }))
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--headless",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      // What a DNS rebinding attack achieves: a name the attacker controls now points at loopback.
+      `--host-resolver-rules=MAP ${REBOUND_HOST} 127.0.0.1`
+    ],
+    viewport: { width: 1400, height: 820 }
+  })
+  register(() => context.close())
+}, 120_000)
+
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined)
+}, 30_000)
+
 describe("lingo-obs dev in Chromium", () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get update && apt-get install -y chromium)`)
-    }
-    mkdirSync(ARTIFACTS, { recursive: true })
-    await buildUi()
     // The dev server and the gRPC service start side by side: the services retry until it listens.
     const [started, grpc] = await Promise.all([
       startScript("packages/cli/src/bin.ts", ["dev"], /viewer on (http:\/\/\S+)/, process.env, register),
@@ -81,29 +114,8 @@ describe("lingo-obs dev in Chromium", () => {
       "examples/http-service/src/main.ts", [], /listening on (\S+)/,
       exampleEnv({ HTTP_PORT: "0", GRPC_TARGET: grpc.ready }), register
     )
-    const userDataDir = mkdtempSync(join(tmpdir(), "lingo-obs-chromium-"))
-    register(async () => rmSync(userDataDir, { recursive: true, force: true }))
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--headless",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run"
-      ],
-      viewport: { width: 1400, height: 820 }
-    })
-    register(() => context.close())
     page = context.pages()[0] ?? (await context.newPage())
   }, 240_000)
-
-  afterAll(async () => {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined)
-  }, 30_000)
 
   it("shows the example request's trace within 2 s, its waterfall, attributes, logs and the duration chart", async () => {
     expect(dev.ready).toBe("http://127.0.0.1:4319/")
@@ -180,4 +192,203 @@ describe("lingo-obs dev in Chromium", () => {
     await expect(detailPanel.getByTestId("metric-series").count()).resolves.toBeGreaterThan(0)
     await screenshot("metrics")
   }, 90_000)
+})
+
+// ---------------------------------------------------------------------------------------------
+// The viewer's numbers and states, on a dev server of its own fed OTLP/JSON over HTTP
+// ---------------------------------------------------------------------------------------------
+
+const SECOND_NS = 1_000_000_000n
+const START_NS = 1_700_000_000n * SECOND_NS
+const TRACE = "5bf92f3577b34da6a3ce929d0e0e4737"
+const SPAN = "10f067aa0ba902b7"
+/** A value only the stored span holds: it must never reach a rebound page. */
+const CANARY = "canary-7f3c1e9a-secret-token"
+
+const text = (key: string, value: string) => ({ key, value: { stringValue: value } })
+const nanos = (ns: bigint) => ns.toString()
+const resource = (service: string, instance?: string) => ({
+  attributes: [text("service.name", service), ...(instance === undefined ? [] : [text("service.instance.id", instance)])]
+})
+
+describe("the viewer's numbers and states", () => {
+  let local: Dev.Dev
+  let viewer: Page
+  const pageErrors: Array<string> = []
+
+  const post = async (signal: "traces" | "metrics", body: unknown) => {
+    const response = await fetch(`${local.receiver.httpEndpoint}/v1/${signal}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body)
+    })
+    expect(response.status, `POST /v1/${signal}: ${await response.clone().text()}`).toBe(200)
+  }
+
+  /** One export of the `jobs.processed` counter (cumulative since START) by one worker instance. */
+  const counterExport = (instance: string, interval: number, total: number) => ({
+    resource: resource("worker", instance),
+    scopeMetrics: [{
+      scope: { name: "test" },
+      metrics: [{
+        name: "jobs.processed",
+        unit: "{job}",
+        sum: {
+          aggregationTemporality: 2,
+          isMonotonic: true,
+          dataPoints: [{ startTimeUnixNano: nanos(START_NS), timeUnixNano: nanos(START_NS + BigInt(interval) * SECOND_NS), asInt: String(total) }]
+        }
+      }]
+    }]
+  })
+
+  beforeAll(async () => {
+    local = await Dev.start({ port: 0, grpcPort: 0, httpPort: 0 })
+    register(() => local.stop())
+    viewer = await context.newPage()
+    viewer.on("pageerror", (error) => pageErrors.push(String(error)))
+    register(() => viewer.close())
+  }, 60_000)
+
+  it("says 'No traces yet' on an empty store, and 'No traces match the filter' when a filter hides every trace", async () => {
+    await viewer.goto(local.url)
+    await viewer.getByTestId("trace-list-empty").filter({ hasText: "No traces yet" }).waitFor()
+
+    await post("traces", {
+      resourceSpans: [{
+        resource: resource("checkout"),
+        scopeSpans: [{
+          scope: { name: "test" },
+          spans: [{
+            traceId: TRACE,
+            spanId: SPAN,
+            name: "POST /checkout",
+            kind: 2,
+            startTimeUnixNano: nanos(START_NS),
+            endTimeUnixNano: nanos(START_NS + SECOND_NS / 10n),
+            attributes: [
+              text("__proto__", "kept-proto"),
+              text("constructor", "kept-constructor"),
+              // A list value: the attribute set is then copied on conversion, not shared as sent.
+              { key: "tags", value: { arrayValue: { values: [{ stringValue: "a" }] } } },
+              text("secret.token", CANARY)
+            ],
+            status: {}
+          }]
+        }]
+      }]
+    })
+    const row = viewer.locator(`[data-testid="trace-row"][data-trace-id="${TRACE}"]`)
+    await row.waitFor()
+    await expect(viewer.getByTestId("trace-list-empty").count()).resolves.toBe(0)
+
+    await viewer.getByTestId("filter-name").fill("no-such-span")
+    await viewer.getByTestId("trace-list-no-match").filter({ hasText: "No traces match the filter" }).waitFor()
+    await expect(viewer.getByTestId("trace-list-empty").count()).resolves.toBe(0)
+    await expect(row.count()).resolves.toBe(0)
+    await viewer.getByTestId("clear-filters").click()
+    await row.waitFor()
+    await expect(viewer.getByTestId("filter-name").inputValue()).resolves.toBe("")
+  })
+
+  it("shows attribute keys named __proto__ and constructor like any other", async () => {
+    await viewer.goto(`${local.url}#/traces/${TRACE}`)
+    const attributes = viewer.getByTestId("span-detail").getByTestId("span-attributes")
+    await attributes.waitFor()
+    await expect(attributes.locator('[data-key="__proto__"] td').textContent()).resolves.toBe("kept-proto")
+    await expect(attributes.locator('[data-key="constructor"] td').textContent()).resolves.toBe("kept-constructor")
+    await expect(attributes.locator('[data-key="tags"] td').textContent()).resolves.toBe('["a"]')
+  })
+
+  it("draws a counter incremented by 5 per interval as 5 per interval, one series per service.instance.id", async () => {
+    // Two replicas of one service: worker-1 counts 5 per interval, worker-2 counts 2.
+    for (const interval of [1, 2, 3, 4]) {
+      await post("metrics", { resourceMetrics: [counterExport("worker-1", interval, 5 * interval), counterExport("worker-2", interval, 2 * interval)] })
+    }
+    await viewer.goto(`${local.url}#/metrics/jobs.processed`)
+    const detail = viewer.locator('[data-testid="metric-detail"][data-metric-name="jobs.processed"]')
+    await detail.waitFor()
+    const series = detail.getByTestId("metric-series")
+    await expect(series.count()).resolves.toBe(2)
+    for (const [instance, increase] of [["worker-1", "5"], ["worker-2", "2"]] as const) {
+      const one = series.filter({ has: viewer.getByTestId("series-instance").filter({ hasText: `instance ${instance}` }) })
+      await expect(one.count(), instance).resolves.toBe(1)
+      await expect(one.getByTestId("series-last").textContent(), instance).resolves.toBe(` · last interval's increase: ${increase}`)
+      await expect(one.locator(".u-title").textContent(), instance).resolves.toBe("jobs.processed — increase per interval")
+      // Every point, as the chart's legend reads it under the cursor: the increase, never the running total.
+      const plot = one.locator(".u-over")
+      const box = (await plot.boundingBox())!
+      for (let point = 0; point < 4; point++) {
+        await plot.hover({ position: { x: Math.min((box.width * point) / 3, box.width - 1), y: box.height / 2 } })
+        const legend = one.locator(".u-legend .u-series").nth(1).locator(".u-value")
+        await expect.poll(() => legend.textContent(), { message: `${instance} point ${point}`, timeout: 5_000 }).toBe(increase)
+      }
+    }
+    await screenshot("metrics-counter", viewer)
+  })
+
+  it("keeps percentile estimates within the histogram's min and max: p50 42 when every value was 42", async () => {
+    await post("metrics", {
+      resourceMetrics: [{
+        resource: resource("worker", "worker-1"),
+        scopeMetrics: [{
+          scope: { name: "test" },
+          metrics: [{
+            name: "job.duration",
+            unit: "ms",
+            histogram: {
+              aggregationTemporality: 2,
+              dataPoints: [{
+                startTimeUnixNano: nanos(START_NS),
+                timeUnixNano: nanos(START_NS + SECOND_NS),
+                count: "10",
+                sum: 420,
+                min: 42,
+                max: 42,
+                bucketCounts: ["0", "0", "0", "0", "10", "0", "0", "0"],
+                explicitBounds: [0, 5, 10, 25, 50, 75, 100]
+              }]
+            }
+          }]
+        }]
+      }]
+    })
+    await viewer.goto(`${local.url}#/metrics/job.duration`)
+    const last = viewer.locator('[data-testid="metric-detail"][data-metric-name="job.duration"]').getByTestId("series-last-interval")
+    await last.waitFor()
+    await expect(last.textContent()).resolves.toBe(" · last interval: count 10, sum 420, p50 42, p95 42, p99 42")
+  })
+
+  it("shows a not-found state for malformed, unknown and absent hash routes, without a page error", async () => {
+    for (const [hash, message] of [
+      ["#/traces/%E0%A4%A", "No page at #/traces/%E0%A4%A"],
+      ["#/%", "No page at #/%"],
+      ["#/nowhere", "No page at #/nowhere"],
+      ["#/traces/00000000000000000000000000000001", "No trace 00000000000000000000000000000001 in the store"],
+      ["#/metrics/no.such.metric", "No metric no.such.metric in the store"]
+    ] as const) {
+      await viewer.goto(`${local.url}${hash}`)
+      await viewer.getByTestId("not-found").filter({ hasText: message }).waitFor()
+    }
+    // The app still works after them.
+    await viewer.goto(`${local.url}#/traces`)
+    await viewer.locator(`[data-testid="trace-row"][data-trace-id="${TRACE}"]`).waitFor()
+    expect(pageErrors).toEqual([])
+  })
+
+  it("refuses the viewer and its API to a page loaded under a host name that is not loopback (DNS rebinding)", async () => {
+    const port = new URL(local.url).port
+    // The control: the same server under loopback names answers.
+    for (const host of ["127.0.0.1", "localhost"]) {
+      const response = await viewer.goto(`http://${host}:${port}/api/traces/${TRACE}`)
+      expect(response?.status(), host).toBe(200)
+    }
+    for (const path of [`/api/traces/${TRACE}`, "/api/traces", "/api/stats", "/", "/app.js"]) {
+      const response = await viewer.goto(`http://${REBOUND_HOST}:${port}${path}`)
+      const body = (await response?.text()) ?? ""
+      expect(body, `${path} leaked the stored span`).not.toContain(CANARY)
+      expect([403, 421], `${path} answered ${response?.status()}: ${body.slice(0, 200)}`).toContain(response?.status())
+    }
+    expect(pageErrors).toEqual([])
+  })
 })

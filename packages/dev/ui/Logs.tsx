@@ -57,7 +57,11 @@ export const Logs = () => {
           ))}
         </tbody>
       </table>
-      {logs !== undefined && logs.length === 0 ? <p class="muted">No log records. Services export them with OTEL_LOGS_EXPORTER=otlp.</p> : null}
+      {logs === undefined || logs.length > 0 ? null : search.trim() !== "" || minSeverity !== "" ? (
+        <p class="muted" data-testid="logs-no-match">No log records match the filter.</p>
+      ) : (
+        <p class="muted" data-testid="logs-empty">No log records yet. Services export them with OTEL_LOGS_EXPORTER=otlp.</p>
+      )}
     </section>
   )
 }

@@ -1,12 +1,13 @@
 /**
- * Metrics: every metric by name and attribute set; sums and gauges as time series, histograms as
- * count per interval and percentile estimates; a health panel with the toolkit's own `lingo_obs.*`
+ * Metrics: every metric by name, one series per service instance and attribute set; counters as
+ * their increase per interval, other sums and gauges as sent, histograms as count per interval and
+ * percentile estimates (all computed by the server, src/internal/series.ts); a health panel with the toolkit's own `lingo_obs.*`
  * self-metrics and the dev store's fill and evictions.
  */
 import { useMemo, useState } from "preact/hooks"
 import { type Api, useFetch } from "./api.js"
 import { Chart, type Line } from "./Chart.js"
-import { ErrorBanner, ServiceChip } from "./common.js"
+import { ErrorBanner, NotFound, ServiceChip } from "./common.js"
 import * as Format from "./format.js"
 
 const SELF_PREFIX = "lingo_obs."
@@ -18,6 +19,16 @@ const attributesText = (attributes: Api.Attributes): string => {
 }
 
 const metricLink = (name: string) => `#/metrics/${encodeURIComponent(name)}`
+
+/** Who sent a series: the service, and its instance so restarts and replicas can be told apart. */
+const Producer = (props: { series: { service: string; instance?: string } }) => (
+  <>
+    <ServiceChip service={props.series.service} />
+    {props.series.instance === undefined ? null : (
+      <span class="instance" data-testid="series-instance" title="service.instance.id">instance {props.series.instance}</span>
+    )}
+  </>
+)
 
 const Health = (props: { stats: Api.Stats | undefined; metrics: ReadonlyArray<Api.MetricInfo> }) => {
   const own = props.metrics.filter((metric) => metric.name.startsWith(SELF_PREFIX))
@@ -51,7 +62,7 @@ const Health = (props: { stats: Api.Stats | undefined; metrics: ReadonlyArray<Ap
               metric.series.map((series) => (
                 <tr key={`${metric.name}${series.key}`} data-testid="self-metric-row" data-metric-name={metric.name}>
                   <td><a href={metricLink(metric.name)}>{metric.name}</a></td>
-                  <td><ServiceChip service={series.service} /></td>
+                  <td><Producer series={series} /></td>
                   <td class="muted">{attributesText(series.attributes)}</td>
                   <td class="num">{series.last ?? ""}</td>
                 </tr>
@@ -69,7 +80,10 @@ const SeriesCharts = (props: { info: Api.MetricInfo; series: Api.SeriesData }) =
   const colour = Format.serviceColour(series.service)
   const charts = useMemo((): Array<{ title: string; lines: Array<Line>; unit?: string }> => {
     if (series.values !== undefined) {
-      const kind = info.type === "gauge" ? "gauge" : info.monotonic ? "counter (cumulative)" : "sum"
+      if (series.perInterval === true) {
+        return [{ title: `${info.name} — increase per interval`, lines: [{ label: "increase", values: series.values, colour }], unit: info.unit }]
+      }
+      const kind = info.type === "gauge" ? "gauge" : info.monotonic ? "counter (delta per interval)" : "sum"
       return [{ title: `${info.name} — ${kind}`, lines: [{ label: "value", values: series.values, colour }], unit: info.unit }]
     }
     const mean = (series.sums ?? []).map((sum, index) => {
@@ -94,9 +108,20 @@ const SeriesCharts = (props: { info: Api.MetricInfo; series: Api.SeriesData }) =
   return (
     <div class="series" data-testid="metric-series" data-series-key={series.key}>
       <p>
-        <ServiceChip service={series.service} /> <span class="muted">{attributesText(series.attributes)}</span>
+        <Producer series={series} /> <span class="muted" data-testid="series-attributes">{attributesText(series.attributes)}</span>
+        {series.values !== undefined && lastIndex >= 0 ? (
+          <span class="muted" data-testid="series-last">
+            {" "}· last {series.perInterval === true ? "interval's increase" : "value"}: {series.values[lastIndex] ?? "—"}
+          </span>
+        ) : null}
         {series.counts !== undefined && lastIndex >= 0 ? (
-          <span class="muted"> · last interval: count {series.counts[lastIndex]}, sum {Number(series.sums?.[lastIndex] ?? 0).toPrecision(4)}</span>
+          <span class="muted" data-testid="series-last-interval">
+            {" "}· last interval: count {series.counts[lastIndex]}, sum {Format.number(series.sums?.[lastIndex] ?? 0)}
+            {(["p50", "p95", "p99"] as const).map((name) => {
+              const estimate = series[name]?.[lastIndex]
+              return estimate === null || estimate === undefined ? null : `, ${name} ${Format.number(estimate)}`
+            })}
+          </span>
         ) : null}
       </p>
       {charts.map((chart) => (
@@ -107,15 +132,16 @@ const SeriesCharts = (props: { info: Api.MetricInfo; series: Api.SeriesData }) =
 }
 
 const MetricDetail = (props: { name: string }) => {
-  const { data, error } = useFetch<Api.MetricDetail>(`/api/metrics/${encodeURIComponent(props.name)}`)
+  const { data, error, notFound } = useFetch<Api.MetricDetail>(`/api/metrics/${encodeURIComponent(props.name)}`)
+  if (notFound) return <NotFound what={`No metric ${props.name} in the store: never received, or evicted.`} />
   if (data === undefined) return <section class="metric-detail"><ErrorBanner error={error} /></section>
   const { info } = data
   return (
     <section class="metric-detail" data-testid="metric-detail" data-metric-name={info.name}>
       <h2>{info.name}</h2>
-      <p class="muted">{info.type}{info.unit === "" ? "" : ` · ${info.unit}`}{info.description === "" ? "" : ` · ${info.description}`} · {data.series.length} attribute set(s)</p>
+      <p class="muted">{info.type}{info.unit === "" ? "" : ` · ${info.unit}`}{info.description === "" ? "" : ` · ${info.description}`} · {data.series.length} series (one per instance and attribute set)</p>
       {data.series.slice(0, MAX_SERIES).map((series) => <SeriesCharts key={series.key} info={info} series={series} />)}
-      {data.series.length > MAX_SERIES ? <p class="muted">{data.series.length - MAX_SERIES} more attribute sets not drawn.</p> : null}
+      {data.series.length > MAX_SERIES ? <p class="muted">{data.series.length - MAX_SERIES} more series not drawn.</p> : null}
     </section>
   )
 }

@@ -15,6 +15,10 @@ export interface Filters {
 
 export const emptyFilters: Filters = { service: "", name: "", minDurationMs: "", errors: false, attribute: "", traceId: "" }
 
+/** Whether any filter narrows the list: an empty list then means "nothing matches", not "nothing yet". */
+const filtering = (filters: Filters): boolean =>
+  filters.errors || [filters.service, filters.name, filters.minDurationMs, filters.attribute, filters.traceId].some((value) => value.trim() !== "")
+
 export const TraceList = (props: { filters: Filters; setFilters: (filters: Filters) => void; services: ReadonlyArray<string> }) => {
   const { filters, setFilters } = props
   const path = `/api/traces${query({ ...filters, errors: filters.errors ? 1 : undefined })}`
@@ -122,7 +126,13 @@ export const TraceList = (props: { filters: Filters; setFilters: (filters: Filte
           ))}
         </tbody>
       </table>
-      {traces !== undefined && rows.length === 0 ? <p class="muted" data-testid="trace-list-empty">No traces yet. Send some OTLP to 127.0.0.1:4317 (gRPC) or :4318 (HTTP).</p> : null}
+      {traces === undefined || rows.length > 0 ? null : filtering(filters) ? (
+        <p class="muted" data-testid="trace-list-no-match">
+          No traces match the filter. <a href="#/traces" onClick={(event) => { event.preventDefault(); setFilters(emptyFilters) }} data-testid="clear-filters">Clear the filter</a>
+        </p>
+      ) : (
+        <p class="muted" data-testid="trace-list-empty">No traces yet. Send some OTLP to 127.0.0.1:4317 (gRPC) or :4318 (HTTP).</p>
+      )}
     </section>
   )
 }

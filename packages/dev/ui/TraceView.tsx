@@ -1,6 +1,6 @@
 /** One trace: the waterfall across services, a detail pane for the selected span, and the trace's logs. */
 import { type Api, useFetch } from "./api.js"
-import { AttributeTable, CopyLink, ErrorBanner, ServiceChip } from "./common.js"
+import { AttributeTable, CopyLink, ErrorBanner, NotFound, ServiceChip } from "./common.js"
 import * as Format from "./format.js"
 
 const Section = (props: { title: string; testId: string; open?: boolean; children: preact.ComponentChildren }) => (
@@ -78,7 +78,8 @@ const TraceLogs = (props: { logs: ReadonlyArray<Api.LogRecord>; traceId: string;
 )
 
 export const TraceView = (props: { traceId: string; spanId: string | undefined }) => {
-  const { data: trace, error } = useFetch<Api.TraceDetail>(`/api/traces/${props.traceId}`)
+  const { data: trace, error, notFound } = useFetch<Api.TraceDetail>(`/api/traces/${encodeURIComponent(props.traceId)}`)
+  if (notFound) return <NotFound what={`No trace ${props.traceId} in the store: never received, or evicted to stay within capacity.`} />
   if (trace === undefined) return <section data-testid="trace-view"><ErrorBanner error={error} />{error === undefined ? <p class="muted">loading…</p> : null}</section>
   const { summary, rows } = trace
   const total = Math.max(summary.durationMs, 0.001)

@@ -5,11 +5,18 @@ import type * as Api from "../src/Api.js"
 
 export type { Api }
 
+/** An answer other than 2xx: the server's `error` text and the status, so views can tell 404 apart. */
+export class HttpError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message)
+  }
+}
+
 export const getJson = async <T>(path: string): Promise<T> => {
   const response = await fetch(path)
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: string }
-    throw new Error(body.error ?? `${path}: HTTP ${response.status}`)
+    throw new HttpError(body.error ?? `${path}: HTTP ${response.status}`, response.status)
   }
   return (await response.json()) as T
 }
@@ -45,9 +52,12 @@ export const useLiveSource = (): { version: number; connected: boolean } => {
  * Fetches `path` now, whenever it changes, and on live updates when `live`; keeps the last good data
  * while a refetch runs, and never runs two fetches of the same view at once.
  */
-export const useFetch = <T>(path: string | undefined, live = true): { data: T | undefined; error: string | undefined } => {
+export const useFetch = <T>(
+  path: string | undefined,
+  live = true
+): { data: T | undefined; error: string | undefined; notFound: boolean } => {
   const { version } = useContext(LiveContext)
-  const [state, setState] = useState<{ path?: string; data?: T; error?: string }>({})
+  const [state, setState] = useState<{ path?: string; data?: T; error?: string; notFound?: boolean }>({})
   const inFlight = useRef(false)
   const again = useRef(false)
   const latestPath = useRef(path)
@@ -61,7 +71,15 @@ export const useFetch = <T>(path: string | undefined, live = true): { data: T | 
     }
     inFlight.current = true
     getJson<T>(wanted)
-      .then((data) => setState({ path: wanted, data }), (error: unknown) => setState({ path: wanted, error: String(error instanceof Error ? error.message : error) }))
+      .then(
+        (data) => setState({ path: wanted, data }),
+        (error: unknown) =>
+          setState({
+            path: wanted,
+            error: String(error instanceof Error ? error.message : error),
+            notFound: error instanceof HttpError && error.status === 404
+          })
+      )
       .finally(() => {
         inFlight.current = false
         if (again.current) {
@@ -75,5 +93,9 @@ export const useFetch = <T>(path: string | undefined, live = true): { data: T | 
     if (live && version > 0) load()
   }, [version])
   const fresh = state.path === path
-  return { data: fresh || state.data !== undefined ? state.data : undefined, error: fresh ? state.error : undefined }
+  return {
+    data: fresh || state.data !== undefined ? state.data : undefined,
+    error: fresh ? state.error : undefined,
+    notFound: fresh && state.notFound === true
+  }
 }

@@ -48,3 +48,12 @@ export const CopyLink = (props: { hash: string; testId: string }) => {
 
 export const ErrorBanner = (props: { error: string | undefined }) =>
   props.error === undefined ? null : <p class="error-banner" data-testid="error-banner">{props.error}</p>
+
+/** What a link to something absent shows: what was asked for, and a way back. */
+export const NotFound = (props: { what: string }) => (
+  <section class="not-found" data-testid="not-found">
+    <h2>Not found</h2>
+    <p>{props.what}</p>
+    <p><a href="#/traces">Back to the traces</a></p>
+  </section>
+)

@@ -16,6 +16,9 @@ export const clock = (ms: number): string => {
 
 export const dateTime = (ms: number): string => `${new Date(ms).toISOString().slice(0, 10)} ${clock(ms)}`
 
+/** Four significant digits without trailing zeros: 420, 37.5, 0.001234. */
+export const number = (value: number): string => String(Number(value.toPrecision(4)))
+
 export const value = (raw: unknown): string => (typeof raw === "string" ? raw : JSON.stringify(raw))
 
 /** Ten colours that stay apart from each other (Tableau 10). */

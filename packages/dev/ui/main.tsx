@@ -4,6 +4,7 @@ import "./style.css"
 import { render } from "preact"
 import { useEffect, useState } from "preact/hooks"
 import { type Api, LiveContext, useFetch, useLiveSource } from "./api.js"
+import { NotFound } from "./common.js"
 import { Logs } from "./Logs.js"
 import { Metrics } from "./Metrics.js"
 import { emptyFilters, type Filters, TraceList } from "./TraceList.js"
@@ -14,16 +15,34 @@ type Route =
   | { readonly view: "trace"; readonly traceId: string; readonly spanId: string | undefined }
   | { readonly view: "logs" }
   | { readonly view: "metrics"; readonly name: string | undefined }
+  | { readonly view: "notFound"; readonly hash: string }
 
-const parseRoute = (hash: string): Route => {
-  const [path = "", search = ""] = hash.replace(/^#/, "").split("?")
-  const parts = path.split("/").filter((part) => part !== "").map(decodeURIComponent)
-  if (parts[0] === "traces" && parts[1] !== undefined) {
-    return { view: "trace", traceId: parts[1], spanId: new URLSearchParams(search).get("span") ?? undefined }
+/** `decodeURIComponent` that answers `undefined` for a malformed escape instead of throwing. */
+const decode = (part: string): string | undefined => {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return undefined
   }
-  if (parts[0] === "logs") return { view: "logs" }
-  if (parts[0] === "metrics") return { view: "metrics", name: parts[1] }
-  return { view: "traces" }
+}
+
+/** The route of a hash; anything it cannot read (unknown path, malformed escape) is not found. */
+const parseRoute = (hash: string): Route => {
+  const text = hash.replace(/^#/, "")
+  const [path = "", search = ""] = text.split("?")
+  const parts = path.split("/").filter((part) => part !== "").map(decode)
+  const notFound: Route = { view: "notFound", hash: text }
+  if (parts.some((part) => part === undefined)) return notFound
+  const [view, id, ...rest] = parts as Array<string>
+  if (rest.length > 0) return notFound
+  if (view === undefined || (view === "traces" && id === undefined)) return { view: "traces" }
+  if (view === "traces") {
+    const spanId = new URLSearchParams(search).get("span") ?? undefined
+    return { view: "trace", traceId: id!, spanId }
+  }
+  if (view === "logs" && id === undefined) return { view: "logs" }
+  if (view === "metrics") return { view: "metrics", name: id }
+  return notFound
 }
 
 const useRoute = (): Route => {
@@ -86,6 +105,7 @@ const Shell = (props: { route: Route; filters: Filters; setFilters: (filters: Fi
         {route.view === "trace" ? <TraceView traceId={route.traceId} spanId={route.spanId} /> : null}
         {route.view === "logs" ? <Logs /> : null}
         {route.view === "metrics" ? <Metrics name={route.name} stats={stats} /> : null}
+        {route.view === "notFound" ? <NotFound what={`No page at #${route.hash}`} /> : null}
       </main>
     </>
   )

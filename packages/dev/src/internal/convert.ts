@@ -110,7 +110,9 @@ export const logRecords = (received: ReadonlyArray<OtlpReceiver.ReceivedLogRecor
 export const metricPoints = (received: ReadonlyArray<OtlpReceiver.ReceivedMetric>): Array<NewMetricPoint> => {
   const resourceOf = resourceCache()
   return received.flatMap((metric) => {
-    const service = serviceOf(resourceOf(metric.resource))
+    const resource = resourceOf(metric.resource)
+    const service = serviceOf(resource)
+    const instance = resource["service.instance.id"]
     return metric.dataPoints.map((point): NewMetricPoint => ({
       name: metric.name,
       description: metric.description,
@@ -119,12 +121,15 @@ export const metricPoints = (received: ReadonlyArray<OtlpReceiver.ReceivedMetric
       ...(metric.isMonotonic === undefined ? {} : { monotonic: metric.isMonotonic }),
       ...(metric.aggregationTemporality === undefined ? {} : { temporality: metric.aggregationTemporality }),
       service,
+      ...(instance === undefined || instance === "" ? {} : { instance: String(instance) }),
       attributes: jsonAttributes(point.attributes),
       startTime: nanosToMillis(point.startTimeUnixNano),
       time: nanosToMillis(point.timeUnixNano),
       ...(point.value === undefined ? {} : { value: point.value }),
       ...(point.count === undefined ? {} : { count: point.count }),
       ...(point.sum === undefined ? {} : { sum: point.sum }),
+      ...(point.min === undefined ? {} : { min: point.min }),
+      ...(point.max === undefined ? {} : { max: point.max }),
       ...(point.bucketCounts === undefined ? {} : { bucketCounts: point.bucketCounts }),
       ...(point.explicitBounds === undefined ? {} : { explicitBounds: point.explicitBounds }),
       ...(point.quantileValues === undefined ? {} : { quantileValues: point.quantileValues })
