@@ -1,0 +1,1 @@
+export * as ObservabilityTest from "./ObservabilityTest.js"

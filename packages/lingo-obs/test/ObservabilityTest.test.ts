@@ -1,0 +1,59 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/testing/TestClock"
+import { ObservabilityTest } from "../src/index.js"
+
+/** Business code that waits: a retry back-off, a poll interval. */
+const slowCharge = Effect.gen(function*() {
+  yield* Effect.sleep("20 millis").pipe(Effect.withSpan("charge-attempt"))
+  yield* Effect.sleep("1 second")
+}).pipe(Effect.withSpan("charge"))
+
+describe("ObservabilityTest (Effect 4)", () => {
+  it.effect("reads back a parent/child pair whose child slept 20 ms: exactly 20,000 µs under the TestClock", () =>
+    Effect.gen(function*() {
+      yield* slowCharge
+      const spans = yield* ObservabilityTest.spans
+      const parent = spans.find((span) => span.name === "charge")
+      const child = spans.find((span) => span.name === "charge-attempt")
+      expect(child?.parentSpanId).toBe(parent?.spanId)
+      expect(child?.traceId).toBe(parent?.traceId)
+      expect(child?.durationMicros).toBe(20_000)
+      expect(parent?.durationMicros).toBe(1_020_000)
+      expect(spans.map((span) => span.name)).toEqual(["charge-attempt", "charge"])
+      expect(parent?.resource["service.name"]).toBe("test")
+    }).pipe(Effect.provide(ObservabilityTest.layer())), 10_000)
+
+  it.effect("advanceClock: false leaves the TestClock to the test", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(slowCharge)
+      yield* TestClock.adjust("20 millis")
+      expect((yield* ObservabilityTest.spans).map((span) => span.name)).toEqual(["charge-attempt"])
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      expect((yield* ObservabilityTest.spans).map((span) => span.name)).toEqual(["charge-attempt", "charge"])
+    }).pipe(Effect.provide(ObservabilityTest.layer({ advanceClock: false }))), 10_000)
+
+  it.live("under it.live, spans measure real time", () =>
+    Effect.gen(function*() {
+      yield* Effect.sleep("20 millis").pipe(Effect.withSpan("real-wait"))
+      const [span] = yield* ObservabilityTest.spans
+      expect(span?.durationMicros).toBeGreaterThanOrEqual(19_000)
+    }).pipe(Effect.provide(ObservabilityTest.layer())))
+
+  it.effect("reset forgets the spans finished so far; each layer build records on its own", () =>
+    Effect.gen(function*() {
+      yield* Effect.void.pipe(Effect.withSpan("before"))
+      expect((yield* ObservabilityTest.spans).map((span) => span.name)).toEqual(["before"])
+      yield* ObservabilityTest.reset
+      expect(yield* ObservabilityTest.spans).toEqual([])
+      yield* Effect.void.pipe(Effect.withSpan("after"))
+      expect((yield* ObservabilityTest.spans).map((span) => span.name)).toEqual(["after"])
+    }).pipe(Effect.provide(ObservabilityTest.layer())))
+
+  it.effect("a second test with the same layer starts with no spans", () =>
+    Effect.gen(function*() {
+      expect(yield* ObservabilityTest.spans).toEqual([])
+    }).pipe(Effect.provide(ObservabilityTest.layer())))
+})
