@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 
 const PACKAGE = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+const ROOT = Path.resolve(PACKAGE, "../..")
 const requireHere = createRequire(Path.join(PACKAGE, "package.json"))
 
 const versionOf = (name: string): string => {
@@ -44,4 +45,31 @@ describe("the Effect 4 line's workspace", () => {
       const value = yield* Effect.succeed(21).pipe(Effect.map((n) => n * 2))
       expect(value).toBe(42)
     }))
+
+  it("one copy of Effect per line and one @opentelemetry/api in the lockfile", () => {
+    const lockfile = Fs.readFileSync(Path.join(ROOT, "pnpm-lock.yaml"), "utf8")
+    const versions = (name: string) =>
+      [...new Set([...lockfile.matchAll(new RegExp(`^  '?${name.replace("/", "\\/")}@(\\d[^:(']*)'?:`, "gm"))].map((m) => m[1]!))]
+    const effect = versions("effect")
+    expect(effect.filter((version) => version.startsWith("3."))).toHaveLength(1)
+    expect(effect.filter((version) => version.startsWith("4."))).toHaveLength(1)
+    expect(effect).toHaveLength(2)
+    expect(versions("@opentelemetry/api")).toHaveLength(1)
+    expect(versions("@effect/vitest")).toHaveLength(2)
+  })
+
+  it("no other workspace package is named lingo-obs (same-name packages mis-link in pnpm)", () => {
+    const manifests = ["package.json", ...["packages", "examples"].flatMap((dir) =>
+      Fs.readdirSync(Path.join(ROOT, dir)).map((name) => Path.join(dir, name, "package.json"))
+    ), "bench/package.json"].filter((file) => Fs.existsSync(Path.join(ROOT, file)))
+    const named = manifests.filter((file) =>
+      (JSON.parse(Fs.readFileSync(Path.join(ROOT, file), "utf8")) as { name?: string }).name === "lingo-obs"
+    )
+    expect(named).toEqual(["packages/lingo-obs/package.json"])
+  })
+
+  it("this package's own sources resolve through the package name (the exports map's source condition)", async () => {
+    const self = (await import("lingo-obs")) as Record<string, unknown>
+    expect(Object.keys(self).sort()).toEqual(["Config", "ConfigSource", "ObservabilityTest", "Tracing"])
+  })
 })
