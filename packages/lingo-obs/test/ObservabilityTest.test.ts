@@ -10,6 +10,9 @@ const slowCharge = Effect.gen(function*() {
   yield* Effect.sleep("1 second")
 }).pipe(Effect.withSpan("charge"))
 
+/** One layer value shared by tests, as a test module often has: each test must still start empty. */
+const Shared = ObservabilityTest.layer()
+
 describe("ObservabilityTest (Effect 4)", () => {
   it.effect("reads back a parent/child pair whose child slept 20 ms: exactly 20,000 µs under the TestClock", () =>
     Effect.gen(function*() {
@@ -56,4 +59,26 @@ describe("ObservabilityTest (Effect 4)", () => {
     Effect.gen(function*() {
       expect(yield* ObservabilityTest.spans).toEqual([])
     }).pipe(Effect.provide(ObservabilityTest.layer())))
+
+  it.effect("a layer value shared by two tests: the first records a span", () =>
+    Effect.gen(function*() {
+      yield* Effect.void.pipe(Effect.withSpan("first-test"))
+      expect((yield* ObservabilityTest.spans).map((span) => span.name)).toEqual(["first-test"])
+    }).pipe(Effect.provide(Shared)))
+
+  it.effect("a layer value shared by two tests: the second does not see the first's span", () =>
+    Effect.gen(function*() {
+      expect(yield* ObservabilityTest.spans).toEqual([])
+    }).pipe(Effect.provide(Shared)))
+
+  it.effect("provided twice in one program, the layer records once per build (Effect 4 shares built layers otherwise)", () =>
+    Effect.gen(function*() {
+      const inner = Effect.gen(function*() {
+        yield* Effect.void.pipe(Effect.withSpan("inner"))
+        return yield* ObservabilityTest.spans
+      }).pipe(Effect.provide(Shared))
+      const seenInside = yield* inner
+      expect(seenInside.map((span) => span.name)).toEqual(["inner"])
+      expect(yield* ObservabilityTest.spans).toEqual([])
+    }).pipe(Effect.provide(Shared)))
 })
