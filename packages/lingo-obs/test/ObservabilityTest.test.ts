@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as OtelApi from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/testing/TestClock"
@@ -80,5 +81,10 @@ describe("ObservabilityTest (Effect 4)", () => {
       const seenInside = yield* inner
       expect(seenInside.map((span) => span.name)).toEqual(["inner"])
       expect(yield* ObservabilityTest.spans).toEqual([])
+      // The inner layer's end leaves the outer one's OpenTelemetry globals in place.
+      yield* Effect.sync(() => OtelApi.trace.getTracer("library").startSpan("library-call").end()).pipe(Effect.withSpan("outer"))
+      const outer = yield* ObservabilityTest.spans
+      expect(outer.map((span) => span.name)).toEqual(["library-call", "outer"])
+      expect(outer[0]?.parentSpanId).toBe(outer[1]?.spanId)
     }).pipe(Effect.provide(Shared)))
 })

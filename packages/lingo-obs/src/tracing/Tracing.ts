@@ -47,15 +47,28 @@ export interface ProcessorOptions {
   readonly limits?: SpanLimits | undefined
 }
 
+/** The OpenTelemetry API globals a layer of this module holds now. */
+const held = new Set<"context" | "trace">()
+
 /**
- * Registers `register`'s global and undoes it when the scope closes. The OpenTelemetry API keeps
- * one global of each kind and refuses a second: the previous one is cleared first.
+ * Registers an OpenTelemetry API global for the scope's life, the Effect 3 line's way: the first
+ * holder wins (the API refuses a second registration), a nested layer leaves it alone, and only
+ * the holder unregisters it when its scope closes, so closing an inner layer keeps the outer one's.
  */
-const globalFor = (install: () => void, uninstall: () => void) =>
-  Effect.acquireRelease(Effect.sync(() => {
-    uninstall()
-    install()
-  }), () => Effect.sync(uninstall))
+const globalFor = (api: "context" | "trace", install: () => boolean, uninstall: () => void) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      if (held.has(api) || !install()) return false
+      held.add(api)
+      return true
+    }),
+    (registered) =>
+      Effect.sync(() => {
+        if (!registered) return
+        uninstall()
+        held.delete(api)
+      })
+  )
 
 /** Tracing onto `spanProcessor`, with the sampling, limits and OpenTelemetry-API interop of the full layer. */
 export const layerProcessor = (options: ProcessorOptions): Layer.Layer<never> =>
@@ -88,10 +101,8 @@ export const layerProcessor = (options: ProcessorOptions): Layer.Layer<never> =>
       (provider) => Effect.promise(() => provider.shutdown())
     )
     const contextManager = new FiberContextManager()
-    yield* globalFor(() => OtelApi.context.setGlobalContextManager(contextManager), () => {
-      OtelApi.context.disable()
-    })
-    yield* globalFor(() => OtelApi.trace.setGlobalTracerProvider(provider), () => OtelApi.trace.disable())
+    yield* globalFor("context", () => OtelApi.context.setGlobalContextManager(contextManager), () => OtelApi.context.disable())
+    yield* globalFor("trace", () => OtelApi.trace.setGlobalTracerProvider(provider), () => OtelApi.trace.disable())
     const tracer = EffectTracer.make({
       export: { _tag: "Processor", processor: options.spanProcessor },
       resource: options.resource,
