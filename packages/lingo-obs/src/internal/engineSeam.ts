@@ -119,7 +119,11 @@ export const randomId = (bytes: 8 | 16): string => {
 const isArrayOf = (value: unknown, type: "string" | "number" | "boolean"): boolean =>
   Array.isArray(value) && value.every((item) => typeof item === type)
 
-/** A span attribute value: primitives and homogeneous arrays as they are, a bigint as its digits, the rest as text. */
+/**
+ * A span attribute value: primitives and homogeneous arrays as they are, a bigint as its digits,
+ * anything else as JSON indented by two spaces (what the Effect 3 line writes), circular
+ * references left out.
+ */
 export const toAttributeValue = (value: unknown): OtelApi.AttributeValue => {
   switch (typeof value) {
     case "string":
@@ -132,8 +136,17 @@ export const toAttributeValue = (value: unknown): OtelApi.AttributeValue => {
   if (isArrayOf(value, "string") || isArrayOf(value, "number") || isArrayOf(value, "boolean")) {
     return value as OtelApi.AttributeValue
   }
+  if (typeof value !== "object" || value === null) return String(value)
+  const seen = new WeakSet<object>()
   try {
-    return JSON.stringify(value, (_, item: unknown) => (typeof item === "bigint" ? item.toString() : item)) ?? String(value)
+    return JSON.stringify(value, (_, item: unknown) => {
+      if (typeof item === "bigint") return item.toString()
+      if (typeof item === "object" && item !== null) {
+        if (seen.has(item)) return undefined
+        seen.add(item)
+      }
+      return item
+    }, 2)
   } catch {
     return String(value)
   }
