@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 /**
  * The toolkit's own info and debug lines (`component=observability`: "observability started",
@@ -14,6 +14,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@lingo-obs/source", "node", "development|production"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "scripts/test/**/*.test.ts"],
+    // The Effect 4 line runs its own tests (vitest 5, Node >= 22.19): `test:effect4`.
+    exclude: [...configDefaults.exclude, "packages/lingo-obs/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     onConsoleLog: (log) => (process.env["LINGO_OBS_TEST_LOGS"] === undefined && TOOLKIT_INFO.test(log) ? false : undefined)
