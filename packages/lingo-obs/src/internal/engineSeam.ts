@@ -15,8 +15,7 @@
  * | `toAttributeValue`           | `Attributes.toAttributeValue` (Attributes.ts)             |
  * | `FiberContextManager`        | tracing/internal/contextManager.ts (with its per-turn trust) |
  * | `samplingFor`                | tracing's `AdjustableSampler` (Tracing.ts)                |
- * | `headerProblem`, `MAX_TIMER_MILLIS` | internal/headerRules.ts                            |
- *
+ *  *
  * Nothing in this file imports `effect`: the engine has no Effect either.
  */
 import { AsyncLocalStorage } from "node:async_hooks"
@@ -236,28 +235,4 @@ export const samplingFor = (
     ? new AlwaysOffSampler()
     : new TraceIdRatioBasedSampler(ratio)
   return { root: () => root, parentBased: kind.startsWith("parentbased_") }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Header rules and timer bound (the engine's, used by its transports and `OTEL_*` parsers too)
-// ---------------------------------------------------------------------------------------------
-
-/** The longest delay Node's timers honour (2^31 - 1 ms); longer ones fire after 1 ms. */
-export const MAX_TIMER_MILLIS = 2_147_483_647
-
-/**
- * What is wrong with a header that gRPC metadata and HTTP must both carry, naming the header and
- * never quoting its value; `undefined` when it is fine.
- */
-export const headerProblem = (name: string, value: string): string | undefined => {
-  const key = name.toLowerCase()
-  if (!/^[0-9a-z_.-]+$/.test(key)) {
-    return `header name ${JSON.stringify(name)} may contain only ASCII letters, digits, "-", "_" and "."`
-  }
-  if (key.endsWith("-bin")) return `header name ${JSON.stringify(name)} ends in "-bin", which gRPC reserves for binary values`
-  if (key.startsWith("grpc-")) return `header name ${JSON.stringify(name)} starts with "grpc-", which gRPC reserves`
-  if (!/^[ -~]*$/.test(value)) {
-    return `the value of header ${JSON.stringify(name)} may contain only printable ASCII characters (no line breaks, tabs or non-ASCII)`
-  }
-  return undefined
 }
