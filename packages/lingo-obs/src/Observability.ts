@@ -23,6 +23,8 @@ import type * as Config from "./config/Config.js"
 import * as ConfigSource from "./config/ConfigSource.js"
 import * as Environment from "./config/Environment.js"
 import * as Diagnostics from "./Diagnostics.js"
+import * as Logs from "./logs/Logs.js"
+import * as Metrics from "./metrics/Metrics.js"
 import type * as ExportPipeline from "./export/ExportPipeline.js"
 import * as ObservabilityTest from "./ObservabilityTest.js"
 import * as Reconfigure from "./Reconfigure.js"
@@ -72,8 +74,26 @@ export const tracingSignal: SignalLayer = (context) =>
     connect: context.connect
   })
 
-/** The signals every `layer` runs, in this order (metrics and logs join here). */
-export const signals: ReadonlyArray<SignalLayer> = [tracingSignal]
+/** Metrics: Effect's registry, OpenTelemetry-API instruments and runtime metrics onto the engine's pipeline. */
+export const metricsSignal: SignalLayer = (context) =>
+  Metrics.layer({
+    config: context.config.metrics,
+    resource: context.resource,
+    shutdownTimeout: context.shutdownTimeout,
+    connect: context.connect
+  })
+
+/** Logs: Effect's log calls as OTLP log records onto the engine's pipeline (when `logs.enabled`). */
+export const logsSignal: SignalLayer = (context) =>
+  Logs.layer({
+    config: context.config.logs,
+    resource: context.resource,
+    shutdownTimeout: context.shutdownTimeout,
+    connect: context.connect
+  })
+
+/** The signals every `layer` runs, in this order. */
+export const signals: ReadonlyArray<SignalLayer> = [tracingSignal, metricsSignal, logsSignal]
 
 /** `otlp grpc http://collector:4317`, `off`; the resolved target is named by the pipeline's own lines. */
 const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig): string => {
@@ -108,7 +128,11 @@ export const layerFromConfig = (
     )
     // Taken over first and released last, so SDK errors during shutdown reach the logger too.
     const otelErrors = Layer.effectDiscard(Diagnostics.captureOpenTelemetryErrors)
-    return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(Layer.provideMerge(otelErrors))
+    return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
+      Layer.provideMerge(otelErrors),
+      // The stdout format and level first, so that the toolkit's own lines are written the same way.
+      Layer.provideMerge(Logs.layerConsole(config.logs))
+    )
   }))
 
 /**
@@ -139,17 +163,21 @@ export const layer = (options: Options = {}): Layer.Layer<Services, StartupError
 /** `layer()` with everything from the environment: `OTEL_*`, `OBSERVABILITY_CONFIG_FILE`. */
 export const ObservabilityLive: Layer.Layer<Services, StartupError> = layer()
 
-/** What `layerTest` provides: the recorded spans and reconfiguration. */
-export type TestServices = ObservabilityTest.TestSpans | Reconfigure.Reconfigure
+/** What `layerTest` provides: the recorded spans, metrics and log records, and reconfiguration. */
+export type TestServices = ObservabilityTest.TestServices | Reconfigure.Reconfigure
 
 /**
- * Observability for tests: every span is kept in memory and read back with `spans` (see
- * `ObservabilityTest`), with `Reconfigure` as in production.
+ * Observability for tests: every span, metric and log record is kept in memory and read back with
+ * `spans`, `metrics` and `logs` (see `ObservabilityTest`), with `Reconfigure` as in production.
  */
 export const layerTest = (options: ObservabilityTest.Options = {}): Layer.Layer<TestServices> =>
   Layer.provideMerge(Reconfigure.layer, ObservabilityTest.layer(options))
 
 /** The spans finished so far (with `layerTest`). */
 export const spans = ObservabilityTest.spans
-/** Forgets the spans finished so far (with `layerTest`). */
+/** Collects the metrics now (with `layerTest`), each relative to the last `reset`. */
+export const metrics = ObservabilityTest.metrics
+/** The log records written so far (with `layerTest`), with the ids of the span each was written in. */
+export const logs = ObservabilityTest.logs
+/** Forgets the spans and log records, and starts every metric but gauges again from nothing (with `layerTest`). */
 export const reset = ObservabilityTest.reset

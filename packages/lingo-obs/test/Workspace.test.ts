@@ -73,12 +73,17 @@ describe("the Effect 4 line's workspace", () => {
     expect(Object.keys(self).sort()).toEqual([
       "Config",
       "ConfigSource",
+      "CorrelatedLogger",
+      "Logs",
+      "Metrics",
+      "MetricsTest",
       "Observability",
       "ObservabilityLive",
       "ObservabilityTest",
       "Reconfigure",
       "Required",
       "ServiceResource",
+      "TestLogger",
       "Tracing"
     ])
   })

@@ -10,15 +10,13 @@
  *
  * @example
  * ```ts
- * const LogsLive = Logs.layer({ config: { ...config.logs, enabled: true }, resource, transport })
+ * const LogsLive = Logs.layer({ config: { ...config.logs, enabled: true }, resource })
  * Effect.logInfo("order placed").pipe(Effect.withSpan("checkout"), Effect.provide(LogsLive))
  * ```
  */
 import { PipelineLogRecordProcessor } from "@lingo-obs/otlp/LogRecordProcessor"
-import type { LogSink, Pipeline } from "@lingo-obs/otlp/Pipeline"
-import type { Transport } from "@lingo-obs/otlp/Transport"
 import { logs as OtelLogsApi } from "@opentelemetry/api-logs"
-import { JsonLogsSerializer, ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
+import { ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import { LoggerProvider, type LogRecordProcessor, type SdkLogRecord } from "@opentelemetry/sdk-logs"
 import * as Duration from "effect/Duration"
@@ -27,8 +25,11 @@ import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import type * as Config from "../config/Config.js"
+import * as ExportPipeline from "../export/ExportPipeline.js"
+import * as Transports from "../export/Transports.js"
 import * as OtelGlobals from "../internal/otelGlobals.js"
-import * as SignalPipeline from "../internal/signalPipeline.js"
+import * as Required from "../Required.js"
+import * as Shutdown from "../Shutdown.js"
 import * as CorrelatedLogger from "./CorrelatedLogger.js"
 import { bridge } from "./internal/bridge.js"
 
@@ -38,64 +39,55 @@ export const SCOPE = "@lingo-obs/logs"
 /** What the logs signal needs besides its config section. */
 export interface Options {
   readonly config: Config.LogsConfig
+  /** The resource every record carries (see `ServiceResource.make`). */
   readonly resource: Resource
-  /**
-   * Where the records go: the engine's OTLP/gRPC or OTLP/HTTP transport for `config`'s endpoint,
-   * or a processor of the caller's (tests keep records in memory).
-   */
-  readonly export: { readonly transport: Transport; readonly log?: LogSink | undefined } | { readonly processor: LogRecordProcessor }
   /** How long scope close may spend flushing; default 5 s. */
   readonly shutdownTimeout?: Duration.Input | undefined
-}
-
-/** The processor handing records to the engine's pipeline, with the config's queue, batching, concurrency and retry. */
-const pipelineProcessor = (config: Config.LogsConfig, transport: Transport, log: LogSink, timeoutMillis: number) => {
-  const serializer = config.protocol === "http/json" ? JsonLogsSerializer : ProtobufLogsSerializer
-  const pipeline = SignalPipeline.make<SdkLogRecord>({
-    signal: "logs",
-    config,
-    transport,
-    log,
-    encode: (records) => serializer.serializeRequest(records as Array<SdkLogRecord>),
-    maxQueueSize: config.maxQueueSize,
-    maxBatchSize: config.maxExportBatchSize,
-    batchDelayMillis: Duration.toMillis(config.batchTimeout),
-    maxConcurrentExports: config.maxConcurrentExports,
-    itemName: "log records"
-  })
-  // The engine's processor is typed for `Pipeline<SdkLogRecord, unknown>`, whose `send` takes any
-  // payload; this pipeline's takes bytes, which is all it is given (the processor never sends).
-  return new PipelineLogRecordProcessor(pipeline as unknown as Pipeline<SdkLogRecord, unknown>, timeoutMillis)
+  /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says. */
+  readonly connect?: ExportPipeline.Connect | undefined
+  /** Replaces the export pipeline the config describes (tests keep records in memory). */
+  readonly processor?: LogRecordProcessor | undefined
 }
 
 /** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck processor. */
-const SHUTDOWN_GRACE_MILLIS = 250
+const SHUTDOWN_GRACE = Duration.millis(250)
 
-/**
- * The export of log records `options.config` describes: nothing unless `enabled` (and exporter not
- * `none`). The bridge joins the fiber's loggers (`References.CurrentLoggers`); the program's own
- * loggers stay.
- *
- * @example
- * ```ts
- * const LogsLive = Logs.layer({ config: { ...Config.defaults.logs, enabled: true }, resource, export: { transport } })
- * ```
- */
-export const layer = (options: Options): Layer.Layer<never> => {
-  const { config } = options
-  if (!config.enabled || (config.exporter === "none" && !("processor" in options.export))) return Layer.empty
-  return Layer.effect(
+/** The processor handing records to the engine's pipeline, with the config's queue, batching, concurrency and retry. */
+const pipelineProcessor = (options: Options, shutdownTimeout: Duration.Duration) =>
+  Effect.gen(function*() {
+    const { config } = options
+    if (config.exporter !== "otlp_grpc" || config.protocol === "http/json") {
+      return yield* new Required.PipelineStartError({
+        signal: "logs",
+        endpoint: config.exporter === "stdout" ? "stdout" : config.endpoint ?? "default",
+        reason: `${config.exporter === "stdout" ? "exporter stdout" : "protocol http/json"} is not available on the Effect 4 line yet ` +
+          `(use exporter otlp_grpc with protocol grpc or http/protobuf)`
+      })
+    }
+    const pipeline = yield* ExportPipeline.make<SdkLogRecord>({
+      signal: "logs",
+      config,
+      connect: options.connect ?? Transports.connect,
+      encode: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
+      maxQueueSize: config.maxQueueSize,
+      maxBatchSize: config.maxExportBatchSize,
+      batchDelayMillis: Duration.toMillis(config.batchTimeout),
+      maxConcurrentExports: config.maxConcurrentExports,
+      itemName: "log records"
+    })
+    return new PipelineLogRecordProcessor(pipeline, Duration.toMillis(shutdownTimeout))
+  })
+
+const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
+  Layer.effect(
     References.CurrentLoggers,
     Effect.gen(function*() {
-      const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.shutdownTimeout ?? "5 seconds"))
-      const target = options.export
-      const processor = "processor" in target
-        ? target.processor
-        : pipelineProcessor(config, target.transport, target.log ?? SignalPipeline.logSinkFrom(yield* Effect.context<never>()), timeoutMillis)
+      const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? Duration.seconds(5))
+      const processor = options.processor ?? (yield* pipelineProcessor(options, shutdownTimeout))
       const provider = yield* Effect.acquireRelease(
         Effect.sync(() => new LoggerProvider({ resource: options.resource, processors: [processor] })),
         // A shut-down provider ignores records, so lines logged while closing cannot fail.
-        (provider) => Effect.promise(() => provider.shutdown()).pipe(Effect.timeoutOption(timeoutMillis + SHUTDOWN_GRACE_MILLIS), Effect.ignore)
+        (provider) => Shutdown.bounded("logs", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
       )
       yield* OtelGlobals.register(
         "logs",
@@ -104,10 +96,27 @@ export const layer = (options: Options): Layer.Layer<never> => {
       )
       const version = options.resource.attributes["service.version"]
       const logger = bridge(provider.getLogger(SCOPE, version === undefined ? undefined : String(version)))
+      // The program's loggers (stdout, a test's recorder) stay; the bridge joins them.
       const loggers = yield* Effect.service(References.CurrentLoggers)
       return new Set([...loggers, logger])
     })
   )
+
+/**
+ * The export of log records `options.config` describes: nothing unless `enabled` (and exporter not
+ * `none`). The bridge joins the fiber's loggers (`References.CurrentLoggers`); the program's own
+ * loggers stay. When the pipeline cannot start, `config.required` decides: fail startup with a
+ * `PipelineStartError`, or log one warning and run without exporting logs.
+ *
+ * @example
+ * ```ts
+ * const LogsLive = Logs.layer({ config: { ...Config.defaults.logs, enabled: true }, resource })
+ * ```
+ */
+export const layer = (options: Options): Layer.Layer<never, Required.PipelineStartError> => {
+  const { config } = options
+  if (!config.enabled || (config.exporter === "none" && options.processor === undefined)) return Layer.empty
+  return Required.withFallback(exporting(options), { signal: "logs", required: config.required, fallback: Layer.empty })
 }
 
 const LEVELS: Record<Config.LogLevelName, LogLevel.LogLevel> = {

@@ -11,16 +11,14 @@
  * const orders = Metric.counter("orders_total", { incremental: true })
  * program.pipe(
  *   Effect.andThen(Metric.update(orders, 1)),
- *   Effect.provide(Metrics.layer({ config: config.metrics, resource, transport }))
+ *   Effect.provide(Metrics.layer({ config: config.metrics, resource }))
  * )
  * ```
  */
-import * as OtelApi from "@opentelemetry/api"
-import type { LogSink } from "@lingo-obs/otlp/Pipeline"
 import * as SelfMetrics from "@lingo-obs/otlp/SelfMetrics"
 import { Switch } from "@lingo-obs/otlp/Switch"
-import type { Transport } from "@lingo-obs/otlp/Transport"
-import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
+import * as OtelApi from "@opentelemetry/api"
+import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import * as Duration from "effect/Duration"
@@ -28,8 +26,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
+import * as Control from "../Control.js"
+import * as ExportPipeline from "../export/ExportPipeline.js"
+import * as Transports from "../export/Transports.js"
 import * as OtelGlobals from "../internal/otelGlobals.js"
-import * as SignalPipeline from "../internal/signalPipeline.js"
+import * as Required from "../Required.js"
+import * as Shutdown from "../Shutdown.js"
 import { EffectMetricProducer } from "./internal/effectMetricProducer.js"
 import { countPoints, PipelineMetricExporter } from "./internal/pipelineMetricExporter.js"
 import * as RuntimeMetrics from "./internal/runtimeMetrics.js"
@@ -37,7 +39,7 @@ import * as RuntimeMetrics from "./internal/runtimeMetrics.js"
 export { SCOPE_NAME as EFFECT_SCOPE } from "./internal/effectMetricProducer.js"
 export { SCOPE as RUNTIME_SCOPE } from "./internal/runtimeMetrics.js"
 
-/** The scope the toolkit's self-metrics are reported under. */
+/** The scope the toolkit's self-metrics are reported under (the Effect 3 line's). */
 export const SELF_SCOPE = "@lingo-obs/observability"
 
 /** What the provider needs; shared by the live and the test layer. */
@@ -46,14 +48,9 @@ export interface ProviderOptions {
   /** The reader, given the producer of Effect's metrics to pass on as one of its `metricProducers`. */
   readonly makeReader: (effectMetrics: EffectMetricProducer) => MetricReader
   readonly disableRuntimeStats?: boolean | undefined
-  /** How long scope close may spend on the final export; default 5 s. */
-  readonly shutdownTimeout?: Duration.Input | undefined
-  /** Called when the layer starts closing, before the provider shuts down. */
-  readonly beforeShutdown?: (() => void) | undefined
+  /** Shuts the provider down (its reader's final collection and export); default: unbounded. */
+  readonly shutdown?: ((provider: MeterProvider) => Effect.Effect<void>) | undefined
 }
-
-/** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck reader. */
-const SHUTDOWN_GRACE_MILLIS = 250
 
 /**
  * Builds the meter provider in the current scope. Effect's metrics are read from the registry of
@@ -66,17 +63,10 @@ export const makeProvider = (options: ProviderOptions) =>
     const reader = options.makeReader(new EffectMetricProducer(options.resource, context))
     // What the final collection reads (runtime sampling, the self-metrics) must outlive the
     // provider's shutdown, which runs that collection: this scope closes after the provider's release.
-    const outer = yield* Effect.scope
-    const observedUntilShutdown = yield* Scope.fork(outer, "sequential")
-    const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.shutdownTimeout ?? "5 seconds"))
+    const observedUntilShutdown = yield* Scope.fork(yield* Effect.scope, "sequential")
     const provider = yield* Effect.acquireRelease(
       Effect.sync(() => new MeterProvider({ resource: options.resource, readers: [reader] })),
-      // Shutting the provider down runs the reader's final collection and export, bounded.
-      (provider) =>
-        Effect.promise(() => {
-          options.beforeShutdown?.()
-          return provider.shutdown()
-        }).pipe(Effect.timeoutOption(timeoutMillis + SHUTDOWN_GRACE_MILLIS), Effect.ignore)
+      options.shutdown ?? ((provider) => Effect.promise(() => provider.shutdown()))
     )
     yield* OtelGlobals.register(
       "metrics",
@@ -99,12 +89,12 @@ export const makeProvider = (options: ProviderOptions) =>
 /** What the Metrics layer needs besides its config section. */
 export interface Options {
   readonly config: Config.MetricsConfig
+  /** The resource every metric carries (see `ServiceResource.make`). */
   readonly resource: Resource
-  /** Where the collections go: the engine's OTLP/gRPC or OTLP/HTTP transport for `config`'s endpoint. */
-  readonly transport: Transport
-  /** Where the pipeline's lines go; default the Effect logger of the layer's context. */
-  readonly log?: LogSink | undefined
+  /** How long scope close may spend on the final export; default 5 s. */
   readonly shutdownTimeout?: Duration.Input | undefined
+  /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says. */
+  readonly connect?: ExportPipeline.Connect | undefined
 }
 
 /**
@@ -113,22 +103,25 @@ export interface Options {
  */
 const MAX_HELD_COLLECTIONS = 16
 
-/**
- * Metrics exported as `options.config` says, through `options.transport`. With `enabled: false`
- * it exports nothing.
- */
-export const layer = (options: Options): Layer.Layer<never> => {
-  const { config } = options
-  if (!config.enabled || config.exporter === "none") return Layer.empty
-  return Layer.effectDiscard(Effect.gen(function*() {
-    const log = options.log ?? SignalPipeline.logSinkFrom(yield* Effect.context<never>())
-    const serializer = config.protocol === "http/json" ? JsonMetricsSerializer : ProtobufMetricsSerializer
-    const pipeline = SignalPipeline.make<ResourceMetrics>({
+/** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck reader. */
+const SHUTDOWN_GRACE = Duration.millis(250)
+
+const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const { config } = options
+    if (config.exporter !== "otlp_grpc" || config.protocol === "http/json") {
+      return yield* new Required.PipelineStartError({
+        signal: "metrics",
+        endpoint: config.exporter === "stdout" ? "stdout" : config.endpoint ?? "default",
+        reason: `${config.exporter === "stdout" ? "exporter stdout" : "protocol http/json"} is not available on the Effect 4 line yet ` +
+          `(use exporter otlp_grpc with protocol grpc or http/protobuf)`
+      })
+    }
+    const pipeline = yield* ExportPipeline.make<ResourceMetrics>({
       signal: "metrics",
       config,
-      transport: options.transport,
-      log,
-      encode: ([metrics]) => metrics === undefined ? undefined : serializer.serializeRequest(metrics),
+      connect: options.connect ?? Transports.connect,
+      encode: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,
       batchDelayMillis: 0,
@@ -136,14 +129,13 @@ export const layer = (options: Options): Layer.Layer<never> => {
       itemName: "metric collections",
       itemPoints: countPoints
     })
-    const timeoutMillis = Duration.toMillis(Duration.fromInputUnsafe(options.shutdownTimeout ?? "5 seconds"))
-    const exporter = new PipelineMetricExporter(pipeline, timeoutMillis, new Switch(true))
+    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? Duration.seconds(5))
+    const switchOn = new Switch(true)
+    const exporter = new PipelineMetricExporter(pipeline, Duration.toMillis(shutdownTimeout), switchOn)
     const interval = Duration.toMillis(config.interval)
     yield* makeProvider({
       resource: options.resource,
       disableRuntimeStats: config.disableRuntimeStats,
-      shutdownTimeout: options.shutdownTimeout,
-      beforeShutdown: () => exporter.beginShutdown(),
       makeReader: (effectMetrics) =>
         new PeriodicExportingMetricReader({
           exporter,
@@ -151,7 +143,27 @@ export const layer = (options: Options): Layer.Layer<never> => {
           // The SDK refuses an export timeout longer than the interval.
           exportTimeoutMillis: Math.min(Duration.toMillis(config.exportTimeout), interval),
           metricProducers: [effectMetrics]
+        }),
+      // Shutting the provider down runs the reader's final collection and export.
+      shutdown: (provider) =>
+        Shutdown.bounded("metrics", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => {
+          exporter.beginShutdown()
+          return provider.shutdown()
         })
     })
+    return Layer.succeed(Control.MetricsControl, {
+      exporting: Effect.sync(() => switchOn.on),
+      setExporting: (enabled: boolean) => Effect.sync(() => void (switchOn.on = enabled))
+    })
   }))
+
+/**
+ * The Metrics layer described by `options.config`. With `enabled: false` or exporter `none` it
+ * exports nothing. When the pipeline cannot start, `config.required` decides: fail startup with a
+ * `PipelineStartError`, or log one warning and run without metrics.
+ */
+export const layer = (options: Options): Layer.Layer<never, Required.PipelineStartError> => {
+  const { config } = options
+  if (!config.enabled || config.exporter === "none") return Layer.empty
+  return Required.withFallback(exporting(options), { signal: "metrics", required: config.required, fallback: Layer.empty })
 }

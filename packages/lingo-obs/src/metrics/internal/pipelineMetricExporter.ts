@@ -13,7 +13,7 @@ export class PipelineMetricExporter implements PushMetricExporter {
   private deadline: number | undefined
 
   constructor(
-    private readonly pipeline: Pipeline<ResourceMetrics, Uint8Array>,
+    private readonly pipeline: Pipeline<ResourceMetrics, unknown>,
     private readonly shutdownTimeoutMillis: number,
     private readonly exporting: Switch
   ) {}

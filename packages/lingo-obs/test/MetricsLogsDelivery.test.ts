@@ -1,0 +1,65 @@
+import { describe, expect, it } from "@effect/vitest"
+import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import * as OtelApi from "@opentelemetry/api"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import { Observability } from "../src/index.js"
+import { connectHttp } from "./support/httpConnect.js"
+
+/** A real receiver on 127.0.0.1 for the test's scope. */
+const receiver = Effect.acquireRelease(
+  Effect.promise(() => OtlpReceiver.start({ host: "127.0.0.1" })),
+  (receiver) => Effect.promise(() => receiver.stop())
+)
+
+describe("metrics and logs delivered to a receiver through the engine's pipeline (Effect 4)", () => {
+  it.live("Effect metrics of every kind, OTel-API and runtime metrics, and log records with their span's ids", () =>
+    Effect.gen(function*() {
+      const otlp = yield* receiver
+      const service = Effect.gen(function*() {
+        yield* Metric.update(Metric.counter("orders_total", { incremental: true, attributes: { "http.response.status_code": "201" } }), 3)
+        yield* Metric.update(Metric.histogram("rpc_duration", { boundaries: [0, 5, 10], attributes: { unit: "ms" } }), 0)
+        yield* Metric.update(Metric.gauge("queue_depth"), 7)
+        yield* Metric.update(Metric.frequency("status_codes"), "200")
+        yield* Metric.update(Metric.summary("latency", { maxAge: "1 minute", maxSize: 10, quantiles: [0.5] }), 4)
+        OtelApi.metrics.getMeter("library").createCounter("library_calls_total").add(2)
+        yield* Effect.logInfo("order placed").pipe(Effect.annotateLogs({ "order.id": "o-1" }))
+      }).pipe(Effect.withSpan("place-order"))
+      yield* service.pipe(
+        Effect.provide(Observability.layer({
+          service: { name: "e4-delivery" },
+          config: {
+            tracing: { batchTimeout: "10ms" },
+            metrics: { interval: "1h" },
+            logs: { enabled: true, batchTimeout: "10ms" },
+            shutdownTimeout: "10s"
+          },
+          variables: {},
+          connect: connectHttp(otlp.httpEndpoint)
+        }))
+      )
+      // The layer's scope closed: the final collection and the buffered records were flushed.
+      const span = yield* Effect.promise(() => otlp.waitForSpan("place-order"))
+      const orders = yield* Effect.promise(() => otlp.waitForMetric("orders_total"))
+      expect(orders).toMatchObject({ type: "sum", isMonotonic: true, unit: "1", resource: { "service.name": "e4-delivery" } })
+      expect(orders.dataPoints).toMatchObject([{ value: 3, attributes: { "http.response.status_code": 201 } }])
+      const rpc = otlp.metrics().find((metric) => metric.name === "rpc_duration")
+      expect(rpc).toMatchObject({ type: "histogram", unit: "ms" })
+      expect(rpc?.dataPoints[0]).toMatchObject({ count: 1, explicitBounds: [0, 5, 10], bucketCounts: [1, 0, 0, 0] })
+      const names = new Set(otlp.metrics().map((metric) => metric.name))
+      for (const name of ["queue_depth", "status_codes", "latency_quantiles", "latency_count", "latency_sum", "library_calls_total", "process.memory.usage"]) {
+        expect(names, name).toContain(name)
+      }
+      // The toolkit's own lines (the start-up line) are records too, as on the Effect 3 line.
+      const record = yield* Effect.promise(() => otlp.waitFor(() => otlp.logs().find((log) => log.body === "order placed")))
+      expect(record).toMatchObject({
+        body: "order placed",
+        severityText: "INFO",
+        severityNumber: 9,
+        traceId: span.traceId,
+        spanId: span.spanId,
+        attributes: { "order.id": "o-1" },
+        scope: { name: "@lingo-obs/logs" }
+      })
+    }).pipe(Effect.scoped), 30_000)
+})
