@@ -203,7 +203,7 @@ export type RetryConfig = typeof RetryConfig.Type
  * The OTLP exporter specification's defaults, used when `endpoint` is absent: a plaintext
  * collector on the same host, on the port of the signal's `protocol`.
  */
-export const DEFAULT_ENDPOINTS = { grpc: "http://localhost:4317", http: "http://localhost:4318" } as const
+export { DEFAULT_ENDPOINTS } from "@lingo-obs/otlp/Endpoint"
 
 /**
  * An endpoint without user-info: a password in `http://user:pw@host` would be printed wherever the
