@@ -4,7 +4,7 @@ import * as OtelApi from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import { Observability } from "../src/index.js"
-import { connectHttp } from "./support/httpConnect.js"
+import { connectEngine } from "./support/engineConnect.js"
 
 /** A real receiver on 127.0.0.1 for the test's scope. */
 const receiver = Effect.acquireRelease(
@@ -13,9 +13,10 @@ const receiver = Effect.acquireRelease(
 )
 
 describe("metrics and logs delivered to a receiver through the engine's pipeline (Effect 4)", () => {
-  it.live("Effect metrics of every kind, OTel-API and runtime metrics, and log records with their span's ids", () =>
+  it.live.each(["grpc", "http/protobuf"] as const)("%s: Effect metrics of every kind, OTel-API and runtime metrics, and log records with their span's ids", (protocol) =>
     Effect.gen(function*() {
       const otlp = yield* receiver
+      const endpoint = protocol === "grpc" ? `http://${otlp.endpoint}` : otlp.httpEndpoint
       const service = Effect.gen(function*() {
         yield* Metric.update(Metric.counter("orders_total", { incremental: true, attributes: { "http.response.status_code": "201" } }), 3)
         yield* Metric.update(Metric.histogram("rpc_duration", { boundaries: [0, 5, 10], attributes: { unit: "ms" } }), 0)
@@ -29,16 +30,22 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
         Effect.provide(Observability.layer({
           service: { name: "e4-delivery" },
           config: {
-            tracing: { batchTimeout: "10ms" },
-            metrics: { interval: "1h" },
-            logs: { enabled: true, batchTimeout: "10ms" },
+            tracing: { protocol, endpoint, batchTimeout: "10ms" },
+            metrics: { protocol, endpoint, interval: "1h" },
+            logs: { protocol, endpoint, enabled: true, batchTimeout: "10ms" },
             shutdownTimeout: "10s"
           },
           variables: {},
-          connect: connectHttp(otlp.httpEndpoint)
-        }))
+          connect: connectEngine
+        })),
+        // Effect 4's default registry is one per process (it would carry the other protocol's run): a registry of this run's own.
+        Effect.provideService(Metric.MetricRegistry, new Map())
       )
       // The layer's scope closed: the final collection and the buffered records were flushed.
+      const wire = protocol === "grpc" ? "grpc" : "http"
+      expect(new Set(otlp.requests().map((request) => `${request.signal} ${request.transport}`))).toEqual(
+        new Set([`traces ${wire}`, `metrics ${wire}`, `logs ${wire}`])
+      )
       const span = yield* Effect.promise(() => otlp.waitForSpan("place-order"))
       const orders = yield* Effect.promise(() => otlp.waitForMetric("orders_total"))
       expect(orders).toMatchObject({ type: "sum", isMonotonic: true, unit: "1", resource: { "service.name": "e4-delivery" } })
