@@ -3,7 +3,7 @@ import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import * as OtelApi from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import { Observability } from "../src/index.js"
+import { Observability, Reconfigure } from "../src/index.js"
 import { connectEngine } from "./support/engineConnect.js"
 
 /** A real receiver on 127.0.0.1 for the test's scope. */
@@ -68,5 +68,28 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
         attributes: { "order.id": "o-1" },
         scope: { name: "@lingo-obs/logs" }
       })
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("Reconfigure switches metrics export off while the program runs: the final collection is not sent", () =>
+    Effect.gen(function*() {
+      const otlp = yield* receiver
+      const endpoint = `http://${otlp.endpoint}`
+      yield* Effect.gen(function*() {
+        expect((yield* Reconfigure.current).metricsExport).toBe(true)
+        yield* Reconfigure.setExporting("metrics", false)
+        expect((yield* Reconfigure.current).metricsExport).toBe(false)
+        yield* Metric.update(Metric.counter("not_exported_total"), 1)
+        yield* Effect.void.pipe(Effect.withSpan("still-traced"))
+      }).pipe(
+        Effect.provide(Observability.layer({
+          service: { name: "e4-reconfigure" },
+          config: { tracing: { endpoint, batchTimeout: "10ms" }, metrics: { endpoint, interval: "1h" }, shutdownTimeout: "10s" },
+          variables: {},
+          connect: connectEngine
+        })),
+        Effect.provideService(Metric.MetricRegistry, new Map())
+      )
+      yield* Effect.promise(() => otlp.waitForSpan("still-traced"))
+      expect(otlp.requests().filter((request) => request.signal === "metrics")).toEqual([])
     }).pipe(Effect.scoped), 30_000)
 })
