@@ -145,6 +145,45 @@ describe("traces through the engine to a real receiver", () => {
     }))
 })
 
+describe("diagnostics through the app's logger, once per episode", () => {
+  for (const protocol of ["grpc", "http/protobuf"] as const) {
+    it.live(`an outage is one warning and its recovery one line; the spans arrive (${protocol})`, () => {
+      const logs = capture()
+      const prefix = `outage-${protocol}`
+      const endpoint = protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint
+      const observability = Observability.layer({
+        service: { name: "checkout" },
+        config: {
+          tracing: {
+            protocol,
+            endpoint,
+            batchTimeout: "10ms",
+            retry: { initialBackoff: "20ms", maxBackoff: "40ms" }
+          }
+        },
+        variables: {}
+      })
+      return Effect.gen(function*() {
+        // UNAVAILABLE (gRPC 14) / HTTP 503 for the first three export calls: retried, not dropped.
+        receiver.setFault({ signal: "traces", code: 14, httpStatus: 503, message: "collector warming up", times: 3 })
+        yield* parentAndChild(prefix)
+        yield* Effect.promise(() => checkPair(prefix))
+      }).pipe(
+        Effect.provide(Layer.provideMerge(observability, logs.layer)),
+        Effect.ensuring(Effect.sync(() => receiver.setFault(undefined))),
+        Effect.andThen(Effect.sync(() => {
+          const failing = logs.lines.filter((line) => line.includes("traces export to") && line.includes("is failing"))
+          const recovered = logs.lines.filter((line) => line.includes("traces export recovered"))
+          expect(failing, logs.lines.join("\n")).toHaveLength(1)
+          expect(failing[0]).toContain("level=WARN")
+          expect(failing[0]).toContain("component=observability")
+          expect(recovered, logs.lines.join("\n")).toHaveLength(1)
+        }))
+      )
+    })
+  }
+})
+
 describe("Reconfigure", () => {
   it.live("the sampling ratio changes at run time: 0 exports no new trace, 1 again every one; a bad ratio is refused by name", () => {
     const logs = capture()
