@@ -15,6 +15,7 @@
  * main.pipe(Effect.provide(ObservabilityLive), NodeRuntime.runMain)
  * ```
  */
+import * as Endpoint from "@lingo-obs/otlp/Endpoint"
 import type { Resource } from "@opentelemetry/resources"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -95,11 +96,19 @@ export const logsSignal: SignalLayer = (context) =>
 /** The signals every `layer` runs, in this order. */
 export const signals: ReadonlyArray<SignalLayer> = [tracingSignal, metricsSignal, logsSignal]
 
-/** `otlp grpc http://collector:4317`, `off`; the resolved target is named by the pipeline's own lines. */
-const describeSignal = (section: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig): string => {
+/** `otlp http/protobuf http://localhost:4318/v1/traces (plaintext)`; a bad endpoint fails later, with its error. */
+const describeSignal = (
+  signal: "traces" | "metrics" | "logs",
+  section: Config.TracingConfig | Config.MetricsConfig | Config.LogsConfig
+): string => {
   if (!section.enabled || section.exporter === "none") return "off"
   if (section.exporter === "stdout") return "stdout"
-  return `otlp ${section.protocol}${section.endpoint === undefined ? "" : ` ${section.endpoint}`}`
+  try {
+    const target = Endpoint.resolve(signal, section)
+    return `otlp ${section.protocol} ${target.display} (${target.tls ? "TLS" : "plaintext"})`
+  } catch {
+    return `otlp ${section.protocol}`
+  }
 }
 
 /** What the Observability layers provide. */
@@ -121,8 +130,8 @@ export const layerFromConfig = (
     const pipelines = built.length === 0 ? Layer.empty : Layer.mergeAll(...(built as [Layer.Layer<never, Required.PipelineStartError>]))
     const started = Layer.effectDiscard(
       Effect.logInfo(
-        `observability started: traces ${describeSignal(config.tracing)}, metrics ${describeSignal(config.metrics)}, logs ${
-          describeSignal(config.logs)
+        `observability started: traces ${describeSignal("traces", config.tracing)}, metrics ${describeSignal("metrics", config.metrics)}, logs ${
+          describeSignal("logs", config.logs)
         }`
       ).pipe(Diagnostics.annotate({ "service.name": serviceName }))
     )

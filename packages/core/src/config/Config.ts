@@ -19,6 +19,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
 import { kindOf } from "@lingo-obs/otlp/ConfigInput"
+import { formatMillis } from "@lingo-obs/otlp/Environment"
 
 // ---------------------------------------------------------------------------------------------
 // Field types
@@ -44,11 +45,7 @@ export const parseDuration = (input: string): Duration.Duration | undefined => {
 }
 
 /** Formats a Duration the way the config writes it (`"5s"`, `"250ms"`), so it decodes back. */
-export const formatDuration = (duration: Duration.Duration): string => {
-  const millis = Duration.toMillis(duration)
-  if (millis >= 1_000 && millis % 1_000 === 0) return `${millis / 1_000}s`
-  return `${millis}ms`
-}
+export const formatDuration = (duration: Duration.Duration): string => formatMillis(Duration.toMillis(duration))
 
 const DURATION_EXPECTATION =
   `a non-negative duration such as "5s", "1.5s", "250ms" or "1m", at most ${MAX_TIMER_MILLIS}ms (24.8 days)`

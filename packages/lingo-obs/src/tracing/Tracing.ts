@@ -28,7 +28,6 @@ import * as Tracer from "effect/Tracer"
 import type * as Config from "../config/Config.js"
 import * as Control from "../Control.js"
 import * as ExportPipeline from "../export/ExportPipeline.js"
-import * as Transports from "../export/Transports.js"
 import { AdjustableSampler } from "../internal/engineSeam.js"
 import * as Required from "../Required.js"
 import * as Shutdown from "../Shutdown.js"
@@ -208,8 +207,11 @@ const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartE
     const pipeline = yield* ExportPipeline.make<SpanEncoder.Item>({
       signal: "traces",
       config,
-      connect: options.connect ?? Transports.connect,
-      encode: (items) => SpanEncoder.request(encoder.header, items),
+      connect: options.connect,
+      encodeOtlp: (items) => SpanEncoder.request(encoder.header, items),
+      // Not reached: stdout and http/json are refused above (the encoder writes protobuf only).
+      encodeOtlpJson: () => undefined,
+      encodeJson: () => "",
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),

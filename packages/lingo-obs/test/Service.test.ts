@@ -1,0 +1,92 @@
+/**
+ * A real service in a child process (`ObservabilityLive`, `Effect.withSpan`, `Effect.log`,
+ * `NodeRuntime.runMain`), configured only from its environment (the file named by
+ * `OBSERVABILITY_CONFIG_FILE`): on SIGTERM it flushes its spans to a real receiver and exits
+ * promptly, and the header value it was given is never printed.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+
+const HERE = Path.dirname(fileURLToPath(import.meta.url))
+const ROOT = Path.resolve(HERE, "../../..")
+const CANARY = "CANARY-e21a-svc-51b2"
+
+let receiver: OtlpReceiver.Receiver
+beforeAll(async () => {
+  receiver = await OtlpReceiver.start()
+})
+afterAll(() => receiver.stop())
+
+/** Resolves once `predicate` holds for the output so far; rejects if the child exits first or after `timeoutMs`. */
+const waitForOutput = (child: ChildProcess, output: () => string, predicate: (text: string) => boolean, timeoutMs: number) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`timed out; output so far:\n${output()}`)), timeoutMs)
+    const check = () => predicate(output()) && finish()
+    const onExit = () => finish(new Error(`exited early; output:\n${output()}`))
+    const finish = (error?: Error) => {
+      clearTimeout(timer)
+      child.stdout?.off("data", check)
+      child.stderr?.off("data", check)
+      child.off("exit", onExit)
+      error === undefined ? resolve() : reject(error)
+    }
+    child.stdout?.on("data", check)
+    child.stderr?.on("data", check)
+    child.once("exit", onExit)
+    check()
+  })
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode })
+    else child.once("exit", (code, signal) => resolve({ code, signal }))
+  })
+
+describe("a service in a child process", () => {
+  for (const protocol of ["grpc", "http/protobuf"] as const) {
+    it(`flushes its spans on SIGTERM and exits promptly (${protocol})`, async () => {
+      const endpoint = protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint
+      const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-e4-")), "observability.json")
+      Fs.writeFileSync(file, JSON.stringify({
+        service: { name: `svc-${protocol}` },
+        // A one-minute batch delay: only the shutdown flush can deliver in time.
+        tracing: { protocol, endpoint, headers: { "x-api-key": CANARY }, batchTimeout: "60s" }
+      }))
+      const child = spawn(process.execPath, ["--conditions=@lingo-obs/source", "--import", "tsx", Path.join(HERE, "fixtures/service.ts")], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env["PATH"],
+          OBSERVABILITY_CONFIG_FILE: file
+        },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let output = ""
+      child.stdout!.on("data", (chunk: Buffer) => void (output += chunk.toString()))
+      child.stderr!.on("data", (chunk: Buffer) => void (output += chunk.toString()))
+      try {
+        await waitForOutput(child, () => output, (text) => text.includes("service ready"), 60_000)
+        const signalledAt = Date.now()
+        child.kill("SIGTERM")
+        const exit = await exited(child)
+        const elapsed = Date.now() - signalledAt
+        const main = receiver.spans().find((span) => span.name === "service-main" && span.resource["service.name"] === `svc-${protocol}`)
+        const work = receiver.spans().find((span) => span.name === "startup-work" && span.resource["service.name"] === `svc-${protocol}`)
+        expect(main, output).toBeDefined()
+        expect(work?.parentSpanId).toBe(main?.spanId)
+        expect(exit.signal).toBeNull()
+        // Bounded by the 5 s shutdown timeout; a loaded machine gets the rest.
+        expect(elapsed).toBeLessThan(8_000)
+        const sent = receiver.requests().filter((r) => r.metadata["x-api-key"] === CANARY)
+        expect(sent.length).toBeGreaterThan(0)
+        expect(output).not.toContain(CANARY)
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+      }
+    })
+  }
+})
