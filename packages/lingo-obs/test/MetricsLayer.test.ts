@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Schema from "effect/Schema"
-import { Config, Logs, Metrics, MetricsTest, Required, TestLogger } from "../src/index.js"
+import { Config, Logs, Metrics, MetricsTest, TestLogger } from "../src/index.js"
 import type { Connect } from "../src/export/ExportPipeline.js"
 
 const resource = resourceFromAttributes({ "service.name": "metrics-layer" })
@@ -13,9 +13,10 @@ const metricsConfig = (input: Config.ObservabilityConfigInput["metrics"]) =>
 const logsConfig = (input: Config.ObservabilityConfigInput["logs"]) =>
   Schema.decodeUnknownSync(Config.ObservabilityConfig)({ logs: input }).logs
 
-/** A collector that cannot be reached: opening the transport fails, naming the endpoint. */
-const unreachable: Connect = (signal, config) =>
-  Effect.fail(new Required.PipelineStartError({ signal, endpoint: config.endpoint ?? "default", reason: "connection refused" }))
+/** A collector that cannot be reached: opening the transport fails. */
+const unreachable: Connect = () => {
+  throw new Error("connection refused")
+}
 
 describe("Metrics and Logs layers (Effect 4)", () => {
   it.live("required: false — a pipeline that cannot start is one warning naming the signal and endpoint; the program runs", () =>
@@ -28,8 +29,8 @@ describe("Metrics and Logs layers (Effect 4)", () => {
       )
       const warnings = capture.lines.filter((line) => line.level === "WARN")
       expect(warnings.map((line) => line.message).sort()).toEqual([
-        "Cannot start the logs pipeline (endpoint http://collector:4317): connection refused. Continuing without logs (required: false).",
-        "Cannot start the metrics pipeline (endpoint http://collector:4317): connection refused. Continuing without metrics (required: false)."
+        "Cannot start the logs pipeline (endpoint collector:4317): connection refused. Continuing without logs (required: false).",
+        "Cannot start the metrics pipeline (endpoint collector:4317): connection refused. Continuing without metrics (required: false)."
       ])
       expect(warnings.map((line) => line.annotations["component"])).toEqual(["observability", "observability"])
     }))
@@ -47,7 +48,10 @@ describe("Metrics and Logs layers (Effect 4)", () => {
   it.live("disabled, or exporter none: nothing is opened", () =>
     Effect.gen(function*() {
       let opened = 0
-      const counting: Connect = (signal, config) => Effect.suspend(() => (opened++, unreachable(signal, config)))
+      const counting: Connect = (signal, config) => {
+        opened++
+        return unreachable(signal, config)
+      }
       yield* Effect.void.pipe(
         Effect.provide(Metrics.layer({ config: metricsConfig({ enabled: false }), resource, connect: counting })),
         Effect.provide(Metrics.layer({ config: metricsConfig({ exporter: "none" }), resource, connect: counting })),

@@ -4,7 +4,6 @@ import * as OtelApi from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import { Observability, Reconfigure } from "../src/index.js"
-import { connectEngine } from "./support/engineConnect.js"
 
 /** A real receiver on 127.0.0.1 for the test's scope. */
 const receiver = Effect.acquireRelease(
@@ -12,7 +11,7 @@ const receiver = Effect.acquireRelease(
   (receiver) => Effect.promise(() => receiver.stop())
 )
 
-describe("metrics and logs delivered to a receiver through the engine's pipeline (Effect 4)", () => {
+describe("metrics and logs delivered to a receiver through the engine's pipeline and transports (Effect 4)", () => {
   it.live.each(["grpc", "http/protobuf"] as const)("%s: Effect metrics of every kind, OTel-API and runtime metrics, and log records with their span's ids", (protocol) =>
     Effect.gen(function*() {
       const otlp = yield* receiver
@@ -35,8 +34,7 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
             logs: { protocol, endpoint, enabled: true, batchTimeout: "10ms" },
             shutdownTimeout: "10s"
           },
-          variables: {},
-          connect: connectEngine
+          variables: {}
         })),
         // Effect 4's default registry is one per process (it would carry the other protocol's run): a registry of this run's own.
         Effect.provideService(Metric.MetricRegistry, new Map())
@@ -84,8 +82,7 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
         Effect.provide(Observability.layer({
           service: { name: "e4-reconfigure" },
           config: { tracing: { endpoint, batchTimeout: "10ms" }, metrics: { endpoint, interval: "1h" }, shutdownTimeout: "10s" },
-          variables: {},
-          connect: connectEngine
+          variables: {}
         })),
         Effect.provideService(Metric.MetricRegistry, new Map())
       )

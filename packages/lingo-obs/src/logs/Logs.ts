@@ -16,7 +16,7 @@
  */
 import { PipelineLogRecordProcessor } from "@lingo-obs/otlp/LogRecordProcessor"
 import { logs as OtelLogsApi } from "@opentelemetry/api-logs"
-import { ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
+import { JsonLogsSerializer, ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import { LoggerProvider, type LogRecordProcessor, type SdkLogRecord } from "@opentelemetry/sdk-logs"
 import * as Duration from "effect/Duration"
@@ -26,7 +26,6 @@ import type * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import type * as Config from "../config/Config.js"
 import * as ExportPipeline from "../export/ExportPipeline.js"
-import * as Transports from "../export/Transports.js"
 import * as OtelGlobals from "../internal/otelGlobals.js"
 import * as Required from "../Required.js"
 import * as Shutdown from "../Shutdown.js"
@@ -43,7 +42,7 @@ export interface Options {
   readonly resource: Resource
   /** How long scope close may spend flushing; default 5 s. */
   readonly shutdownTimeout?: Duration.Input | undefined
-  /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says. */
+  /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says (tests pass their own). */
   readonly connect?: ExportPipeline.Connect | undefined
   /** Replaces the export pipeline the config describes (tests keep records in memory). */
   readonly processor?: LogRecordProcessor | undefined
@@ -56,19 +55,21 @@ const SHUTDOWN_GRACE = Duration.millis(250)
 const pipelineProcessor = (options: Options, shutdownTimeout: Duration.Duration) =>
   Effect.gen(function*() {
     const { config } = options
-    if (config.exporter !== "otlp_grpc" || config.protocol === "http/json") {
+    if (config.exporter === "stdout") {
       return yield* new Required.PipelineStartError({
         signal: "logs",
-        endpoint: config.exporter === "stdout" ? "stdout" : config.endpoint ?? "default",
-        reason: `${config.exporter === "stdout" ? "exporter stdout" : "protocol http/json"} is not available on the Effect 4 line yet ` +
-          `(use exporter otlp_grpc with protocol grpc or http/protobuf)`
+        endpoint: "stdout",
+        reason: "exporter stdout is not available on the Effect 4 line yet (use exporter otlp_grpc)"
       })
     }
     const pipeline = yield* ExportPipeline.make<SdkLogRecord>({
       signal: "logs",
       config,
-      connect: options.connect ?? Transports.connect,
-      encode: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
+      connect: options.connect,
+      encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
+      encodeOtlpJson: (records) => JsonLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
+      // Not reached: stdout is refused above.
+      encodeJson: () => "",
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),

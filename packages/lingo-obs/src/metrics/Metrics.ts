@@ -18,7 +18,7 @@
 import * as SelfMetrics from "@lingo-obs/otlp/SelfMetrics"
 import { Switch } from "@lingo-obs/otlp/Switch"
 import * as OtelApi from "@opentelemetry/api"
-import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import * as Duration from "effect/Duration"
@@ -28,7 +28,6 @@ import * as Scope from "effect/Scope"
 import type * as Config from "../config/Config.js"
 import * as Control from "../Control.js"
 import * as ExportPipeline from "../export/ExportPipeline.js"
-import * as Transports from "../export/Transports.js"
 import * as OtelGlobals from "../internal/otelGlobals.js"
 import * as Required from "../Required.js"
 import * as Shutdown from "../Shutdown.js"
@@ -93,7 +92,7 @@ export interface Options {
   readonly resource: Resource
   /** How long scope close may spend on the final export; default 5 s. */
   readonly shutdownTimeout?: Duration.Input | undefined
-  /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says. */
+  /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says (tests pass their own). */
   readonly connect?: ExportPipeline.Connect | undefined
 }
 
@@ -109,19 +108,21 @@ const SHUTDOWN_GRACE = Duration.millis(250)
 const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
   Layer.unwrap(Effect.gen(function*() {
     const { config } = options
-    if (config.exporter !== "otlp_grpc" || config.protocol === "http/json") {
+    if (config.exporter === "stdout") {
       return yield* new Required.PipelineStartError({
         signal: "metrics",
-        endpoint: config.exporter === "stdout" ? "stdout" : config.endpoint ?? "default",
-        reason: `${config.exporter === "stdout" ? "exporter stdout" : "protocol http/json"} is not available on the Effect 4 line yet ` +
-          `(use exporter otlp_grpc with protocol grpc or http/protobuf)`
+        endpoint: "stdout",
+        reason: "exporter stdout is not available on the Effect 4 line yet (use exporter otlp_grpc)"
       })
     }
     const pipeline = yield* ExportPipeline.make<ResourceMetrics>({
       signal: "metrics",
       config,
-      connect: options.connect ?? Transports.connect,
-      encode: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
+      connect: options.connect,
+      encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
+      encodeOtlpJson: ([metrics]) => metrics === undefined ? undefined : JsonMetricsSerializer.serializeRequest(metrics),
+      // Not reached: stdout is refused above.
+      encodeJson: () => "",
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,
       batchDelayMillis: 0,
