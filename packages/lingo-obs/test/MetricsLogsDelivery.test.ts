@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import * as OtelApi from "@opentelemetry/api"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import { Observability, Reconfigure } from "../src/index.js"
@@ -94,5 +95,34 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
       )
       yield* Effect.promise(() => otlp.waitForSpan("still-traced"))
       expect(otlp.requests().filter((request) => request.signal === "metrics")).toEqual([])
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("logs.format json with export on: the stdout line and the exported record carry the same span", () =>
+    Effect.gen(function*() {
+      const otlp = yield* receiver
+      const endpoint = `http://${otlp.endpoint}`
+      const lines: Array<string> = []
+      const console: Console.Console = { ...globalThis.console, log: (...args: ReadonlyArray<unknown>) => void lines.push(args.map(String).join(" ")) }
+      yield* Effect.logInfo("order placed").pipe(
+        Effect.withSpan("place-order"),
+        Effect.provide(Observability.layer({
+          service: { name: "e4-json-lines" },
+          config: {
+            tracing: { endpoint, batchTimeout: "10ms" },
+            metrics: { enabled: false },
+            logs: { endpoint, enabled: true, batchTimeout: "10ms", format: "json" },
+            shutdownTimeout: "10s"
+          },
+          variables: {}
+        })),
+        Effect.provideService(Console.Console, console)
+      )
+      const span = yield* Effect.promise(() => otlp.waitForSpan("place-order"))
+      const record = yield* Effect.promise(() => otlp.waitFor(() => otlp.logs().find((log) => log.body === "order placed")))
+      expect(record).toMatchObject({ traceId: span.traceId, spanId: span.spanId })
+      const line = lines.map((text) => JSON.parse(text) as Record<string, unknown>).find((line) => line["message"] === "order placed")
+      expect(line).toMatchObject({ level: "INFO", severity: "INFO", trace_id: span.traceId, span_id: span.spanId, trace_flags: "01" })
+      // The toolkit's own start-up line is written in the same format.
+      expect(lines.some((text) => text.includes("observability started") && text.startsWith("{"))).toBe(true)
     }).pipe(Effect.scoped), 30_000)
 })
