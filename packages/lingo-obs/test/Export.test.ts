@@ -145,6 +145,34 @@ describe("traces through the engine to a real receiver", () => {
     }))
 })
 
+describe("config from OTEL_* variables (what ObservabilityLive reads)", () => {
+  for (const protocol of ["grpc", "http/protobuf"] as const) {
+    it.live(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME deliver`, () => {
+      const logs = capture()
+      const prefix = `env-${protocol}`
+      const observability = Observability.layer({
+        variables: {
+          OTEL_SERVICE_NAME: "checkout",
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          // OTLP/HTTP appends /v1/traces to the general endpoint (the OTLP spec's rule).
+          OTEL_EXPORTER_OTLP_ENDPOINT: protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint,
+          OTEL_BSP_SCHEDULE_DELAY: "not-a-number"
+        }
+      })
+      return Effect.gen(function*() {
+        yield* parentAndChild(prefix).pipe(Effect.provide(Layer.provideMerge(observability, logs.layer)))
+        yield* Effect.promise(() => checkPair(prefix))
+        const transport = protocol === "grpc" ? "grpc" : "http"
+        expect(receiver.requests().some((r) => r.transport === transport && r.signal === "traces")).toBe(true)
+        // A bad variable is one warning naming it, and the rest of the environment still applies.
+        const warned = logs.lines.filter((line) => line.includes("OTEL_BSP_SCHEDULE_DELAY"))
+        expect(warned, logs.lines.join("\n")).toHaveLength(1)
+        expect(warned[0]).toContain("level=WARN")
+      })
+    })
+  }
+})
+
 describe("diagnostics through the app's logger, once per episode", () => {
   for (const protocol of ["grpc", "http/protobuf"] as const) {
     it.live(`an outage is one warning and its recovery one line; the spans arrive (${protocol})`, () => {
