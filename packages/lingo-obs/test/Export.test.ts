@@ -4,6 +4,7 @@
  * app's logger, `Reconfigure`, and a header value that is never printed.
  */
 import * as Net from "node:net"
+import * as OtelApi from "@opentelemetry/api"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -171,6 +172,30 @@ describe("config from OTEL_* variables (what ObservabilityLive reads)", () => {
       })
     })
   }
+})
+
+describe("OpenTelemetry-API interop through the composed layer", () => {
+  it.live("a library span joins the Effect trace, and the configured propagator injects the Effect span's context", () => {
+    const observability = Observability.layer({
+      service: { name: "checkout" },
+      config: { tracing: { endpoint: `http://${receiver.endpoint}`, propagators: ["b3"] } },
+      variables: {}
+    })
+    return Effect.gen(function*() {
+      const carrier: Record<string, string> = {}
+      const effectSpan = yield* Effect.gen(function*() {
+        yield* Effect.sync(() => OtelApi.trace.getTracer("library").startActiveSpan("interop-library", (span) => span.end()))
+        yield* Effect.sync(() => OtelApi.propagation.inject(OtelApi.context.active(), carrier))
+        return yield* Effect.currentSpan
+      }).pipe(Effect.withSpan("interop-effect"), Effect.provide(observability))
+      expect(carrier["b3"]).toBe(`${effectSpan.traceId}-${effectSpan.spanId}-1`)
+      const library = yield* Effect.promise(() => receiver.waitForSpan("interop-library", 10_000))
+      const parent = yield* Effect.promise(() => receiver.waitForSpan("interop-effect", 10_000))
+      expect(library.parentSpanId).toBe(parent.spanId)
+      expect(library.traceId).toBe(parent.traceId)
+      expect(library.scope.name).toBe("library")
+    })
+  })
 })
 
 describe("diagnostics through the app's logger, once per episode", () => {
