@@ -16,6 +16,7 @@
  * ```
  */
 import * as Endpoint from "@lingo-obs/otlp/Endpoint"
+import type { TextMapPropagator } from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,6 +46,8 @@ export interface Options {
   readonly variables?: Readonly<Record<string, string | undefined>> | undefined
   /** Opens each signal's OTLP transport; default: the engine's gRPC or HTTP transport. */
   readonly connect?: ExportPipeline.Connect | undefined
+  /** Replaces the propagator named by `tracing.propagators`. */
+  readonly propagator?: TextMapPropagator | undefined
 }
 
 /** What can stop startup: a malformed config, or a required pipeline that cannot start. */
@@ -56,6 +59,7 @@ export interface SignalContext {
   readonly resource: Resource
   readonly shutdownTimeout: Duration.Duration
   readonly connect: ExportPipeline.Connect | undefined
+  readonly propagator: TextMapPropagator | undefined
 }
 
 /**
@@ -72,7 +76,8 @@ export const tracingSignal: SignalLayer = (context) =>
     resource: context.resource,
     shutdownTimeout: context.shutdownTimeout,
     limits: Tracing.limitsOf(context.config.limits),
-    connect: context.connect
+    connect: context.connect,
+    propagator: context.propagator
   })
 
 /** Metrics: Effect's registry, OpenTelemetry-API instruments and runtime metrics onto the engine's pipeline. */
@@ -117,7 +122,7 @@ export type Services = Reconfigure.Reconfigure
 /** The pipelines for an already resolved config. */
 export const layerFromConfig = (
   config: Config.ObservabilityConfig,
-  options: Pick<Options, "service" | "connect"> & {
+  options: Pick<Options, "service" | "connect" | "propagator"> & {
     readonly signals?: ReadonlyArray<SignalLayer> | undefined
     readonly variables?: Readonly<Record<string, string | undefined>> | undefined
   } = {}
@@ -125,7 +130,13 @@ export const layerFromConfig = (
   Layer.unwrap(Effect.sync(() => {
     const resource = ServiceResource.make(config, options.service, options.variables ?? process.env)
     const serviceName = String(resource.attributes["service.name"])
-    const context: SignalContext = { config, resource, shutdownTimeout: config.shutdownTimeout, connect: options.connect }
+    const context: SignalContext = {
+      config,
+      resource,
+      shutdownTimeout: config.shutdownTimeout,
+      connect: options.connect,
+      propagator: options.propagator
+    }
     const built = (options.signals ?? signals).map((signal) => signal(context))
     const pipelines = built.length === 0 ? Layer.empty : Layer.mergeAll(...(built as [Layer.Layer<never, Required.PipelineStartError>]))
     const started = Layer.effectDiscard(

@@ -4,6 +4,7 @@
  * app's logger, `Reconfigure`, and a header value that is never printed.
  */
 import * as Net from "node:net"
+import * as OtelApi from "@opentelemetry/api"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -143,6 +144,58 @@ describe("traces through the engine to a real receiver", () => {
       expect(logs.lines.length).toBeGreaterThan(0)
       expect(logs.lines.filter((line) => line.includes(canary))).toEqual([])
     }))
+})
+
+describe("config from OTEL_* variables (what ObservabilityLive reads)", () => {
+  for (const protocol of ["grpc", "http/protobuf"] as const) {
+    it.live(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME deliver`, () => {
+      const logs = capture()
+      const prefix = `env-${protocol}`
+      const observability = Observability.layer({
+        variables: {
+          OTEL_SERVICE_NAME: "checkout",
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          // OTLP/HTTP appends /v1/traces to the general endpoint (the OTLP spec's rule).
+          OTEL_EXPORTER_OTLP_ENDPOINT: protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint,
+          OTEL_BSP_SCHEDULE_DELAY: "not-a-number"
+        }
+      })
+      return Effect.gen(function*() {
+        yield* parentAndChild(prefix).pipe(Effect.provide(Layer.provideMerge(observability, logs.layer)))
+        yield* Effect.promise(() => checkPair(prefix))
+        const transport = protocol === "grpc" ? "grpc" : "http"
+        expect(receiver.requests().some((r) => r.transport === transport && r.signal === "traces")).toBe(true)
+        // A bad variable is one warning naming it, and the rest of the environment still applies.
+        const warned = logs.lines.filter((line) => line.includes("OTEL_BSP_SCHEDULE_DELAY"))
+        expect(warned, logs.lines.join("\n")).toHaveLength(1)
+        expect(warned[0]).toContain("level=WARN")
+      })
+    })
+  }
+})
+
+describe("OpenTelemetry-API interop through the composed layer", () => {
+  it.live("a library span joins the Effect trace, and the configured propagator injects the Effect span's context", () => {
+    const observability = Observability.layer({
+      service: { name: "checkout" },
+      config: { tracing: { endpoint: `http://${receiver.endpoint}`, propagators: ["b3"] } },
+      variables: {}
+    })
+    return Effect.gen(function*() {
+      const carrier: Record<string, string> = {}
+      const effectSpan = yield* Effect.gen(function*() {
+        yield* Effect.sync(() => OtelApi.trace.getTracer("library").startActiveSpan("interop-library", (span) => span.end()))
+        yield* Effect.sync(() => OtelApi.propagation.inject(OtelApi.context.active(), carrier))
+        return yield* Effect.currentSpan
+      }).pipe(Effect.withSpan("interop-effect"), Effect.provide(observability))
+      expect(carrier["b3"]).toBe(`${effectSpan.traceId}-${effectSpan.spanId}-1`)
+      const library = yield* Effect.promise(() => receiver.waitForSpan("interop-library", 10_000))
+      const parent = yield* Effect.promise(() => receiver.waitForSpan("interop-effect", 10_000))
+      expect(library.parentSpanId).toBe(parent.spanId)
+      expect(library.traceId).toBe(parent.traceId)
+      expect(library.scope.name).toBe("library")
+    })
+  })
 })
 
 describe("diagnostics through the app's logger, once per episode", () => {

@@ -1,7 +1,7 @@
 /**
  * A real service in a child process (`ObservabilityLive`, `Effect.withSpan`, `Effect.log`,
- * `NodeRuntime.runMain`), configured only from its environment (the file named by
- * `OBSERVABILITY_CONFIG_FILE`): on SIGTERM it flushes its spans to a real receiver and exits
+ * `NodeRuntime.runMain`), configured only from its environment (`OTEL_*` variables, or the file
+ * named by `OBSERVABILITY_CONFIG_FILE`): on SIGTERM it flushes its spans to a real receiver and exits
  * promptly, and the header value it was given is never printed.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -48,20 +48,38 @@ const exited = (child: ChildProcess) =>
   })
 
 describe("a service in a child process", () => {
-  for (const protocol of ["grpc", "http/protobuf"] as const) {
-    it(`flushes its spans on SIGTERM and exits promptly (${protocol})`, async () => {
+  const cases = [
+    { protocol: "grpc", source: "OTEL_*" },
+    { protocol: "http/protobuf", source: "OTEL_*" },
+    { protocol: "grpc", source: "OBSERVABILITY_CONFIG_FILE" }
+  ] as const
+  for (const { protocol, source } of cases) {
+    it(`flushes its spans on SIGTERM and exits promptly (${protocol}, config from ${source})`, async () => {
+      const service = `svc-${protocol}-${source === "OTEL_*" ? "env" : "file"}`
       const endpoint = protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint
-      const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-e4-")), "observability.json")
-      Fs.writeFileSync(file, JSON.stringify({
-        service: { name: `svc-${protocol}` },
-        // A one-minute batch delay: only the shutdown flush can deliver in time.
-        tracing: { protocol, endpoint, headers: { "x-api-key": CANARY }, batchTimeout: "60s" }
-      }))
+      // A one-minute batch delay: only the shutdown flush can deliver in time.
+      let configuration: Record<string, string>
+      if (source === "OTEL_*") {
+        configuration = {
+          OTEL_SERVICE_NAME: service,
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${CANARY}`,
+          OTEL_BSP_SCHEDULE_DELAY: "60000"
+        }
+      } else {
+        const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-e4-")), "observability.json")
+        Fs.writeFileSync(file, JSON.stringify({
+          service: { name: service },
+          tracing: { protocol, endpoint, headers: { "x-api-key": CANARY }, batchTimeout: "60s" }
+        }))
+        configuration = { OBSERVABILITY_CONFIG_FILE: file }
+      }
       const child = spawn(process.execPath, ["--conditions=@lingo-obs/source", "--import", "tsx", Path.join(HERE, "fixtures/service.ts")], {
         cwd: ROOT,
         env: {
           PATH: process.env["PATH"],
-          OBSERVABILITY_CONFIG_FILE: file
+          ...configuration
         },
         stdio: ["ignore", "pipe", "pipe"]
       })
@@ -74,8 +92,8 @@ describe("a service in a child process", () => {
         child.kill("SIGTERM")
         const exit = await exited(child)
         const elapsed = Date.now() - signalledAt
-        const main = receiver.spans().find((span) => span.name === "service-main" && span.resource["service.name"] === `svc-${protocol}`)
-        const work = receiver.spans().find((span) => span.name === "startup-work" && span.resource["service.name"] === `svc-${protocol}`)
+        const main = receiver.spans().find((span) => span.name === "service-main" && span.resource["service.name"] === service)
+        const work = receiver.spans().find((span) => span.name === "startup-work" && span.resource["service.name"] === service)
         expect(main, output).toBeDefined()
         expect(work?.parentSpanId).toBe(main?.spanId)
         expect(exit.signal).toBeNull()

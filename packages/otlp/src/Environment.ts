@@ -14,6 +14,7 @@
  */
 import { isPlainObject, setField, splitEndpoint } from "./ConfigInput.js"
 import { headerProblem, MAX_TIMER_MILLIS } from "./HeaderRules.js"
+import * as Propagators from "./Propagators.js"
 import * as Redact from "./Redact.js"
 
 /** The value of a variable, `undefined` when unset. */
@@ -197,7 +198,7 @@ const protocolValue = choiceValue(["grpc", "http/protobuf", "http/json"])
 
 const pathValue: Parser<string> = (raw) => ok(raw)
 
-const propagatorList = choiceValue(["tracecontext", "baggage", "b3", "b3multi", "jaeger", "none"])
+const propagatorList = choiceValue(Propagators.NAMES)
 const propagatorsValue: Parser<ReadonlyArray<string>> = (raw) => {
   const names: Array<string> = []
   for (const item of raw.split(",")) {

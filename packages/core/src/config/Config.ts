@@ -20,6 +20,7 @@ import * as Schema from "effect/Schema"
 import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
 import { kindOf } from "@lingo-obs/otlp/ConfigInput"
 import { formatMillis } from "@lingo-obs/otlp/Environment"
+import * as Propagators from "@lingo-obs/otlp/Propagators"
 
 // ---------------------------------------------------------------------------------------------
 // Field types
@@ -122,7 +123,7 @@ export const SamplerKind = Choice("SamplerKind", [
 export type SamplerKind = typeof SamplerKind.Type
 
 /** The propagator names of `OTEL_PROPAGATORS`. */
-export const PropagatorName = Choice("PropagatorName", ["tracecontext", "baggage", "b3", "b3multi", "jaeger", "none"])
+export const PropagatorName = Choice("PropagatorName", Propagators.NAMES)
 export type PropagatorName = typeof PropagatorName.Type
 
 /**

@@ -4,6 +4,8 @@
  * rules (`ConfigSource.EnvironmentOverlay`).
  */
 import * as Fs from "node:fs/promises"
+import * as ConfigMerge from "@lingo-obs/otlp/ConfigMerge"
+import * as EngineEnvironment from "@lingo-obs/otlp/Environment"
 import * as Effect from "effect/Effect"
 import { ConfigError, type EnvironmentOverlay } from "./ConfigSource.js"
 
@@ -19,15 +21,6 @@ export const configFile = (variables: Readonly<Record<string, string | undefined
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** `over` deep-merged onto `under`: the explicit config wins field by field over the file. */
-const merge = (under: unknown, over: unknown): unknown => {
-  if (over === undefined) return under
-  if (!isPlainObject(under) || !isPlainObject(over)) return over
-  const result: Record<string, unknown> = { ...under }
-  for (const [key, value] of Object.entries(over)) result[key] = merge(under[key], value)
-  return result
-}
-
 /** The file's config with `explicit` over it; a file that cannot be read or parsed is a `ConfigError` naming it. */
 export const underFile = (explicit: unknown, file: string): Effect.Effect<unknown, ConfigError> =>
   Effect.gen(function*() {
@@ -41,10 +34,20 @@ export const underFile = (explicit: unknown, file: string): Effect.Effect<unknow
       catch: () => new ConfigError({ source: file, issues: [{ path: "", message: "expected JSON" }] })
     })
     const section = isPlainObject(parsed) && isPlainObject(parsed["observability"]) ? parsed["observability"] : parsed
-    return merge(section, explicit)
+    return ConfigMerge.mergeExplicit(section, explicit ?? {})
   })
 
-/** PENDING the engine's `OTEL_*` parsers (branch e20t): the explicit input as it is. */
+/**
+ * The engine's `OTEL_*` parsers and merge rules: explicit values win field by field, an endpoint
+ * URL's scheme decides `insecure`, OTLP/HTTP appends the signal path to the general endpoint; one
+ * warning per variable that could not be used.
+ */
 export const overlay: EnvironmentOverlay = {
-  overlay: (explicit) => ({ input: explicit ?? {}, warnings: [] })
+  overlay: (explicit, variables) => {
+    const { input, warnings } = EngineEnvironment.read((name) => variables[name])
+    return {
+      input: ConfigMerge.overlay(ConfigMerge.applyEndpointSchemes(explicit ?? {}), input),
+      warnings: warnings.map((warning) => warning.message)
+    }
+  }
 }

@@ -13,6 +13,7 @@
  * ```
  */
 import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
+import * as Propagators from "@lingo-obs/otlp/Propagators"
 import * as SpanEncoder from "@lingo-obs/otlp/SpanEncoder"
 import * as SpanLimits from "@lingo-obs/otlp/SpanLimits"
 import { PipelineSpanProcessor, sdkSpanEncoder } from "@lingo-obs/otlp/SpanProcessor"
@@ -49,14 +50,14 @@ export const limitsOf = (config: Partial<Config.SpanLimitsConfig> | undefined): 
 const SHUTDOWN_GRACE = Duration.millis(250)
 
 /** The OpenTelemetry API globals a layer of this module holds now. */
-const held = new Set<"context" | "trace">()
+const held = new Set<"context" | "trace" | "propagation">()
 
 /**
  * Registers an OpenTelemetry API global for the scope's life, the Effect 3 line's way: the first
  * holder wins (the API refuses a second registration), a nested layer leaves it alone, and only
  * the holder unregisters it when its scope closes, so closing an inner layer keeps the outer one's.
  */
-const globalFor = (api: "context" | "trace", install: () => boolean, uninstall: () => void) =>
+const globalFor = (api: "context" | "trace" | "propagation", install: () => boolean, uninstall: () => void) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       if (held.has(api) || !install()) return false
@@ -91,6 +92,7 @@ const install = (options: {
   readonly sampler: AdjustableSampler
   readonly limits: SpanLimits.SpanLimits
   readonly shutdown: (provider: BasicTracerProvider) => Effect.Effect<void>
+  readonly propagator: OtelApi.TextMapPropagator
 }): Effect.Effect<Tracer.Tracer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { limits, sampler } = options
@@ -119,6 +121,8 @@ const install = (options: {
       options.shutdown
     )
     yield* globalFor("trace", () => OtelApi.trace.setGlobalTracerProvider(provider), () => OtelApi.trace.disable())
+    // Libraries that inject or extract through the OpenTelemetry API use the configured propagators.
+    yield* globalFor("propagation", () => OtelApi.propagation.setGlobalPropagator(options.propagator), () => OtelApi.propagation.disable())
     return EffectTracer.make({
       export: options.spanExport,
       resource: options.resource,
@@ -152,6 +156,8 @@ export interface ProcessorOptions {
   /** The root sampling ratio; default 1. */
   readonly samplingRatio?: number | undefined
   readonly limits?: SpanLimits.SpanLimits | undefined
+  /** The OpenTelemetry API's global propagator; default W3C trace context and baggage. */
+  readonly propagator?: OtelApi.TextMapPropagator | undefined
 }
 
 /** Tracing onto `spanProcessor`, with the sampling, limits and OpenTelemetry-API interop of the full layer. */
@@ -164,7 +170,8 @@ export const layerProcessor = (options: ProcessorOptions): Layer.Layer<never> =>
       spanExport: { _tag: "Processor", processor: options.spanProcessor },
       sampler,
       limits: options.limits ?? defaultLimits,
-      shutdown: (provider) => Effect.promise(() => provider.shutdown())
+      shutdown: (provider) => Effect.promise(() => provider.shutdown()),
+      propagator: options.propagator ?? Propagators.defaultPropagator
     })
     return Layer.merge(
       Layer.succeed(Tracer.Tracer, tracer),
@@ -180,6 +187,8 @@ export interface Options {
   /** How long scope close may spend flushing; default 5 s. */
   readonly shutdownTimeout?: Duration.Input | undefined
   readonly limits?: SpanLimits.SpanLimits | undefined
+  /** Replaces the propagator named by `config.propagators` (for a custom propagator). */
+  readonly propagator?: OtelApi.TextMapPropagator | undefined
   /** Opens the OTLP transport; default: the engine's gRPC or HTTP transport, as `config.protocol` says. */
   readonly connect?: ExportPipeline.Connect | undefined
 }
@@ -233,6 +242,7 @@ const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartE
       },
       sampler,
       limits,
+      propagator: options.propagator ?? Propagators.fromNames(config.propagators),
       // The provider's shutdown shuts the processor down, which flushes the pipeline.
       shutdown: (provider) => Shutdown.bounded("traces", Duration.sum(shutdownTimeout, SHUTDOWN_GRACE), () => provider.shutdown())
     })
