@@ -238,7 +238,7 @@ describe("diagnostics through the app's logger, once per episode", () => {
 })
 
 describe("Reconfigure", () => {
-  it.live("the sampling ratio changes at run time: 0 exports no new trace, 1 again every one; a bad ratio is refused by name", () => {
+  it.live("the sampling ratio and the export switch change at run time: nothing exported while off; a bad ratio is refused by name", () => {
     const logs = capture()
     const observability = Observability.layer({
       service: { name: "checkout" },
@@ -249,6 +249,9 @@ describe("Reconfigure", () => {
       yield* Reconfigure.setSamplingRatio(0)
       yield* Effect.void.pipe(Effect.withSpan("reconfigure-off"))
       yield* Reconfigure.setSamplingRatio(1)
+      yield* Reconfigure.setExporting("tracing", false)
+      yield* Effect.void.pipe(Effect.withSpan("reconfigure-unexported"))
+      yield* Reconfigure.setExporting("tracing", true)
       yield* Effect.void.pipe(Effect.withSpan("reconfigure-on"))
       expect(yield* Reconfigure.current).toMatchObject({ samplingRatio: 1, tracingExport: true })
       const refused = yield* Effect.flip(Reconfigure.setSamplingRatio(2))
@@ -258,6 +261,8 @@ describe("Reconfigure", () => {
       Effect.andThen(Effect.promise(() => receiver.waitForSpan("reconfigure-on", 10_000))),
       Effect.andThen(Effect.sync(() => {
         expect(receiver.spans().some((span) => span.name === "reconfigure-off")).toBe(false)
+        expect(receiver.spans().some((span) => span.name === "reconfigure-unexported")).toBe(false)
+        expect(logs.lines.some((line) => line.includes("tracing.enabled changed from true to false"))).toBe(true)
         expect(logs.lines.some((line) => line.includes("tracing.samplingRatio changed from 1 to 0"))).toBe(true)
       }))
     )
