@@ -191,7 +191,11 @@ export type TestServices = ObservabilityTest.TestServices | Reconfigure.Reconfig
  * `spans`, `metrics` and `logs` (see `ObservabilityTest`), with `Reconfigure` as in production.
  */
 export const layerTest = (options: ObservabilityTest.Options = {}): Layer.Layer<TestServices> =>
-  Layer.provideMerge(Reconfigure.layer, ObservabilityTest.layer(options))
+  // The ratio sampler at 1 records every span, as always-on does, and `Reconfigure` can change it.
+  Layer.provideMerge(
+    Reconfigure.layer,
+    ObservabilityTest.layer({ sampler: "parentbased_traceidratio", samplingRatio: 1, ...options })
+  )
 
 /** The spans finished so far (with `layerTest`). */
 export const spans = ObservabilityTest.spans

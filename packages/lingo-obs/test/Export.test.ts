@@ -237,8 +237,38 @@ describe("diagnostics through the app's logger, once per episode", () => {
   }
 })
 
+describe("bounded shutdown", () => {
+  for (const protocol of ["grpc", "http/protobuf"] as const) {
+    it.live(`a collector that never answers delays the end by about the shutdown timeout, and says what was not delivered (${protocol})`, () => {
+      const logs = capture()
+      const endpoint = protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint
+      const observability = Observability.layer({
+        service: { name: "checkout" },
+        config: { tracing: { protocol, endpoint, exportTimeout: "30s" }, shutdownTimeout: "1s" },
+        variables: {}
+      })
+      let closing = 0
+      return Effect.gen(function*() {
+        receiver.setFault({ signal: "traces", delayMs: 20_000 })
+        yield* parentAndChild(`hang-${protocol}`).pipe(
+          Effect.andThen(Effect.sync(() => void (closing = Date.now()))),
+          Effect.provide(Layer.provideMerge(observability, logs.layer))
+        )
+        const elapsed = Date.now() - closing
+        // 1 s timeout (+ 250 ms grace); generous for a loaded machine, far below the 20 s hang.
+        expect(elapsed).toBeGreaterThanOrEqual(900)
+        expect(elapsed).toBeLessThan(6_000)
+        const shutdownLines = logs.lines.filter((line) => line.includes("traces shutdown:"))
+        expect(shutdownLines, logs.lines.join("\n")).toHaveLength(1)
+        expect(shutdownLines[0]).toContain("level=WARN")
+        expect(shutdownLines[0]).toContain("2 spans not delivered")
+      }).pipe(Effect.ensuring(Effect.sync(() => receiver.setFault(undefined))))
+    })
+  }
+})
+
 describe("Reconfigure", () => {
-  it.live("the sampling ratio changes at run time: 0 exports no new trace, 1 again every one; a bad ratio is refused by name", () => {
+  it.live("the sampling ratio and the export switch change at run time: nothing exported while off; a bad ratio is refused by name", () => {
     const logs = capture()
     const observability = Observability.layer({
       service: { name: "checkout" },
@@ -249,6 +279,9 @@ describe("Reconfigure", () => {
       yield* Reconfigure.setSamplingRatio(0)
       yield* Effect.void.pipe(Effect.withSpan("reconfigure-off"))
       yield* Reconfigure.setSamplingRatio(1)
+      yield* Reconfigure.setExporting("tracing", false)
+      yield* Effect.void.pipe(Effect.withSpan("reconfigure-unexported"))
+      yield* Reconfigure.setExporting("tracing", true)
       yield* Effect.void.pipe(Effect.withSpan("reconfigure-on"))
       expect(yield* Reconfigure.current).toMatchObject({ samplingRatio: 1, tracingExport: true })
       const refused = yield* Effect.flip(Reconfigure.setSamplingRatio(2))
@@ -258,6 +291,8 @@ describe("Reconfigure", () => {
       Effect.andThen(Effect.promise(() => receiver.waitForSpan("reconfigure-on", 10_000))),
       Effect.andThen(Effect.sync(() => {
         expect(receiver.spans().some((span) => span.name === "reconfigure-off")).toBe(false)
+        expect(receiver.spans().some((span) => span.name === "reconfigure-unexported")).toBe(false)
+        expect(logs.lines.some((line) => line.includes("tracing.enabled changed from true to false"))).toBe(true)
         expect(logs.lines.some((line) => line.includes("tracing.samplingRatio changed from 1 to 0"))).toBe(true)
       }))
     )
