@@ -109,6 +109,31 @@ describe("traces through the engine to a real receiver", () => {
           ))
         )
         expect(result).toBe(42)
+        // At most the outage's one warning and the shutdown line, which says what was lost and why.
+        const warnings = logs.lines.filter((line) => line.includes("level=WARN"))
+        expect(warnings.length, warnings.join("\n")).toBeLessThanOrEqual(2)
+        const shutdown = warnings.filter((line) => line.includes("traces shutdown: 1 spans not delivered"))
+        expect(shutdown, warnings.join("\n")).toHaveLength(1)
+        expect(shutdown[0]).toContain(`127.0.0.1:${port}`)
+        expect(shutdown[0]).toContain("connection refused")
+      }))
+
+    it.live(`required: false with an unusable endpoint: one warning naming it, and the program runs without traces (${protocol})`, () =>
+      Effect.gen(function*() {
+        const logs = capture()
+        const result = yield* Effect.succeed(7).pipe(
+          Effect.withSpan("never-exported"),
+          Effect.provide(Layer.provideMerge(
+            Observability.layer({ service: { name: "checkout" }, config: { tracing: { protocol, endpoint: "ftp://127.0.0.1:1" } }, variables: {} }),
+            logs.layer
+          ))
+        )
+        expect(result).toBe(7)
+        const warnings = logs.lines.filter((line) => line.includes("level=WARN"))
+        expect(warnings, logs.lines.join("\n")).toHaveLength(1)
+        expect(warnings[0]).toContain("Cannot start the traces pipeline")
+        expect(warnings[0]).toContain("ftp://")
+        expect(warnings[0]).toContain("Continuing without traces (required: false)")
       }))
   }
 
