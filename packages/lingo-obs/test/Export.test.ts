@@ -102,7 +102,7 @@ describe("traces through the engine to a real receiver", () => {
           Effect.provide(Layer.provideMerge(
             Observability.layer({
               service: { name: "checkout" },
-              config: { tracing: { protocol, endpoint: `http://127.0.0.1:${port}`, startupProbeTimeout: "1s" }, shutdownTimeout: "1s" },
+              config: { tracing: { protocol, endpoint: `http://127.0.0.1:${port}`, startupProbeTimeout: "1s" }, metrics: { enabled: false }, shutdownTimeout: "1s" },
               variables: {}
             }),
             logs.layer
@@ -124,7 +124,7 @@ describe("traces through the engine to a real receiver", () => {
         const result = yield* Effect.succeed(7).pipe(
           Effect.withSpan("never-exported"),
           Effect.provide(Layer.provideMerge(
-            Observability.layer({ service: { name: "checkout" }, config: { tracing: { protocol, endpoint: "ftp://127.0.0.1:1" } }, variables: {} }),
+            Observability.layer({ service: { name: "checkout" }, config: { tracing: { protocol, endpoint: "ftp://127.0.0.1:1" }, metrics: { enabled: false } }, variables: {} }),
             logs.layer
           ))
         )
