@@ -67,18 +67,25 @@ export interface SignalContext {
  * `PipelineStartError` (and only when the signal is `required`), and releases its pipeline,
  * flushed within the shutdown timeout, when its scope closes.
  */
-export type SignalLayer = (context: SignalContext) => Layer.Layer<never, Required.PipelineStartError>
+export interface SignalLayer {
+  /** Which signal it exports: the start-up line describes only the signals that run. */
+  readonly signal: "traces" | "metrics" | "logs"
+  readonly layer: (context: SignalContext) => Layer.Layer<never, Required.PipelineStartError>
+}
 
 /** Traces: the toolkit's tracer onto the engine's pipeline. */
-export const tracingSignal: SignalLayer = (context) =>
-  Tracing.layer({
-    config: context.config.tracing,
-    resource: context.resource,
-    shutdownTimeout: context.shutdownTimeout,
-    limits: Tracing.limitsOf(context.config.limits),
-    connect: context.connect,
-    propagator: context.propagator
-  })
+export const tracingSignal: SignalLayer = {
+  signal: "traces",
+  layer: (context) =>
+    Tracing.layer({
+      config: context.config.tracing,
+      resource: context.resource,
+      shutdownTimeout: context.shutdownTimeout,
+      limits: Tracing.limitsOf(context.config.limits),
+      connect: context.connect,
+      propagator: context.propagator
+    })
+}
 
 /** Metrics: Effect's registry, OpenTelemetry-API instruments and runtime metrics onto the engine's pipeline. */
 export const metricsSignal: SignalLayer = (context) =>
@@ -137,13 +144,15 @@ export const layerFromConfig = (
       connect: options.connect,
       propagator: options.propagator
     }
-    const built = (options.signals ?? signals).map((signal) => signal(context))
+    const running = options.signals ?? signals
+    const built = running.map((signal) => signal.layer(context))
+    const sections = { traces: config.tracing, metrics: config.metrics, logs: config.logs }
+    const describe = (signal: SignalLayer["signal"]) =>
+      running.some((entry) => entry.signal === signal) ? describeSignal(signal, sections[signal]) : "off"
     const pipelines = built.length === 0 ? Layer.empty : Layer.mergeAll(...(built as [Layer.Layer<never, Required.PipelineStartError>]))
     const started = Layer.effectDiscard(
       Effect.logInfo(
-        `observability started: traces ${describeSignal("traces", config.tracing)}, metrics ${describeSignal("metrics", config.metrics)}, logs ${
-          describeSignal("logs", config.logs)
-        }`
+        `observability started: traces ${describe("traces")}, metrics ${describe("metrics")}, logs ${describe("logs")}`
       ).pipe(Diagnostics.annotate({ "service.name": serviceName }))
     )
     // Taken over first and released last, so SDK errors during shutdown reach the logger too.
