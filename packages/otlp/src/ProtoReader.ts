@@ -1,0 +1,266 @@
+/**
+ * The protobuf wire format, read with bounds checks: every decoder of the toolkit (OTLP requests
+ * in the receiver, partial success, RetryInfo) reads through this one reader, so a hostile or
+ * truncated message fails the same way everywhere, with an error naming the field path and what
+ * was expected, and never reads past its message or nests without limit.
+ *
+ * @example
+ * ```ts
+ * const reader = ProtoReader.of(bytes)
+ * for (let field = reader.next(); field !== undefined; field = reader.next()) {
+ *   if (field === 1) name = reader.string()
+ *   else reader.skip()
+ * }
+ * ```
+ */
+
+/** The wire types protobuf 3 uses (the group types 3 and 4 are refused). */
+export const VARINT = 0
+export const FIXED64 = 1
+export const LENGTH_DELIMITED = 2
+export const FIXED32 = 5
+
+/** How deep embedded messages may nest by default: OTLP's envelope plus generous attribute nesting. */
+export const DEFAULT_MAX_DEPTH = 100
+
+/** A message that is not valid protobuf for the reader's expectations; `path` names the field. */
+export class ProtoError extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(path === "" ? reason : `${path}: ${reason}`)
+    this.name = "ProtoError"
+  }
+}
+
+const WIRE_TYPE_NAMES = ["varint", "fixed64", "length-delimited", "group start", "group end", "fixed32", "6", "7"]
+
+const utf8 = new TextDecoder("utf-8")
+
+export class ProtoReader {
+  /** The wire type of the field `next` returned. */
+  wireType = -1
+  /** The number of the field `next` returned. */
+  field = 0
+  private position: number
+
+  private constructor(
+    readonly bytes: Uint8Array,
+    start: number,
+    readonly end: number,
+    readonly depth: number,
+    readonly maxDepth: number,
+    readonly path: string
+  ) {
+    this.position = start
+  }
+
+  /** A reader over a whole message; `path` prefixes error messages (e.g. the message's name). */
+  static of(bytes: Uint8Array, options: { readonly path?: string; readonly maxDepth?: number } = {}): ProtoReader {
+    return new ProtoReader(bytes, 0, bytes.length, 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.path ?? "")
+  }
+
+  /** The field number of the next field (its wire type in `wireType`), or `undefined` at the end. */
+  next(): number | undefined {
+    if (this.position >= this.end) return undefined
+    const key = this.varintNumber("a field key")
+    const wireType = key % 8
+    const field = Math.floor(key / 8)
+    if (field === 0 || field > 0x1fffffff) throw this.error(`field number ${field} is out of range`)
+    if (wireType !== VARINT && wireType !== FIXED64 && wireType !== LENGTH_DELIMITED && wireType !== FIXED32) {
+      throw this.error(`wire type ${WIRE_TYPE_NAMES[wireType]} of field ${field} is not supported`)
+    }
+    this.field = field
+    this.wireType = wireType
+    return field
+  }
+
+  /** The error for the current field, naming its path. */
+  error(reason: string): ProtoError {
+    return new ProtoError(this.fieldPath(), reason)
+  }
+
+  /** Fails unless the current field has `wireType`; `name` is the field's name in the message. */
+  expect(wireType: number, name?: string): void {
+    if (this.wireType !== wireType) {
+      throw this.error(
+        `${name ?? `field ${this.field}`} has wire type ${WIRE_TYPE_NAMES[this.wireType]}, expected ${WIRE_TYPE_NAMES[wireType]}`
+      )
+    }
+  }
+
+  /** Skips the current field's value. */
+  skip(): void {
+    switch (this.wireType) {
+      case VARINT:
+        this.varintBig("a varint")
+        return
+      case FIXED64:
+        this.take(8, "a fixed64")
+        return
+      case FIXED32:
+        this.take(4, "a fixed32")
+        return
+      case LENGTH_DELIMITED:
+        this.take(this.length(), "a length-delimited field")
+        return
+      default:
+        throw this.error(`cannot skip wire type ${this.wireType}`)
+    }
+  }
+
+  /** A varint as a number, exact up to 2^53 (counts, enums, lengths); larger values lose precision. */
+  uint(): number {
+    return this.varintNumber("a varint")
+  }
+
+  /** An unsigned 64-bit varint, exact. */
+  uint64(): bigint {
+    return this.varintBig("a varint")
+  }
+
+  /** A signed 64-bit varint (`int64`), two's complement. */
+  int64(): bigint {
+    return BigInt.asIntN(64, this.varintBig("a varint"))
+  }
+
+  /** An `int32`/`enum` varint: negative values are sent as ten-byte 64-bit varints. */
+  int32(): number {
+    return Number(BigInt.asIntN(32, this.varintBig("a varint")))
+  }
+
+  /** A zig-zag `sint32`. */
+  sint32(): number {
+    const value = Number(BigInt.asUintN(32, this.varintBig("a varint")))
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2
+  }
+
+  bool(): boolean {
+    return this.varintBig("a varint") !== 0n
+  }
+
+  fixed32(): number {
+    const start = this.take(4, "a fixed32")
+    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 4).getUint32(0, true)
+  }
+
+  fixed64(): bigint {
+    const start = this.take(8, "a fixed64")
+    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 8).getBigUint64(0, true)
+  }
+
+  sfixed64(): bigint {
+    const start = this.take(8, "a fixed64")
+    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 8).getBigInt64(0, true)
+  }
+
+  double(): number {
+    const start = this.take(8, "a double")
+    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 8).getFloat64(0, true)
+  }
+
+  /** A length-delimited field's bytes, as a view (not a copy) of the input. */
+  bytesField(): Uint8Array {
+    const length = this.length()
+    const start = this.take(length, "a length-delimited field")
+    return this.bytes.subarray(start, start + length)
+  }
+
+  /** A string field, decoded as UTF-8 (invalid sequences become U+FFFD, as protobufjs does). */
+  string(): string {
+    return utf8.decode(this.bytesField())
+  }
+
+  /**
+   * A reader over the embedded message in the current field, one level deeper; `name` (the
+   * field's name, with an index for repeated fields) extends the path in error messages.
+   */
+  message(name?: string): ProtoReader {
+    if (this.depth + 1 > this.maxDepth) throw this.error(`messages nest deeper than ${this.maxDepth} levels`)
+    const length = this.length()
+    const start = this.take(length, "an embedded message")
+    return new ProtoReader(this.bytes, start, start + length, this.depth + 1, this.maxDepth, this.childPath(name))
+  }
+
+  /**
+   * The values of a repeated scalar field, packed (one length-delimited field) or not (one field
+   * per value): proto3 parsers must accept both. `read` reads one value from the given reader.
+   */
+  repeated<T>(scalarWireType: number, read: (reader: ProtoReader) => T, into: Array<T>): void {
+    if (this.wireType === scalarWireType) {
+      into.push(read(this))
+      return
+    }
+    this.expect(LENGTH_DELIMITED)
+    const length = this.length()
+    const start = this.take(length, "a packed field")
+    const packed = new ProtoReader(this.bytes, start, start + length, this.depth, this.maxDepth, this.fieldPath())
+    packed.wireType = scalarWireType
+    packed.field = this.field
+    while (packed.position < packed.end) into.push(read(packed))
+  }
+
+  private fieldPath(): string {
+    return this.childPath(undefined)
+  }
+
+  private childPath(name: string | undefined): string {
+    const label = name ?? (this.field === 0 ? "" : `#${this.field}`)
+    if (label === "") return this.path
+    return this.path === "" ? label : `${this.path}.${label}`
+  }
+
+  private length(): number {
+    const length = this.varintNumber("a length")
+    if (length > this.end - this.position) {
+      throw this.error(`a length of ${length} bytes runs past the end of the message (${this.end - this.position} left)`)
+    }
+    return length
+  }
+
+  /** Advances over `count` bytes and returns where they start. */
+  private take(count: number, what: string): number {
+    if (count > this.end - this.position) throw this.error(`truncated: ${what} needs ${count} bytes, ${this.end - this.position} left`)
+    const start = this.position
+    this.position += count
+    return start
+  }
+
+  private varintNumber(what: string): number {
+    // Multiplication, not shifts: values above 2^31 stay exact up to 2^53.
+    let result = 0
+    let scale = 1
+    for (let index = 0; index < 10; index++) {
+      if (this.position >= this.end) throw this.error(`truncated: ${what} ends early`)
+      const byte = this.bytes[this.position++]!
+      result += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        if (index === 9 && byte > 1) throw this.error(`${what} is longer than 64 bits`)
+        return result
+      }
+      scale *= 128
+    }
+    throw this.error(`${what} is longer than ten bytes`)
+  }
+
+  private varintBig(what: string): bigint {
+    let low = 0
+    let index = 0
+    // The first four bytes (28 bits) in a number, the rest as bigint: most varints are short.
+    for (; index < 4; index++) {
+      if (this.position >= this.end) throw this.error(`truncated: ${what} ends early`)
+      const byte = this.bytes[this.position++]!
+      low += (byte & 0x7f) * 2 ** (7 * index)
+      if (byte < 0x80) return BigInt(low)
+    }
+    let result = BigInt(low)
+    for (; index < 10; index++) {
+      if (this.position >= this.end) throw this.error(`truncated: ${what} ends early`)
+      const byte = this.bytes[this.position++]!
+      result |= BigInt(byte & 0x7f) << BigInt(7 * index)
+      if (byte < 0x80) {
+        if (index === 9 && byte > 1) throw this.error(`${what} is longer than 64 bits`)
+        return result
+      }
+    }
+    throw this.error(`${what} is longer than ten bytes`)
+  }
+}
