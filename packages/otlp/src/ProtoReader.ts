@@ -174,7 +174,7 @@ export class ProtoReader {
    * field's name, with an index for repeated fields) extends the path in error messages.
    */
   message(name?: string): ProtoReader {
-    if (this.depth + 1 > this.maxDepth) throw this.error(`messages nest deeper than ${this.maxDepth} levels`)
+    if (this.depth + 1 > this.maxDepth) throw new ProtoError(this.childPath(name), `messages nest deeper than ${this.maxDepth} levels`)
     const length = this.length()
     const start = this.take(length, "an embedded message")
     return new ProtoReader(this.bytes, start, start + length, this.depth + 1, this.maxDepth, this.childPath(name))
