@@ -298,7 +298,7 @@ describe("ProtoReader", () => {
     expect(error).toBeInstanceOf(ProtoError)
     expect((error as ProtoError).message).toMatch(/^Sample(\.inner){51}: messages nest deeper than 50 levels$/)
     // Within the limit, the same shape reads.
-    let shallow = new Uint8Array(0)
+    let shallow: Uint8Array = new Uint8Array(0)
     for (let level = 0; level < 50; level++) shallow = new ProtoWriter().bytes(13, shallow).finish()
     expect(walk(ProtoReader.of(shallow, { maxDepth: 50 }))).toBe(50)
   })
