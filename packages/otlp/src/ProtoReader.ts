@@ -35,6 +35,9 @@ const WIRE_TYPE_NAMES = ["varint", "fixed64", "length-delimited", "group start",
 
 const utf8 = new TextDecoder("utf-8")
 
+const labelOf = (name: string | undefined, field: number, index: number | undefined): string =>
+  `${name ?? `#${field}`}${index === undefined ? "" : `[${index}]`}`
+
 export class ProtoReader {
   /** The wire type of the field `next` returned. */
   wireType = -1
@@ -44,18 +47,34 @@ export class ProtoReader {
 
   private constructor(
     readonly bytes: Uint8Array,
+    private readonly view: DataView,
     start: number,
     readonly end: number,
     readonly depth: number,
     readonly maxDepth: number,
-    readonly path: string
+    // The path is built only for an error message: a parent and this message's name in it.
+    private readonly parent: ProtoReader | undefined,
+    private readonly label: string
   ) {
     this.position = start
   }
 
+  // The name in the parent, formatted only when an error needs it.
+  private name: string | undefined
+  private nameField = 0
+  private nameIndex: number | undefined
+
   /** A reader over a whole message; `path` prefixes error messages (e.g. the message's name). */
   static of(bytes: Uint8Array, options: { readonly path?: string; readonly maxDepth?: number } = {}): ProtoReader {
-    return new ProtoReader(bytes, 0, bytes.length, 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.path ?? "")
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    return new ProtoReader(bytes, view, 0, bytes.length, 0, options.maxDepth ?? DEFAULT_MAX_DEPTH, undefined, options.path ?? "")
+  }
+
+  /** Where this message sits, e.g. `resourceSpans[0].scopeSpans[1].spans[3]`. */
+  get path(): string {
+    const above = this.parent?.path ?? ""
+    const label = this.parent === undefined || this.label !== "" ? this.label : labelOf(this.name, this.nameField, this.nameIndex)
+    return above === "" ? label : label === "" ? above : `${above}.${label}`
   }
 
   /** The field number of the next field (its wire type in `wireType`), or `undefined` at the end. */
@@ -112,6 +131,15 @@ export class ProtoReader {
     return this.varintNumber("a varint")
   }
 
+  /** A `uint32` varint (the low 32 bits of a longer one, as protobuf parsers read it). */
+  uint32(): number {
+    const start = this.position
+    const value = this.varintNumber("a varint")
+    if (value <= 0xffffffff) return value
+    this.position = start
+    return Number(BigInt.asUintN(32, this.varintBig("a varint")))
+  }
+
   /** An unsigned 64-bit varint, exact. */
   uint64(): bigint {
     return this.varintBig("a varint")
@@ -124,37 +152,41 @@ export class ProtoReader {
 
   /** An `int32`/`enum` varint: negative values are sent as ten-byte 64-bit varints. */
   int32(): number {
+    const start = this.position
+    const value = this.varintNumber("a varint")
+    if (value <= 0x7fffffff) return value
+    this.position = start
     return Number(BigInt.asIntN(32, this.varintBig("a varint")))
   }
 
   /** A zig-zag `sint32`. */
   sint32(): number {
-    const value = Number(BigInt.asUintN(32, this.varintBig("a varint")))
+    const value = this.uint32()
     return value % 2 === 0 ? value / 2 : -(value + 1) / 2
   }
 
   bool(): boolean {
-    return this.varintBig("a varint") !== 0n
+    return this.varintNumber("a varint") !== 0
   }
 
   fixed32(): number {
     const start = this.take(4, "a fixed32")
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 4).getUint32(0, true)
+    return this.view.getUint32(start, true)
   }
 
   fixed64(): bigint {
     const start = this.take(8, "a fixed64")
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 8).getBigUint64(0, true)
+    return this.view.getBigUint64(start, true)
   }
 
   sfixed64(): bigint {
     const start = this.take(8, "a fixed64")
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 8).getBigInt64(0, true)
+    return this.view.getBigInt64(start, true)
   }
 
   double(): number {
     const start = this.take(8, "a double")
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + start, 8).getFloat64(0, true)
+    return this.view.getFloat64(start, true)
   }
 
   /** A length-delimited field's bytes, as a view (not a copy) of the input. */
@@ -166,18 +198,36 @@ export class ProtoReader {
 
   /** A string field, decoded as UTF-8 (invalid sequences become U+FFFD, as protobufjs does). */
   string(): string {
-    return utf8.decode(this.bytesField())
+    const length = this.length()
+    const start = this.take(length, "a string")
+    // Short ASCII strings (most keys and names) without the decoder's call overhead.
+    if (length <= 24) {
+      let text = ""
+      for (let index = start; index < start + length; index++) {
+        const byte = this.bytes[index]!
+        if (byte >= 0x80) return utf8.decode(this.bytes.subarray(start, start + length))
+        text += String.fromCharCode(byte)
+      }
+      return text
+    }
+    return utf8.decode(this.bytes.subarray(start, start + length))
   }
 
   /**
    * A reader over the embedded message in the current field, one level deeper; `name` (the
    * field's name, with an index for repeated fields) extends the path in error messages.
    */
-  message(name?: string): ProtoReader {
-    if (this.depth + 1 > this.maxDepth) throw new ProtoError(this.childPath(name), `messages nest deeper than ${this.maxDepth} levels`)
+  message(name?: string, index?: number): ProtoReader {
+    if (this.depth + 1 > this.maxDepth) {
+      throw new ProtoError(this.childPath(labelOf(name, this.field, index)), `messages nest deeper than ${this.maxDepth} levels`)
+    }
     const length = this.length()
     const start = this.take(length, "an embedded message")
-    return new ProtoReader(this.bytes, start, start + length, this.depth + 1, this.maxDepth, this.childPath(name))
+    const child = new ProtoReader(this.bytes, this.view, start, start + length, this.depth + 1, this.maxDepth, this, "")
+    child.name = name
+    child.nameField = this.field
+    child.nameIndex = index
+    return child
   }
 
   /**
@@ -192,7 +242,7 @@ export class ProtoReader {
     this.expect(LENGTH_DELIMITED)
     const length = this.length()
     const start = this.take(length, "a packed field")
-    const packed = new ProtoReader(this.bytes, start, start + length, this.depth, this.maxDepth, this.fieldPath())
+    const packed = new ProtoReader(this.bytes, this.view, start, start + length, this.depth, this.maxDepth, this, `#${this.field}`)
     packed.wireType = scalarWireType
     packed.field = this.field
     while (packed.position < packed.end) into.push(read(packed))

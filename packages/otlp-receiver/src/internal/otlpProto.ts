@@ -203,6 +203,8 @@ interface Field {
 interface Message {
   readonly name: string
   readonly fields: ReadonlyMap<number, Field>
+  /** The repeated fields' names: each starts as an empty array. */
+  readonly repeated: ReadonlyArray<string>
   /** AnyValue: counts towards the attribute nesting bound. */
   readonly nests?: true
 }
@@ -210,6 +212,7 @@ interface Message {
 const message = (name: string, fields: Record<number, Field>, nests?: true): Message => ({
   name,
   fields: new Map(Object.entries(fields).map(([number, field]) => [Number(number), field])),
+  repeated: Object.values(fields).filter((field) => field.repeated).map((field) => field.name),
   ...(nests ? { nests } : {})
 })
 const one = (name: string, type: Field["type"]): Field => ({ name, type })
@@ -344,15 +347,20 @@ const points = (name: string, point: () => Message, temporal: boolean, monotonic
     ...(temporal ? { 2: one("aggregationTemporality", "int32") } : {}),
     ...(monotonic ? { 3: one("isMonotonic", "bool") } : {})
   })
+const GaugeMessage = points("Gauge", () => NumberDataPointMessage, false)
+const SumMessage = points("Sum", () => NumberDataPointMessage, true, true)
+const HistogramMessage = points("Histogram", () => HistogramDataPointMessage, true)
+const ExponentialHistogramMessage = points("ExponentialHistogram", () => ExponentialHistogramDataPointMessage, true)
+const SummaryMessage = points("Summary", () => SummaryDataPointMessage, false)
 const MetricMessage = message("Metric", {
   1: one("name", "string"),
   2: one("description", "string"),
   3: one("unit", "string"),
-  5: one("gauge", () => points("Gauge", () => NumberDataPointMessage, false)),
-  7: one("sum", () => points("Sum", () => NumberDataPointMessage, true, true)),
-  9: one("histogram", () => points("Histogram", () => HistogramDataPointMessage, true)),
-  10: one("exponentialHistogram", () => points("ExponentialHistogram", () => ExponentialHistogramDataPointMessage, true)),
-  11: one("summary", () => points("Summary", () => SummaryDataPointMessage, false))
+  5: one("gauge", () => GaugeMessage),
+  7: one("sum", () => SumMessage),
+  9: one("histogram", () => HistogramMessage),
+  10: one("exponentialHistogram", () => ExponentialHistogramMessage),
+  11: one("summary", () => SummaryMessage)
 })
 const ScopeMetricsMessage = message("ScopeMetrics", {
   1: one("scope", () => ScopeMessage),
@@ -393,8 +401,10 @@ const ResourceLogsMessage = message("ResourceLogs", {
 // collector/{trace,metrics,logs}/v1/*_service.proto
 const partialSuccess = (name: string, rejected: string): Message =>
   message(name, { 1: one(rejected, "int64"), 2: one("errorMessage", "string") })
-const exportResponse = (name: string, rejected: string): Message =>
-  message(name, { 1: one("partialSuccess", () => partialSuccess(`${name}.partialSuccess`, rejected)) })
+const exportResponse = (name: string, rejected: string): Message => {
+  const partial = partialSuccess(`${name}.partialSuccess`, rejected)
+  return message(name, { 1: one("partialSuccess", () => partial) })
+}
 
 // ---------------------------------------------------------------------------------------------
 // Decoding and encoding by table
@@ -432,7 +442,7 @@ const readScalar = (reader: ProtoReader, type: Scalar): unknown => {
     case "bytes": case "id": return reader.bytesField().slice()
     case "bool": return reader.bool()
     case "int32": return reader.int32()
-    case "uint32": return Number(BigInt.asUintN(32, reader.uint64()))
+    case "uint32": return reader.uint32()
     case "sint32": return reader.sint32()
     case "int64": return reader.int64()
     case "uint64": return reader.uint64()
@@ -445,7 +455,7 @@ const readScalar = (reader: ProtoReader, type: Scalar): unknown => {
 
 const emptyOf = (spec: Message): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
-  for (const field of spec.fields.values()) if (field.repeated) out[field.name] = []
+  for (const name of spec.repeated) out[name] = []
   return out
 }
 
@@ -461,7 +471,7 @@ const decodeMessage = (reader: ProtoReader, spec: Message, nesting: number): Rec
     const list = field.repeated ? out[field.name] as Array<unknown> : undefined
     if (typeof field.type === "function") {
       reader.expect(LENGTH_DELIMITED, field.name)
-      const inner = reader.message(list === undefined ? field.name : `${field.name}[${list.length}]`)
+      const inner = reader.message(field.name, list?.length)
       const value = decodeMessage(inner, field.type(), nesting + (spec.nests ? 1 : 0))
       if (list === undefined) out[field.name] = value
       else list.push(value)
