@@ -49,8 +49,8 @@ export class ProtoReader {
     readonly bytes: Uint8Array,
     private readonly view: DataView,
     start: number,
-    readonly end: number,
-    readonly depth: number,
+    private end: number,
+    private depth: number,
     readonly maxDepth: number,
     // The path is built only for an error message: a parent and this message's name in it.
     private readonly parent: ProtoReader | undefined,
@@ -58,6 +58,9 @@ export class ProtoReader {
   ) {
     this.position = start
   }
+
+  // Messages entered in place (`enter`): their names, field numbers and indexes, for error paths.
+  private readonly entered: Array<string | number | undefined> = []
 
   // The name in the parent, formatted only when an error needs it.
   private name: string | undefined
@@ -74,7 +77,12 @@ export class ProtoReader {
   get path(): string {
     const above = this.parent?.path ?? ""
     const label = this.parent === undefined || this.label !== "" ? this.label : labelOf(this.name, this.nameField, this.nameIndex)
-    return above === "" ? label : label === "" ? above : `${above}.${label}`
+    let path = above === "" ? label : label === "" ? above : `${above}.${label}`
+    for (let index = 0; index < this.entered.length; index += 3) {
+      const inner = labelOf(this.entered[index] as string | undefined, this.entered[index + 1] as number, this.entered[index + 2] as number | undefined)
+      path = path === "" ? inner : `${path}.${inner}`
+    }
+    return path
   }
 
   /** The field number of the next field (its wire type in `wireType`), or `undefined` at the end. */
@@ -228,6 +236,33 @@ export class ProtoReader {
     child.nameField = this.field
     child.nameIndex = index
     return child
+  }
+
+  /**
+   * Reads the embedded message in the current field in place, without a reader of its own (the
+   * decoders of large requests enter millions of messages): fields read next are the message's,
+   * until `leave` with the returned value, once they are all read.
+   */
+  enter(name?: string, index?: number): number {
+    if (this.depth + 1 > this.maxDepth) {
+      throw new ProtoError(this.childPath(labelOf(name, this.field, index)), `messages nest deeper than ${this.maxDepth} levels`)
+    }
+    const length = this.length()
+    const outerEnd = this.end
+    this.end = this.position + length
+    this.depth++
+    this.entered.push(name, this.field, index)
+    return outerEnd
+  }
+
+  /** Back to the enclosing message after `enter`, whose return value `outerEnd` is. */
+  leave(outerEnd: number): void {
+    if (this.position !== this.end) throw this.error("an embedded message was left before its end")
+    this.end = outerEnd
+    this.depth--
+    this.entered.pop()
+    this.entered.pop()
+    this.entered.pop()
   }
 
   /**

@@ -303,6 +303,54 @@ describe("ProtoReader", () => {
     expect(walk(ProtoReader.of(shallow, { maxDepth: 50 }))).toBe(50)
   })
 
+  it("reads embedded messages in place (enter/leave) with the same paths, bounds and depth limit", () => {
+    fc.assert(
+      fc.property(sample, (value) => {
+        const bytes = encodeWithProtobufjs(value)
+        const inPlace = (reader: ProtoReader): Array<Inner> => {
+          const items: Array<Inner> = []
+          for (let field = reader.next(); field !== undefined; field = reader.next()) {
+            if (field !== 16) {
+              reader.skip()
+              continue
+            }
+            const outerEnd = reader.enter("items", items.length)
+            let text = ""
+            let delta = 0
+            for (let inner = reader.next(); inner !== undefined; inner = reader.next()) {
+              if (inner === 1) text = reader.string()
+              else if (inner === 2) delta = reader.sint32()
+              else reader.skip()
+            }
+            reader.leave(outerEnd)
+            items.push({ text, delta })
+          }
+          return items
+        }
+        expect(inPlace(ProtoReader.of(bytes))).toEqual(value.items)
+      }),
+      { numRuns: 100 }
+    )
+    // A string inside the second entered item runs past its end: the path names both levels.
+    const item = (body: Uint8Array) => new ProtoWriter().bytes(16, body).finish()
+    const bad = Buffer.concat([item(new ProtoWriter().string(1, "ok").finish()), item(Uint8Array.of((1 << 3) | 2, 5, 0x61))])
+    const reader = ProtoReader.of(bad, { path: "Sample" })
+    let index = 0
+    const error = thrown(() => {
+      for (let field = reader.next(); field !== undefined; field = reader.next()) {
+        const outerEnd = reader.enter("items", index++)
+        for (let inner = reader.next(); inner !== undefined; inner = reader.next()) reader.string()
+        reader.leave(outerEnd)
+      }
+    })
+    expect(error).toEqual(new ProtoError("Sample.items[1].#1", "a length of 5 bytes runs past the end of the message (1 left)"))
+    const deep = ProtoReader.of(item(item(new Uint8Array(0))), { maxDepth: 1 })
+    deep.next()
+    deep.enter("items", 0)
+    deep.next()
+    expect(() => deep.enter("items", 0)).toThrow(new ProtoError("items[0].items[0]", "messages nest deeper than 1 levels"))
+  })
+
   it("a length past the end of its message is refused with what is left", () => {
     const reader = ProtoReader.of(Uint8Array.of((11 << 3) | 2, 10, 0x61), { path: "Sample" })
     reader.next()

@@ -198,11 +198,16 @@ interface Field {
   readonly name: string
   readonly type: Scalar | (() => Message)
   readonly repeated?: true
+  /** The wire type of a scalar field and its reader; `undefined` for an embedded message. */
+  readonly wire: number
+  readonly read: ((reader: ProtoReader) => unknown) | undefined
 }
 
 interface Message {
   readonly name: string
   readonly fields: ReadonlyMap<number, Field>
+  /** The same fields indexed by number (OTLP's are small), for the decoder's lookups. */
+  readonly byNumber: ReadonlyArray<Field | undefined>
   /** The repeated fields' names: each starts as an empty array. */
   readonly repeated: ReadonlyArray<string>
   /** AnyValue: counts towards the attribute nesting bound. */
@@ -212,11 +217,48 @@ interface Message {
 const message = (name: string, fields: Record<number, Field>, nests?: true): Message => ({
   name,
   fields: new Map(Object.entries(fields).map(([number, field]) => [Number(number), field])),
+  byNumber: Array.from({ length: Math.max(...Object.keys(fields).map(Number)) + 1 }, (_, number) => fields[number]),
   repeated: Object.values(fields).filter((field) => field.repeated).map((field) => field.name),
   ...(nests ? { nests } : {})
 })
-const one = (name: string, type: Field["type"]): Field => ({ name, type })
-const many = (name: string, type: Field["type"]): Field => ({ name, type, repeated: true })
+const field = (name: string, type: Field["type"], repeated: boolean): Field => ({
+  name,
+  type,
+  ...(repeated ? { repeated: true as const } : {}),
+  wire: typeof type === "function" ? LENGTH_DELIMITED : WIRE_TYPES[type],
+  read: typeof type === "function" ? undefined : READERS[type]
+})
+const one = (name: string, type: Field["type"]): Field => field(name, type, false)
+const many = (name: string, type: Field["type"]): Field => field(name, type, true)
+
+const WIRE_TYPES: Record<Scalar, number> = {
+  string: LENGTH_DELIMITED, bytes: LENGTH_DELIMITED, id: LENGTH_DELIMITED,
+  bool: VARINT, int32: VARINT, uint32: VARINT, sint32: VARINT, int64: VARINT, uint64: VARINT,
+  fixed32: FIXED32, fixed64: FIXED64, sfixed64: FIXED64, double: FIXED64
+}
+
+const readScalar = (reader: ProtoReader, type: Scalar): unknown => {
+  switch (type) {
+    case "string": return reader.string()
+    // A copy: a stored id or bytes value must not keep the whole request buffer alive.
+    case "bytes": case "id": return Uint8Array.prototype.slice.call(reader.bytesField())
+    case "bool": return reader.bool()
+    case "int32": return reader.int32()
+    case "uint32": return reader.uint32()
+    case "sint32": return reader.sint32()
+    case "int64": return reader.int64()
+    case "uint64": return reader.uint64()
+    case "fixed32": return reader.fixed32()
+    case "fixed64": return reader.fixed64()
+    case "sfixed64": return reader.sfixed64()
+    case "double": return reader.double()
+  }
+}
+
+/** Every scalar type's reader, so a field finds its own without a switch per value. */
+const READERS = Object.fromEntries(
+  Object.keys(WIRE_TYPES).map((type) => [type, (reader: ProtoReader) => readScalar(reader, type as Scalar)])
+) as Record<Scalar, (reader: ProtoReader) => unknown>
 
 // common/v1/common.proto
 const AnyValueMessage: Message = message("AnyValue", {
@@ -429,30 +471,6 @@ const MAX_JSON_DEPTH = 4 * MAX_ANY_VALUE_NESTING + 24
 const nestingError = (): InvalidMessage =>
   new InvalidMessage(`an attribute value nests arrays or key-value lists deeper than ${MAX_NESTING} levels`)
 
-const WIRE_TYPES: Record<Scalar, number> = {
-  string: LENGTH_DELIMITED, bytes: LENGTH_DELIMITED, id: LENGTH_DELIMITED,
-  bool: VARINT, int32: VARINT, uint32: VARINT, sint32: VARINT, int64: VARINT, uint64: VARINT,
-  fixed32: FIXED32, fixed64: FIXED64, sfixed64: FIXED64, double: FIXED64
-}
-
-const readScalar = (reader: ProtoReader, type: Scalar): unknown => {
-  switch (type) {
-    case "string": return reader.string()
-    // A copy: a stored id or bytes value must not keep the whole request buffer alive.
-    case "bytes": case "id": return reader.bytesField().slice()
-    case "bool": return reader.bool()
-    case "int32": return reader.int32()
-    case "uint32": return reader.uint32()
-    case "sint32": return reader.sint32()
-    case "int64": return reader.int64()
-    case "uint64": return reader.uint64()
-    case "fixed32": return reader.fixed32()
-    case "fixed64": return reader.fixed64()
-    case "sfixed64": return reader.sfixed64()
-    case "double": return reader.double()
-  }
-}
-
 const emptyOf = (spec: Message): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const name of spec.repeated) out[name] = []
@@ -463,24 +481,24 @@ const decodeMessage = (reader: ProtoReader, spec: Message, nesting: number): Rec
   if (spec.nests && nesting > MAX_ANY_VALUE_NESTING) throw nestingError()
   const out = emptyOf(spec)
   for (let number = reader.next(); number !== undefined; number = reader.next()) {
-    const field = spec.fields.get(number)
+    const field = spec.byNumber[number]
     if (field === undefined) {
       reader.skip()
       continue
     }
     const list = field.repeated ? out[field.name] as Array<unknown> : undefined
-    if (typeof field.type === "function") {
+    if (field.read === undefined) {
       reader.expect(LENGTH_DELIMITED, field.name)
-      const inner = reader.message(field.name, list?.length)
-      const value = decodeMessage(inner, field.type(), nesting + (spec.nests ? 1 : 0))
+      const outerEnd = reader.enter(field.name, list?.length)
+      const value = decodeMessage(reader, (field.type as () => Message)(), nesting + (spec.nests ? 1 : 0))
+      reader.leave(outerEnd)
       if (list === undefined) out[field.name] = value
       else list.push(value)
-    } else if (list !== undefined && WIRE_TYPES[field.type] !== LENGTH_DELIMITED) {
-      const type = field.type
-      reader.repeated(WIRE_TYPES[type], (from) => readScalar(from, type), list)
+    } else if (list !== undefined && field.wire !== LENGTH_DELIMITED) {
+      reader.repeated(field.wire, field.read, list)
     } else {
-      reader.expect(WIRE_TYPES[field.type], field.name)
-      const value = readScalar(reader, field.type)
+      reader.expect(field.wire, field.name)
+      const value = field.read(reader)
       if (list === undefined) out[field.name] = value
       else list.push(value)
     }
