@@ -321,6 +321,15 @@ describe("the packed tarballs in a fresh npm project", () => {
     await timed("npm install (dev alone)", async () =>
       expectSuccess(await run("npm", ["install", "--no-audit", "--no-fund", ...devTarballs], app), "npm install (dev alone)"))
     expect(copies(app, "effect"), "effect installed at").toEqual([])
+    // One copy of every OpenTelemetry package here too: the receiver decodes OTLP with the
+    // engine's reader, so no second set of OTLP definitions (and its own SDK) comes along.
+    const openTelemetry = openTelemetryPackages(app)
+    expect(openTelemetry).toContain("@opentelemetry/core")
+    expect(openTelemetry).not.toContain("@opentelemetry/otlp-transformer")
+    for (const name of openTelemetry) {
+      expect(copies(app, name), `${name} installed at`).toEqual([Path.join(app, "node_modules", name)])
+      expect([...(await listedVersions(app, name))], `npm ls ${name}`).toHaveLength(1)
+    }
 
     // Its own process group, so that the test ends npx and the node process it starts, and nothing else.
     const dev = spawn("npx", ["--no", "--", "lingo-obs-dev", "--port", "0", "--grpc-port", "0", "--http-port", "0"], {

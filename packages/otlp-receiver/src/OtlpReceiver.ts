@@ -428,7 +428,7 @@ const exportMethod = <Request extends object>(
     path: `/${spec.service}/Export`,
     requestStream: false,
     responseStream: false,
-    requestSerialize: (request: Decoded<Request>) => Proto.toBuffer(spec.request.encode(request.request ?? {}).finish()),
+    requestSerialize: (request: Decoded<Request>) => Proto.toBuffer(spec.request.encode(request.request ?? {})),
     // A message that does not decode reaches the handler as such, to be answered INVALID_ARGUMENT
     // (grpc-js would answer INTERNAL for a throwing deserializer).
     requestDeserialize: (bytes: Buffer): Decoded<Request> => {
@@ -439,7 +439,7 @@ const exportMethod = <Request extends object>(
         return { error: decodeFailure(error), tooLarge: error instanceof OtlpHttp.BadRequest && error.status === 413 }
       }
     },
-    responseSerialize: (response: object) => Proto.toBuffer(spec.response.encode(response).finish()),
+    responseSerialize: (response: object) => Proto.toBuffer(spec.response.encode(response)),
     responseDeserialize: (bytes: Buffer) => spec.response.decode(bytes)
   }
 })
@@ -927,7 +927,7 @@ class LocalReceiver implements Receiver {
         if (status === grpc.status.OK) {
           const body = encoding === "json"
             ? OtlpJson.encodeResponse(exportResponse(spec, fault))
-            : Proto.toBuffer(spec.response.encode(exportResponse(spec, fault)).finish())
+            : Proto.toBuffer(spec.response.encode(exportResponse(spec, fault)))
           response.writeHead(200, { "content-type": encoding === "json" ? OtlpHttp.JSON_TYPE : OtlpHttp.PROTOBUF })
           response.end(body)
           return

@@ -27,6 +27,7 @@ import * as ConnectionError from "./ConnectionError.js"
 import * as Endpoint from "./Endpoint.js"
 import type * as ExportConfig from "./ExportConfig.js"
 import { serverName } from "./Http2Probe.js"
+import { LENGTH_DELIMITED, ProtoReader } from "./ProtoReader.js"
 import * as PartialSuccess from "./PartialSuccess.js"
 import * as ServerText from "./ServerText.js"
 import * as TlsMaterial from "./TlsMaterial.js"
@@ -80,35 +81,22 @@ const errorMessage = (body: Buffer, contentType: string | undefined): string => 
   return text
 }
 
-/** Field 2 (`message`) of a protobuf `google.rpc.Status`, read without a protobuf library. */
+/** Field 2 (`message`) of a protobuf `google.rpc.Status`; `undefined` when the body is not one. */
 const statusMessage = (bytes: Uint8Array): string | undefined => {
-  let offset = 0
-  const varint = () => {
-    let result = 0
-    let scale = 1
-    for (let index = 0; index < 10 && offset < bytes.length; index++) {
-      const byte = bytes[offset++]!
-      result += (byte & 0x7f) * scale
-      if ((byte & 0x80) === 0) return result
-      scale *= 128
+  try {
+    const status = ProtoReader.of(bytes, { path: "google.rpc.Status" })
+    for (let field = status.next(); field !== undefined; field = status.next()) {
+      if (field !== 2) {
+        status.skip()
+        continue
+      }
+      status.expect(LENGTH_DELIMITED, "message")
+      return status.string()
     }
-    return -1
+    return undefined
+  } catch {
+    return undefined
   }
-  while (offset < bytes.length) {
-    const key = varint()
-    if (key < 0) return undefined
-    const wireType = key & 7
-    if (wireType === 0) varint()
-    else if (wireType === 2) {
-      const length = varint()
-      if (length < 0 || offset + length > bytes.length) return undefined
-      if (key >>> 3 === 2) return Buffer.from(bytes.subarray(offset, offset + length)).toString("utf8")
-      offset += length
-    } else if (wireType === 1) offset += 8
-    else if (wireType === 5) offset += 4
-    else return undefined
-  }
-  return undefined
 }
 
 /** The partial success of a JSON Export response (`{"partialSuccess":{"rejectedSpans":"3",…}}`). */

@@ -35,11 +35,8 @@ const toSafeInteger = (value: Proto.Int64): number | bigint => {
 const toHexId = (bytes: Nullable<Uint8Array>): string | undefined =>
   bytes == null || bytes.length === 0 ? undefined : Buffer.from(bytes).toString("hex")
 
-/**
- * How deep arrays and key-value lists may nest in one attribute value. OTLP sets no limit; the
- * bound keeps every later walk (conversion, JSON, the viewer) far from the stack's limit.
- */
-export const MAX_NESTING = 64
+/** How deep arrays and key-value lists may nest in one attribute value (see the decoder). */
+export const MAX_NESTING = Proto.MAX_NESTING
 
 /** A request that decodes but cannot be accepted, e.g. nested beyond `MAX_NESTING`. */
 export class InvalidRequest extends Error {}
@@ -225,20 +222,16 @@ export const countDataPoints = (request: Proto.ExportMetricsServiceRequest): num
 // Logs
 // ---------------------------------------------------------------------------------------------
 
-/** Decodes an embedded message kept as bytes by the logs schema; `undefined` when it was absent. */
-const decodeEmbedded = <T>(codec: Proto.Codec<T>, bytes: Uint8Array): T | undefined =>
-  bytes.length === 0 ? undefined : codec.decode(bytes)
-
 const logRecordToJs = (record: Proto.LogRecord, resource: Attributes, scope: ReceivedScope): ReceivedLogRecord => ({
   timeUnixNano: toBigInt(record.timeUnixNano),
   observedTimeUnixNano: toBigInt(record.observedTimeUnixNano),
-  severityNumber: record.severityNumber,
-  severityText: record.severityText,
-  body: anyValueToJs(decodeEmbedded(Proto.AnyValue, record.body)),
-  attributes: attributesToJs(record.attributes.map((bytes) => Proto.KeyValue.decode(bytes))),
+  severityNumber: record.severityNumber ?? 0,
+  severityText: record.severityText ?? "",
+  body: anyValueToJs(record.body),
+  attributes: attributesToJs(record.attributes),
   traceId: toHexId(record.traceId),
   spanId: toHexId(record.spanId),
-  flags: record.flags,
+  flags: record.flags ?? 0,
   ...present("eventName", record.eventName || undefined),
   resource,
   scope
@@ -246,9 +239,9 @@ const logRecordToJs = (record: Proto.LogRecord, resource: Attributes, scope: Rec
 
 export const logRecordsOf = (request: Proto.ExportLogsServiceRequest): Array<ReceivedLogRecord> =>
   request.resourceLogs.flatMap((resourceLogs) => {
-    const resource = resourceToJs(decodeEmbedded(Proto.Resource, resourceLogs.resource))
+    const resource = resourceToJs(resourceLogs.resource)
     return resourceLogs.scopeLogs.flatMap((scopeLogs) => {
-      const scope = scopeToJs(decodeEmbedded(Proto.InstrumentationScope, scopeLogs.scope))
+      const scope = scopeToJs(scopeLogs.scope)
       return scopeLogs.logRecords.map((record) => logRecordToJs(record, resource, scope))
     })
   })

@@ -5,7 +5,7 @@
 import type * as Http from "node:http"
 import { gunzip } from "node:zlib"
 import { promisify } from "node:util"
-import protobuf from "protobufjs"
+import { ProtoWriter } from "@lingo-obs/otlp/ProtoWriter"
 import * as RetryInfo from "@lingo-obs/otlp/RetryInfo"
 
 const gunzipAsync = promisify(gunzip)
@@ -108,15 +108,10 @@ export const readBody = async (request: Http.IncomingMessage, maxBytes: number):
   }
 }
 
-const Status = protobuf.parse(`
-syntax = "proto3";
-message Status { int32 code = 1; string message = 2; }
-`).root.lookupType("Status")
-
 /** A `google.rpc.Status` in protobuf, with a RetryInfo detail when a delay is given. */
 export const encodeStatus = (code: number, message: string, retryDelayMillis: number | undefined): Uint8Array =>
   retryDelayMillis === undefined
-    ? Status.encode({ code, message }).finish()
+    ? new ProtoWriter().varint(1, code).string(2, message).finish() // google.rpc.Status code 1, message 2
     : RetryInfo.encodeStatus(code, message, retryDelayMillis)
 
 /** `Retry-After` in whole seconds (the header has no finer unit), rounded up so the client never comes early. */

@@ -4,31 +4,7 @@
  * and span ids, which are hex. Requests become the same decoded messages as the protobuf encoding,
  * so one ingestion path serves both.
  */
-import { InvalidRequest, MAX_NESTING } from "./flatten.js"
 import type * as Proto from "./otlpProto.js"
-
-/** The fields that hold ids (spans, links, log records, exemplars): hex in OTLP/JSON, not base64. */
-const ID_FIELDS: ReadonlySet<string> = new Set(["traceId", "spanId", "parentSpanId"])
-
-const HEX = /^(?:[0-9a-f]{2})*$/i
-
-/**
- * How deep a request's JSON may nest: an attribute level costs five (`value`, `kvlistValue`,
- * `values`, the array, the entry), so this admits `Flatten.MAX_NESTING` levels with the envelope.
- */
-export const MAX_JSON_DEPTH = 5 * MAX_NESTING + 32
-
-/** Copies the parsed JSON with hex ids turned into bytes, so protobufjs does not read them as base64. */
-const withBinaryIds = (value: unknown, key?: string, depth = 0): unknown => {
-  if (depth > MAX_JSON_DEPTH) throw new InvalidRequest(`the JSON nests deeper than ${MAX_JSON_DEPTH} levels`)
-  if (Array.isArray(value)) return value.map((item) => withBinaryIds(item, undefined, depth + 1))
-  if (typeof value === "string" && key !== undefined && ID_FIELDS.has(key)) {
-    if (!HEX.test(value)) throw new Error(`${key} ${JSON.stringify(value.slice(0, 64))} is not hex`)
-    return Buffer.from(value, "hex")
-  }
-  if (typeof value !== "object" || value === null) return value
-  return Object.fromEntries(Object.entries(value).map(([field, item]) => [field, withBinaryIds(item, field, depth + 1)]))
-}
 
 /** Decodes an OTLP/JSON Export request body; throws with the reason when it is not one. */
 export const decodeRequest = <Request>(
@@ -41,7 +17,7 @@ export const decodeRequest = <Request>(
     throw new Error("the body is not a JSON object")
   }
   check(parsed)
-  return codec.fromObject(withBinaryIds(parsed) as Record<string, unknown>)
+  return codec.fromJson(parsed)
 }
 
 /** An Export response in OTLP/JSON: 64-bit counts as strings, as proto3 JSON writes them. */
