@@ -9,7 +9,7 @@ import type {
   ReceivedMetric,
   ReceivedScope,
   ReceivedSpan
-} from "../OtlpReceiver.js"
+} from "../Received.js"
 import * as Proto from "./otlpProto.js"
 
 type Nullable<T> = T | null | undefined
