@@ -56,7 +56,7 @@ placeOrder.pipe(Effect.provide(ObservabilityLive), NodeRuntime.runMain)
 /** The README's test, under @effect/vitest 4: the TestClock moves to the next sleep, durations follow it. */
 const SERVICE_TEST = `import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Observability, ObservabilityTest } from "lingo-obs"
+import { Observability } from "lingo-obs"
 
 it.effect("reads back a parent/child pair, the child's 20 ms sleep exactly", () =>
   Effect.gen(function* () {
@@ -66,8 +66,54 @@ it.effect("reads back a parent/child pair, the child's 20 ms sleep exactly", () 
     const child = spans.find((span) => span.name === "child")!
     expect(child.parentSpanId).toBe(parent.spanId)
     expect(child.durationMicros).toBe(20_000)
-  }).pipe(Effect.provide(ObservabilityTest)))
+  }).pipe(Effect.provide(Observability.layerTest())))
 `
+
+/** Polls `probe` until it returns something, for at most two minutes (`what` and `output` for the failure). */
+const waitFor = async <A>(what: string, output: () => string, probe: () => Promise<A | undefined>): Promise<A> => {
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    const found = await probe()
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; lingo-obs dev printed:\n${output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** The traces the viewer lists, once there is one. */
+const listedTraces = (viewer: string) =>
+  waitFor("a trace in /api/traces", () => "", async () => {
+    const traces = (await (await fetch(`${viewer}/api/traces`)).json()) as ReadonlyArray<Record<string, unknown>>
+    return traces.length > 0 ? traces : undefined
+  })
+
+/** `npx lingo-obs dev` on ephemeral ports in `app`, on Node 24, around `use`; then SIGTERM to its process group. */
+const withDev = async (app: string, use: (ports: { viewer: string; grpc: string; http: string }) => Promise<void>): Promise<void> => {
+  // Its own process group, so that the test ends npx and what it starts, and nothing else.
+  const dev = spawn("npx", ["--no", "lingo-obs", "dev", "--port", "0", "--grpc-port", "0", "--http-port", "0"], {
+    cwd: app,
+    env: cleanEnv(onNode24({})),
+    detached: true
+  })
+  let output = ""
+  dev.stdout.on("data", (chunk) => (output += String(chunk)))
+  dev.stderr.on("data", (chunk) => (output += String(chunk)))
+  const exited = new Promise<number | null>((resolve) => dev.on("close", resolve))
+  try {
+    const ports = await waitFor("the start-up lines", () => output, async () => {
+      if (dev.exitCode !== null) throw new Error(`lingo-obs dev exited with ${dev.exitCode}:\n${output}`)
+      const viewer = /viewer on (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1]
+      const grpc = /gRPC (127\.0\.0\.1:\d+)/.exec(output)?.[1]
+      const http = /HTTP (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1]
+      return viewer !== undefined && grpc !== undefined && http !== undefined ? { viewer, grpc, http } : undefined
+    })
+    await use(ports)
+  } finally {
+    if (dev.exitCode === null && dev.signalCode === null) process.kill(-dev.pid!, "SIGTERM")
+    await exited
+  }
+  expect(output).toContain("lingo-obs dev: stopped (SIGTERM)")
+}
 
 const tsconfig = (compilerOptions: Record<string, unknown>) =>
   JSON.stringify({
@@ -165,7 +211,7 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
     expect(result.stdout).toMatch(/Tests\s+1 passed \(1\)/)
   }, 600_000)
 
-  it("npx lingo-obs dev starts there and lists the service's trace", async () => {
+  it("npx lingo-obs dev starts there and lists a trace sent to it", async () => {
     expectSuccess(
       await npm24([
         ...INSTALL,
@@ -176,42 +222,43 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
       ], app),
       "npm install @lingo-obs/dev"
     )
-    // Its own process group, so that the test ends npx and what it starts, and nothing else.
-    const dev = spawn("npx", ["--no", "lingo-obs", "dev", "--port", "0", "--grpc-port", "0", "--http-port", "0"], {
-      cwd: app,
-      env: cleanEnv(onNode24({})),
-      detached: true
+    await withDev(app, async ({ http, viewer }) => {
+      const start = BigInt(Date.now()) * 1_000_000n
+      const sent = await fetch(`${http}/v1/traces`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          resourceSpans: [{
+            resource: { attributes: [{ key: "service.name", value: { stringValue: "effect4-app" } }] },
+            scopeSpans: [{
+              scope: { name: "manual" },
+              spans: [{
+                traceId: "5b8efff798038103d269b633813fc60c",
+                spanId: "eee19b7ec3c1b174",
+                name: "checkout",
+                kind: 2,
+                startTimeUnixNano: String(start),
+                endTimeUnixNano: String(start + 5_000_000n)
+              }]
+            }]
+          }]
+        })
+      })
+      expect(sent.status).toBe(200)
+      expect(await listedTraces(viewer)).toEqual([
+        expect.objectContaining({ traceId: "5b8efff798038103d269b633813fc60c", rootName: "checkout", rootService: "effect4-app" })
+      ])
     })
-    let output = ""
-    dev.stdout.on("data", (chunk) => (output += String(chunk)))
-    dev.stderr.on("data", (chunk) => (output += String(chunk)))
-    const exited = new Promise<number | null>((resolve) => dev.on("close", resolve))
-    const waitFor = async <A>(what: string, probe: () => Promise<A | undefined>): Promise<A> => {
-      const deadline = Date.now() + 120_000
-      for (;;) {
-        const found = await probe()
-        if (found !== undefined) return found
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; lingo-obs dev printed:\n${output}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-    }
-    try {
-      const [viewer, grpc] = await waitFor("the start-up lines", async () => {
-        if (dev.exitCode !== null) throw new Error(`lingo-obs dev exited with ${dev.exitCode}:\n${output}`)
-        const viewer = /viewer on (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1]
-        const grpc = /gRPC (127\.0\.0\.1:\d+)/.exec(output)?.[1]
-        return viewer !== undefined && grpc !== undefined ? [viewer, grpc] as const : undefined
-      })
-      expectSuccess(await node24(["dist/main.js"], app, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${grpc}`, OTEL_SERVICE_NAME: "tarball4-service" }), "node dist/main.js")
-      const listed = await waitFor("the trace in /api/traces", async () => {
-        const traces = (await (await fetch(`${viewer}/api/traces`)).json()) as ReadonlyArray<Record<string, unknown>>
-        return traces.length > 0 ? traces : undefined
-      })
-      expect(listed).toEqual([expect.objectContaining({ rootName: "tarball4-order", rootService: "tarball4-service" })])
-    } finally {
-      if (dev.exitCode === null && dev.signalCode === null) process.kill(-dev.pid!, "SIGTERM")
-      await exited
-    }
+  }, 600_000)
+
+  it("npx lingo-obs dev lists the service's trace", async () => {
+    await withDev(app, async ({ grpc, viewer }) => {
+      expectSuccess(
+        await node24(["dist/main.js"], app, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://${grpc}`, OTEL_SERVICE_NAME: "tarball4-service" }),
+        "node dist/main.js"
+      )
+      expect(await listedTraces(viewer)).toEqual([expect.objectContaining({ rootName: "tarball4-order", rootService: "tarball4-service" })])
+    })
   }, 600_000)
 
   it("on Effect 3, lingo-obs stops at start-up with one line naming the Effect 3 line's package", async () => {
