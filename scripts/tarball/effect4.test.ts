@@ -206,9 +206,9 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
     expectSuccess(await npm24([...INSTALL, "--save-dev", "@effect/vitest@^4.1", "vitest@^5"], app), "npm install @effect/vitest@^4.1 vitest@^5")
     Fs.mkdirSync(Path.join(app, "test"), { recursive: true })
     Fs.writeFileSync(Path.join(app, "test", "order.test.ts"), SERVICE_TEST)
-    const result = await node24(["node_modules/vitest/vitest.mjs", "run", "test"], app, { CI: "true" })
+    const result = await node24(["node_modules/vitest/vitest.mjs", "run", "test"], app, { CI: "true", NO_COLOR: "1" })
     expectSuccess(result, "vitest run")
-    expect(result.stdout).toMatch(/Tests\s+1 passed \(1\)/)
+    expect(result.stdout.replace(/\x1b\[[0-9;]*m/g, "")).toMatch(/Tests\s+1 passed \(1\)/)
   }, 600_000)
 
   it("npx lingo-obs dev starts there and lists a trace sent to it", async () => {
