@@ -34,13 +34,7 @@ export const annotate = (fields: Record<string, unknown> = {}) =>
 export const redactHeaders: (headers: Readonly<Record<string, string>>) => Record<string, string> = Redact.headers
 
 /** `decodeURIComponent` that keeps malformed escapes as they are instead of throwing. */
-export const decodeURIComponentSafe = (text: string): string => {
-  try {
-    return decodeURIComponent(text)
-  } catch {
-    return text
-  }
-}
+export { decodeURIComponentSafe } from "@lingo-obs/otlp/Environment"
 
 /** Log levels of the toolkit's own lines. */
 export type Level = "debug" | "info" | "warning" | "error"

@@ -15,6 +15,7 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { StartError } from "@lingo-obs/otlp/StartError"
 import * as Diagnostics from "./Diagnostics.js"
 
 /** A signal's pipeline could not start. */
@@ -37,6 +38,20 @@ export const startError = (signal: string, endpoint: string) => (cause: unknown)
     reason: cause instanceof Error ? cause.message : String(cause),
     cause
   })
+
+/**
+ * The engine's `StartError` as a `PipelineStartError`, field for field; anything else thrown is
+ * wrapped as `startError` does.
+ */
+export const fromStartError = (signal: string, endpoint: string) => (error: unknown): PipelineStartError =>
+  error instanceof StartError
+    ? new PipelineStartError({
+      signal: error.signal,
+      endpoint: error.endpoint,
+      reason: error.reason,
+      ...("cause" in error ? { cause: error.cause } : {})
+    })
+    : startError(signal, endpoint)(error)
 
 /**
  * Runs `layer`; if it fails to build with a `PipelineStartError`, fails startup when `required`,

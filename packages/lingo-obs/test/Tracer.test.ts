@@ -13,7 +13,8 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Tracer from "effect/Tracer"
 import { ObservabilityTest } from "../src/index.js"
-import { FiberContextManager, type SpanRecord } from "../src/internal/engineSeam.js"
+import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
+import type { SpanRecord } from "@lingo-obs/otlp/SpanEncoder"
 import * as EffectTracer from "../src/tracing/internal/effectTracer.js"
 import { defaultLimits } from "../src/tracing/Tracing.js"
 
@@ -281,7 +282,7 @@ describe("records for the engine's span encoder (Effect 4)", () => {
         span.event("e2", BigInt(0))
       }).pipe(Effect.withSpan("limited", { links: [{ span: other, attributes: {} }, { span: other, attributes: {} }] }))
       const limited = records.find((record) => record.name === "limited")!
-      expect([...limited.attributes!.keys()]).toEqual(["a", "b"])
+      expect([...(limited.attributes as ReadonlyMap<string, unknown>).keys()]).toEqual(["a", "b"])
       expect(limited.droppedAttributesCount).toBe(1)
       expect(limited.events?.map((event) => event.name)).toEqual(["e1"])
       expect(limited.droppedEventsCount).toBe(1)

@@ -70,6 +70,21 @@ describe("the Effect 4 line's workspace", () => {
 
   it("this package's own sources resolve through the package name (the exports map's source condition)", async () => {
     const self = (await import("lingo-obs")) as Record<string, unknown>
-    expect(Object.keys(self).sort()).toEqual(["Config", "ConfigSource", "ObservabilityTest", "Tracing"])
+    expect(Object.keys(self).sort()).toEqual([
+      "Config",
+      "ConfigSource",
+      "CorrelatedLogger",
+      "Logs",
+      "Metrics",
+      "MetricsTest",
+      "Observability",
+      "ObservabilityLive",
+      "ObservabilityTest",
+      "Reconfigure",
+      "Required",
+      "ServiceResource",
+      "TestLogger",
+      "Tracing"
+    ])
   })
 })

@@ -19,6 +19,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
 import { kindOf } from "@lingo-obs/otlp/ConfigInput"
+import { formatMillis } from "@lingo-obs/otlp/Environment"
+import * as Propagators from "@lingo-obs/otlp/Propagators"
 
 // ---------------------------------------------------------------------------------------------
 // Field types
@@ -44,11 +46,7 @@ export const parseDuration = (input: string): Duration.Duration | undefined => {
 }
 
 /** Formats a Duration the way the config writes it (`"5s"`, `"250ms"`), so it decodes back. */
-export const formatDuration = (duration: Duration.Duration): string => {
-  const millis = Duration.toMillis(duration)
-  if (millis >= 1_000 && millis % 1_000 === 0) return `${millis / 1_000}s`
-  return `${millis}ms`
-}
+export const formatDuration = (duration: Duration.Duration): string => formatMillis(Duration.toMillis(duration))
 
 const DURATION_EXPECTATION =
   `a non-negative duration such as "5s", "1.5s", "250ms" or "1m", at most ${MAX_TIMER_MILLIS}ms (24.8 days)`
@@ -125,7 +123,7 @@ export const SamplerKind = Choice("SamplerKind", [
 export type SamplerKind = typeof SamplerKind.Type
 
 /** The propagator names of `OTEL_PROPAGATORS`. */
-export const PropagatorName = Choice("PropagatorName", ["tracecontext", "baggage", "b3", "b3multi", "jaeger", "none"])
+export const PropagatorName = Choice("PropagatorName", Propagators.NAMES)
 export type PropagatorName = typeof PropagatorName.Type
 
 /**
@@ -203,7 +201,7 @@ export type RetryConfig = typeof RetryConfig.Type
  * The OTLP exporter specification's defaults, used when `endpoint` is absent: a plaintext
  * collector on the same host, on the port of the signal's `protocol`.
  */
-export const DEFAULT_ENDPOINTS = { grpc: "http://localhost:4317", http: "http://localhost:4318" } as const
+export { DEFAULT_ENDPOINTS } from "@lingo-obs/otlp/Endpoint"
 
 /**
  * An endpoint without user-info: a password in `http://user:pw@host` would be printed wherever the

@@ -31,9 +31,9 @@ import * as Redact from "@lingo-obs/otlp/Redact"
 import { requireModule } from "../internal/lazy.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { readEnvironment } from "../internal/environment.js"
-import { isPlainObject, kindOf, setField, splitEndpoint } from "@lingo-obs/otlp/ConfigInput"
+import { isPlainObject, kindOf, setField } from "@lingo-obs/otlp/ConfigInput"
 import { sectionFields } from "../internal/schemaShape.js"
-import * as Endpoint from "../export/Endpoint.js"
+import * as ConfigMerge from "@lingo-obs/otlp/ConfigMerge"
 
 /** One problem in a config: the field's dotted path and what was expected there. */
 export interface ConfigIssue {
@@ -241,7 +241,7 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<Config.
         new ConfigError({ source, issues: [{ path: tooDeep, message: `nested more than ${MAX_NESTING} levels deep` }] })
       )
     }
-    const { known, unknown } = splitUnknownFields(applyEndpointSchemes(normalize(input)))
+    const { known, unknown } = splitUnknownFields(ConfigMerge.applyEndpointSchemes(normalize(input)))
     const secrets = Redact.secretsIn(input)
     return Schema.decodeUnknown(Config.ObservabilityConfig, { onExcessProperty: "error", errors: "all" })(known).pipe(
       Effect.either,
@@ -266,9 +266,9 @@ export const resolve = (
   source = "config"
 ): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
   Effect.gen(function*() {
-    const explicit = applyEndpointSchemes(normalize(input))
+    const explicit = ConfigMerge.applyEndpointSchemes(normalize(input))
     const environment = yield* readEnvironment
-    return yield* decode(overlay(explicit, environment), source)
+    return yield* decode(ConfigMerge.overlay(explicit, environment), source)
   })
 
 /**
@@ -282,7 +282,7 @@ export const load = (options: {
   Effect.gen(function*() {
     const file = options.file ?? Option.getOrUndefined(yield* configFileFromEnv)
     const fromFile = file === undefined ? {} : normalize(yield* readFile(file))
-    const merged = mergeExplicit(fromFile, normalize(options.config ?? {}))
+    const merged = ConfigMerge.mergeExplicit(fromFile, normalize(options.config ?? {}))
     return yield* resolve(merged, file ?? "config")
   })
 
@@ -301,94 +301,8 @@ export const configFileFromEnv: Effect.Effect<Option.Option<string>> = EffectCon
 // Precedence
 // ---------------------------------------------------------------------------------------------
 
-/** The sections with exporter settings (endpoint, insecure, ...). */
-const EXPORTING_SECTIONS: ReadonlyArray<string> = ["tracing", "metrics", "logs"]
-
-/** Explicit values win field by field; for maps (headers, attributes) the explicit map wins whole. */
-const overlay = (explicit: unknown, environment: Record<string, unknown>): unknown => {
-  if (!isPlainObject(explicit)) return explicit
-  const result: Record<string, unknown> = { ...explicit }
-  for (const [section, envValue] of Object.entries(environment)) {
-    const own = explicit[section]
-    if (own === undefined) {
-      result[section] = EXPORTING_SECTIONS.includes(section)
-        ? withEndpointBase(section, dropSchemeInsecure(envValue), true)
-        : envValue
-    } else if (isPlainObject(own) && isPlainObject(envValue)) {
-      const merged: Record<string, unknown> = { ...envValue, ...withoutUndefined(own) }
-      if (section === "globalAttributes") {
-        result[section] = merged
-        continue
-      }
-      // `http://` in an environment endpoint means plaintext only for that endpoint; its scheme
-      // wins over `insecure`, which applies to scheme-less endpoints only (the OTLP spec).
-      const schemeInsecure = envValue["insecureFromScheme"]
-      delete merged["insecureFromScheme"]
-      if (own["endpoint"] === undefined && schemeInsecure !== undefined) {
-        merged["insecure"] = schemeInsecure
-      }
-      result[section] = withEndpointBase(section, merged, own["endpoint"] === undefined)
-    }
-  }
-  return result
-}
-
-const dropSchemeInsecure = (section: unknown): unknown => {
-  if (!isPlainObject(section)) return section
-  const { insecureFromScheme, ...rest } = section
-  return insecureFromScheme !== undefined ? { ...rest, insecure: insecureFromScheme } : rest
-}
-
-const SECTION_SIGNALS: Readonly<Record<string, "traces" | "metrics" | "logs">> = {
-  tracing: "traces",
-  metrics: "metrics",
-  logs: "logs"
-}
-
-/**
- * OTLP/HTTP appends the signal path (`/v1/traces`) to the general `OTEL_EXPORTER_OTLP_ENDPOINT`
- * (even one with a path of its own), never to a per-signal one: the spec's rule. Only when the
- * section's endpoint comes from the environment and its protocol is HTTP.
- */
-const withEndpointBase = (section: string, values: unknown, endpointFromEnvironment: boolean): unknown => {
-  if (!isPlainObject(values)) return values
-  const { endpointBase, ...rest } = values
-  const protocol = rest["protocol"]
-  const signal = SECTION_SIGNALS[section]
-  return endpointFromEnvironment && typeof endpointBase === "string" && signal !== undefined &&
-      typeof protocol === "string" && protocol.toLowerCase().startsWith("http/")
-    ? { ...rest, endpoint: Endpoint.joinSignalPath(endpointBase, signal) }
-    : rest
-}
-
-const withoutUndefined = (record: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined))
-
-/** Deep-merges two explicit configs (a file under an object in code): the second wins per field. */
-const mergeExplicit = (base: unknown, top: unknown): unknown => {
-  if (!isPlainObject(base) || !isPlainObject(top)) return top === undefined ? base : top
-  const result: Record<string, unknown> = { ...base }
-  for (const [key, value] of Object.entries(top)) {
-    if (value === undefined) continue
-    const own = Object.hasOwn(base, key) ? base[key] : undefined
-    setField(result, key, isPlainObject(value) && isPlainObject(own) && key !== "headers" ? mergeExplicit(own, value) : value)
-  }
-  return result
-}
-
-/** An endpoint written as a URL decides `insecure` unless the same section sets it. */
-const applyEndpointSchemes = (input: unknown): unknown => {
-  if (!isPlainObject(input)) return input
-  const result: Record<string, unknown> = { ...input }
-  for (const section of EXPORTING_SECTIONS) {
-    const value = input[section]
-    if (!isPlainObject(value) || typeof value["endpoint"] !== "string") continue
-    const { endpoint, insecure } = splitEndpoint(value["endpoint"])
-    // The scheme wins over `insecure`, which applies to scheme-less endpoints only (the OTLP spec).
-    result[section] = { ...value, endpoint, ...(insecure === undefined ? {} : { insecure }) }
-  }
-  return result
-}
+// The merge rules (explicit over environment, endpoint schemes, signal paths) are the engine's:
+// `ConfigMerge`, which the Effect 4 line shares.
 
 // ---------------------------------------------------------------------------------------------
 // Ranges that are adjusted, not rejected
@@ -481,7 +395,7 @@ const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
 const prototypeKeys = (input: unknown): ReadonlyArray<ConfigIssue> => {
   if (!isPlainObject(input)) return []
   const maps = [
-    ...EXPORTING_SECTIONS.map((section) => [`${section}.headers`, isPlainObject(input[section]) ? input[section]["headers"] : undefined]),
+    ...ConfigMerge.EXPORTING_SECTIONS.map((section) => [`${section}.headers`, isPlainObject(input[section]) ? input[section]["headers"] : undefined]),
     ["globalAttributes", input["globalAttributes"]]
   ] as const
   return maps.flatMap(([path, map]) =>

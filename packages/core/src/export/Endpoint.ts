@@ -1,10 +1,6 @@
 /**
- * Where a signal's OTLP goes, resolved as the OTLP exporter specification says: absent, the
- * endpoint is `http://localhost:4317` (gRPC) or `http://localhost:4318` (HTTP); a URL's scheme
- * decides TLS (`https`) or plaintext (`http`); `insecure` applies only to a bare `host:port`. For
- * OTLP/HTTP the signal path (`/v1/traces`, `/v1/metrics`, `/v1/logs`) is appended to an endpoint
- * without a path (the general `OTEL_EXPORTER_OTLP_ENDPOINT` has it appended even with a path, by
- * `ConfigSource`), and an endpoint with a path is used as-is.
+ * Where a signal's OTLP goes (the engine's `Endpoint`), with `target` as an Effect: an endpoint
+ * that cannot be used is a `PipelineStartError`.
  *
  * @example
  * ```ts
@@ -13,81 +9,26 @@
  * ```
  */
 import * as Effect from "effect/Effect"
-import * as Config from "../config/Config.js"
-import { PipelineStartError } from "../Required.js"
+import * as Endpoint from "@lingo-obs/otlp/Endpoint"
 import type { Signal } from "@lingo-obs/otlp/Transport"
+import { fromStartError, type PipelineStartError } from "../Required.js"
 
-/** The OTLP/HTTP path of each signal. */
-export const SIGNAL_PATHS: Readonly<Record<Signal, string>> = {
-  traces: "/v1/traces",
-  metrics: "/v1/metrics",
-  logs: "/v1/logs"
-}
-
-export interface Target {
-  readonly protocol: Config.Protocol
-  /** TLS, or plaintext. */
-  readonly tls: boolean
-  /** `host:port`, what gRPC dials. */
-  readonly authority: string
-  /** The full URL: for HTTP what is POSTed to; for gRPC the scheme and authority. */
-  readonly url: string
-  /** For log lines: gRPC's `host:port`, HTTP's URL without user name or password. */
-  readonly display: string
-}
-
-/** The fields of a signal's config section that decide its target. */
-export type EndpointConfig = Pick<Config.ExporterConfig, "protocol" | "endpoint" | "insecure">
-
-const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
-
-/** Whether an endpoint is written as a URL (with a scheme). */
-export const hasScheme = (endpoint: string): boolean => SCHEME.test(endpoint.trim())
-
-/**
- * The target of a signal. Throws a `TypeError` naming the endpoint when it is not a valid URL or
- * `host:port`, or its scheme is neither `http` nor `https`.
- */
-export const resolve = (signal: Signal, config: EndpointConfig): Target => {
-  const http = config.protocol !== "grpc"
-  const written = config.endpoint?.trim() ?? (http ? Config.DEFAULT_ENDPOINTS.http : Config.DEFAULT_ENDPOINTS.grpc)
-  const scheme = SCHEME.exec(written)?.[1]?.toLowerCase()
-  if (scheme !== undefined && scheme !== "http" && scheme !== "https") {
-    throw new TypeError(`endpoint ${JSON.stringify(redact(written))}: the scheme must be http:// or https://, got ${scheme}://`)
-  }
-  const tls = scheme === undefined ? !config.insecure : scheme === "https"
-  let url: URL
-  try {
-    url = new URL(scheme === undefined ? `${tls ? "https" : "http"}://${written}` : written)
-  } catch {
-    throw new TypeError(`endpoint ${JSON.stringify(redact(written))} is neither a URL (http://host:port) nor host:port`)
-  }
-  if (http && (url.pathname === "" || url.pathname === "/")) url.pathname = SIGNAL_PATHS[signal]
-  const port = url.port === "" ? (tls ? "443" : "80") : url.port
-  const target = http ? url.href : `${url.protocol}//${url.host}`
-  const authority = `${url.hostname}:${port}`
-  return { protocol: config.protocol, tls, authority, url: target, display: http ? redact(target) : authority }
-}
+// Named, not `export *`: import-in-the-middle (OpenTelemetry's ESM auto-instrumentation hook)
+// cannot wrap a module that re-exports everything of another.
+export {
+  DEFAULT_ENDPOINTS,
+  type EndpointConfig,
+  hasScheme,
+  joinSignalPath,
+  redact,
+  resolve,
+  SIGNAL_PATHS,
+  type Target
+} from "@lingo-obs/otlp/Endpoint"
 
 /** `resolve` as an Effect: an endpoint that cannot be used is a `PipelineStartError`. */
-export const target = (signal: Signal, config: EndpointConfig): Effect.Effect<Target, PipelineStartError> =>
+export const target = (signal: Signal, config: Endpoint.EndpointConfig): Effect.Effect<Endpoint.Target, PipelineStartError> =>
   Effect.try({
-    try: () => resolve(signal, config),
-    catch: (cause) =>
-      new PipelineStartError({
-        signal,
-        endpoint: redact(config.endpoint ?? ""),
-        reason: cause instanceof Error ? cause.message : String(cause),
-        cause
-      })
+    try: () => Endpoint.target(signal, config),
+    catch: fromStartError(signal, Endpoint.redact(config.endpoint ?? ""))
   })
-
-/** A URL without the password of its user information, which must never reach a log line. */
-export const redact = (endpoint: string): string => endpoint.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1***@")
-
-/**
- * The general `OTEL_EXPORTER_OTLP_ENDPOINT` as a signal's OTLP/HTTP URL: the signal path joined
- * to the base URL's own path (`http://gw/otlp` → `http://gw/otlp/v1/traces`), as the spec says.
- */
-export const joinSignalPath = (base: string, signal: Signal): string =>
-  `${base.trim().replace(/\/+$/, "")}${SIGNAL_PATHS[signal]}`

@@ -1,310 +1,33 @@
 /**
- * The `OTEL_*` environment overlay: reads the standard OpenTelemetry variables through Effect's
- * `Config` and turns them into config input (the encoded form the Schema decodes). A value that
- * cannot be parsed is ignored with one warning naming the variable and the value, as the
- * OpenTelemetry specification asks; it never stops startup.
+ * The `OTEL_*` environment overlay read through Effect's `Config`, so that a `ConfigProvider`
+ * decides where variables come from: the engine's `Environment` parses them and merges nothing;
+ * its warnings (a value ignored, naming the variable and the value shown safely) go to the
+ * Effect logger. It never stops startup.
  */
 import * as EffectConfig from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { formatDuration } from "../config/Config.js"
+import * as Environment from "@lingo-obs/otlp/Environment"
 import * as Diagnostics from "../Diagnostics.js"
-import * as Redact from "@lingo-obs/otlp/Redact"
-import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
-import { isPlainObject, setField, splitEndpoint } from "@lingo-obs/otlp/ConfigInput"
-import * as Duration from "effect/Duration"
 
-/**
- * A parsed value, or what was expected. `notes` are problems with a part of the value that was
- * dropped while the rest applies (one bad header among several).
- */
-type Parsed<A> =
-  | { readonly ok: true; readonly value: A; readonly notes?: ReadonlyArray<string> }
-  | { readonly ok: false; readonly expected: string }
-type Parser<A> = (raw: string) => Parsed<A>
+export { LOG_FORMAT_VARIABLE, LOG_LEVEL_VARIABLE } from "@lingo-obs/otlp/Environment"
 
-const ok = <A>(value: A, notes?: ReadonlyArray<string>): Parsed<A> =>
-  notes === undefined || notes.length === 0 ? { ok: true, value } : { ok: true, value, notes }
-const bad = (expected: string): Parsed<never> => ({ ok: false, expected })
-
-const readVariable = (name: string): Effect.Effect<Option.Option<string>> =>
+const readVariable = (name: string): Effect.Effect<string | undefined> =>
   EffectConfig.option(EffectConfig.string(name)).pipe(
     Effect.orElseSucceed(() => Option.none<string>()),
-    // The OpenTelemetry specification treats an empty value as unset.
-    Effect.map(Option.filter((value) => value.trim() !== ""))
+    Effect.map(Option.getOrUndefined)
   )
-
-/**
- * A reader of variables for one pass over the environment. It parses (and warns about) each
- * variable once, however many fields read it: `OTEL_EXPORTER_OTLP_HEADERS` feeds three signals
- * and is reported once. Warnings print values through `Redact.environmentValue`: header lists
- * never, endpoints without user-info.
- */
-const makeReader = () => {
-  const parsed = new Map<string, Parsed<unknown> | undefined>()
-  const parseOnce = <A>(name: string, parse: Parser<A>): Effect.Effect<Parsed<A> | undefined> =>
-    Effect.gen(function*() {
-      if (parsed.has(name)) return parsed.get(name) as Parsed<A> | undefined
-      const raw = yield* readVariable(name)
-      const result = Option.isNone(raw) ? undefined : parse(raw.value.trim())
-      parsed.set(name, result)
-      if (result === undefined || Option.isNone(raw)) return result
-      const shown = Redact.environmentValue(name, raw.value)
-      if (!result.ok) {
-        yield* Effect.logWarning(`Ignoring environment variable ${name}=${shown}: expected ${result.expected}`).pipe(
-          Diagnostics.annotate({ variable: name })
-        )
-      }
-      for (const note of result.ok ? result.notes ?? [] : []) {
-        yield* Effect.logWarning(`Environment variable ${name}: ${note}`).pipe(Diagnostics.annotate({ variable: name }))
-      }
-      return result
-    })
-  /**
-   * The first of `names` that is set and parses. An unparseable one is reported and skipped, so a
-   * less specific variable (`OTEL_EXPORTER_OTLP_ENDPOINT` after `..._TRACES_ENDPOINT`) still applies.
-   */
-  return <A>(names: ReadonlyArray<string>, parse: Parser<A>): Effect.Effect<A | undefined> =>
-    Effect.gen(function*() {
-      for (const name of names) {
-        const result = yield* parseOnce(name, parse)
-        if (result !== undefined && result.ok) return result.value
-      }
-      return undefined
-    })
-}
-
-type Reader = ReturnType<typeof makeReader>
-
-const booleanValue: Parser<boolean> = (raw) => {
-  const lower = raw.toLowerCase()
-  return lower === "true" ? ok(true) : lower === "false" ? ok(false) : bad(`"true" or "false"`)
-}
-
-/** Durations in the OpenTelemetry variables are integer milliseconds, at most what a timer takes. */
-const millisValue: Parser<string> = (raw) => {
-  const millis = Number(raw)
-  return /^\d+$/.test(raw) && millis <= MAX_TIMER_MILLIS
-    ? ok(formatDuration(Duration.millis(millis)))
-    : bad(`a non-negative integer number of milliseconds, at most ${MAX_TIMER_MILLIS}`)
-}
-
-const countValue: Parser<number> = (raw) => {
-  const count = Number(raw)
-  return /^\d+$/.test(raw) && count > 0 && count <= MAX_TIMER_MILLIS
-    ? ok(count)
-    : bad(`a positive integer up to ${MAX_TIMER_MILLIS}`)
-}
-
-const ratioValue: Parser<number> = (raw) => {
-  const ratio = Number(raw)
-  return raw !== "" && Number.isFinite(ratio) ? ok(ratio) : bad("a number between 0 and 1")
-}
-
-const choiceValue = <const V extends string>(values: ReadonlyArray<V>, aliases: Record<string, V> = {}): Parser<V> =>
-(raw) => {
-  const lower = raw.toLowerCase()
-  // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
-  const value = Object.hasOwn(aliases, lower) ? aliases[lower] : values.includes(lower as V) ? lower as V : undefined
-  return value === undefined ? bad(`one of ${[...values, ...Object.keys(aliases)].join(", ")}`) : ok(value)
-}
-
-/**
- * `key=value,key2=value2` with percent-encoded keys and values (W3C Baggage octets). A pair without
- * `=` or with an empty key makes the whole list unusable (the specification's rule); `check` may
- * drop single entries with a note.
- */
-const keyValueList = (
-  check: (key: string, value: string) => string | undefined = () => undefined
-): Parser<Record<string, string>> =>
-(raw) => {
-  const result: Record<string, string> = {}
-  const notes: Array<string> = []
-  for (const pair of raw.split(",")) {
-    if (pair.trim() === "") continue
-    const at = pair.indexOf("=")
-    if (at <= 0 || pair.slice(0, at).trim() === "") return bad(`a comma-separated list of key=value pairs`)
-    const key = Diagnostics.decodeURIComponentSafe(pair.slice(0, at).trim())
-    const value = Diagnostics.decodeURIComponentSafe(pair.slice(at + 1).trim())
-    const problem = check(key, value)
-    if (problem === undefined) setField(result, key, value)
-    else notes.push(problem)
-  }
-  return ok(result, notes)
-}
-
-/** Headers: each one gRPC or HTTP would refuse is dropped with a note naming it (never its value). */
-const headerList = keyValueList((name, value) => {
-  const problem = headerProblem(name, value)
-  return problem === undefined ? undefined : `ignoring one header: ${problem}`
-})
-
-/**
- * Resource attributes: an empty value says nothing (and an empty `service.name` is no name), and
- * `__proto__` would make the config refuse the whole map; dropped with a note.
- */
-const attributeList = keyValueList((key, value) =>
-  value === ""
-    ? `ignoring attribute ${JSON.stringify(key)}: its value is empty`
-    : key === "__proto__"
-    ? `ignoring attribute "__proto__": the name cannot be used`
-    : undefined
-)
-
-const endpointValue: Parser<{ endpoint: string; insecure?: boolean; raw: string }> = (raw) => {
-  const split = splitEndpoint(raw)
-  if (split.endpoint.includes("@")) return bad("an endpoint without a user name or password (send credentials as headers)")
-  return /^[^\s/:]+(:\d+)?$/.test(split.endpoint) || /^\[[0-9a-f:]+\](:\d+)?$/i.test(split.endpoint) ||
-      isHttpUrl(split.endpoint)
-    ? ok({ ...split, raw })
-    : bad("a URL such as http://collector:4317 or a host:port")
-}
-
-/** An `http://` or `https://` URL with a host, such as an OTLP/HTTP endpoint with its path. */
-const isHttpUrl = (value: string): boolean => {
-  if (!/^https?:\/\//i.test(value)) return false
-  try {
-    const url = new URL(value)
-    return url.hostname !== "" && url.search === "" && url.hash === ""
-  } catch {
-    return false
-  }
-}
-
-const protocolValue = choiceValue(["grpc", "http/protobuf", "http/json"])
-
-const pathValue: Parser<string> = (raw) => ok(raw)
-
-const propagatorList = choiceValue(["tracecontext", "baggage", "b3", "b3multi", "jaeger", "none"])
-const propagatorsValue: Parser<ReadonlyArray<string>> = (raw) => {
-  const names: Array<string> = []
-  for (const item of raw.split(",")) {
-    const parsed = propagatorList(item.trim())
-    if (!parsed.ok) return parsed
-    names.push(parsed.value)
-  }
-  return ok(names)
-}
-
-const exporterValue = choiceValue(["otlp", "console", "none"] as const)
-const EXPORTER_KIND = { otlp: "otlp_grpc", console: "stdout", none: "none" } as const
-
-const samplerValue = choiceValue([
-  "always_on",
-  "always_off",
-  "traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "parentbased_traceidratio"
-])
-
-/** The processor's own export timeout variable of each signal, tried before the OTLP ones. */
-const BATCH_EXPORT_TIMEOUT = {
-  TRACES: "OTEL_BSP_EXPORT_TIMEOUT",
-  METRICS: "OTEL_METRIC_EXPORT_TIMEOUT",
-  LOGS: "OTEL_BLRP_EXPORT_TIMEOUT"
-} as const
-
-const logFormatValue = choiceValue(["effect", "json", "logfmt", "pretty"])
-const logLevelValue = choiceValue(
-  ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"],
-  { warn: "warning" }
-)
-
-/** The per-signal exporter variables, most specific first. */
-const exporterSection = (first: Reader, signal: "TRACES" | "METRICS" | "LOGS") =>
-  Effect.gen(function*() {
-    const names = (suffix: string) => [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]
-    // Read apart: OTLP/HTTP appends the signal path to the general variable only (see ConfigSource).
-    const [specificEndpoint, generalEndpoint] = names("ENDPOINT")
-    const specific = yield* first([specificEndpoint!], endpointValue)
-    const general = specific === undefined ? yield* first([generalEndpoint!], endpointValue) : undefined
-    const endpoint = specific ?? general
-    const exporter = yield* first([`OTEL_${signal}_EXPORTER`], exporterValue)
-    const section: Record<string, unknown> = {
-      endpoint: endpoint?.endpoint,
-      endpointBase: general?.raw.trim(),
-      protocol: yield* first(names("PROTOCOL"), protocolValue),
-      insecureFromScheme: endpoint?.insecure,
-      insecure: yield* first(names("INSECURE"), booleanValue),
-      headers: yield* first(names("HEADERS"), headerList),
-      compression: yield* first(names("COMPRESSION"), choiceValue(["gzip", "none"])),
-      certificate: yield* first(names("CERTIFICATE"), pathValue),
-      clientKey: yield* first(names("CLIENT_KEY"), pathValue),
-      clientCertificate: yield* first(names("CLIENT_CERTIFICATE"), pathValue),
-      exporter: exporter === undefined ? undefined : EXPORTER_KIND[exporter]
-    }
-    const timeoutNames = [BATCH_EXPORT_TIMEOUT[signal], ...names("TIMEOUT")]
-    section["exportTimeout"] = yield* first(timeoutNames, millisValue)
-    return section
-  })
-
-const compact = (record: Record<string, unknown>): Record<string, unknown> | undefined => {
-  const entries = Object.entries(record).filter(([, value]) =>
-    value !== undefined && !(isPlainObject(value) && Object.keys(value).length === 0)
-  )
-  return entries.length === 0 ? undefined : Object.fromEntries(entries)
-}
-
-/** `logs.format` from the environment, e.g. `pretty` on a developer's machine. Not an OTel variable. */
-export const LOG_FORMAT_VARIABLE = "OBSERVABILITY_LOG_FORMAT"
-/** `logs.level` from the environment. Not `OTEL_LOG_LEVEL`, which is the SDK's own diagnostics level. */
-export const LOG_LEVEL_VARIABLE = "OBSERVABILITY_LOG_LEVEL"
 
 /** Reads every supported variable; the result has the shape of the config input, sparse. */
 export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.gen(function*() {
-  const first = makeReader()
-  const disabled = (yield* first(["OTEL_SDK_DISABLED"], booleanValue)) === true ? false : undefined
-
-  const tracing = yield* exporterSection(first, "TRACES")
-  tracing["enabled"] = disabled
-  tracing["sampler"] = yield* first(["OTEL_TRACES_SAMPLER"], samplerValue)
-  tracing["samplingRatio"] = yield* first(["OTEL_TRACES_SAMPLER_ARG"], ratioValue)
-  tracing["propagators"] = yield* first(["OTEL_PROPAGATORS"], propagatorsValue)
-  tracing["batchTimeout"] = yield* first(["OTEL_BSP_SCHEDULE_DELAY"], millisValue)
-  tracing["maxQueueSize"] = yield* first(["OTEL_BSP_MAX_QUEUE_SIZE"], countValue)
-  tracing["maxExportBatchSize"] = yield* first(["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"], countValue)
-
-  const metrics = yield* exporterSection(first, "METRICS")
-  metrics["enabled"] = disabled
-  metrics["interval"] = yield* first(["OTEL_METRIC_EXPORT_INTERVAL"], millisValue)
-
-  const logs = yield* exporterSection(first, "LOGS")
-  // Naming an exporter in OTEL_LOGS_EXPORTER asks for logs; the section is off by default.
-  const logsExporter = logs["exporter"]
-  logs["enabled"] = disabled ?? (logsExporter === undefined ? undefined : logsExporter !== "none")
-  logs["batchTimeout"] = yield* first(["OTEL_BLRP_SCHEDULE_DELAY"], millisValue)
-  logs["maxQueueSize"] = yield* first(["OTEL_BLRP_MAX_QUEUE_SIZE"], countValue)
-  logs["maxExportBatchSize"] = yield* first(["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"], countValue)
-  logs["format"] = yield* first([LOG_FORMAT_VARIABLE], logFormatValue)
-  logs["level"] = yield* first([LOG_LEVEL_VARIABLE], logLevelValue)
-
-  const resourceAttributes = (yield* first(["OTEL_RESOURCE_ATTRIBUTES"], attributeList)) ?? {}
-  const service = {
-    name: (yield* first(["OTEL_SERVICE_NAME"], pathValue)) ?? resourceAttributes["service.name"],
-    version: resourceAttributes["service.version"],
-    environment: (yield* first(["APP_ENV"], pathValue)) ??
-      resourceAttributes["deployment.environment.name"] ?? resourceAttributes["deployment.environment"]
+  const values = new Map<string, string>()
+  for (const name of Environment.VARIABLES) {
+    const value = yield* readVariable(name)
+    if (value !== undefined) values.set(name, value)
   }
-
-  const limits = {
-    attributeCountLimit: yield* first(["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"], countValue),
-    attributeValueLengthLimit: yield* first(
-      ["OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"],
-      countValue
-    ),
-    eventCountLimit: yield* first(["OTEL_SPAN_EVENT_COUNT_LIMIT"], countValue),
-    linkCountLimit: yield* first(["OTEL_SPAN_LINK_COUNT_LIMIT"], countValue),
-    eventAttributeCountLimit: yield* first(["OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT"], countValue),
-    linkAttributeCountLimit: yield* first(["OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"], countValue)
+  const { input, warnings } = Environment.read((name) => values.get(name))
+  for (const { message, variable } of warnings) {
+    yield* Effect.logWarning(message).pipe(Diagnostics.annotate({ variable }))
   }
-
-  return compact({
-    limits: compact(limits),
-    service: compact(service),
-    tracing: compact(tracing),
-    metrics: compact(metrics),
-    logs: compact(logs),
-    globalAttributes: compact(resourceAttributes)
-  }) ?? {}
+  return input
 })

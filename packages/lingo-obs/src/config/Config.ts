@@ -20,7 +20,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
-import { headerProblem, MAX_TIMER_MILLIS } from "../internal/engineSeam.js"
+import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
 
 // ---------------------------------------------------------------------------------------------
 // Field types

@@ -18,6 +18,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
+import * as Diagnostics from "../Diagnostics.js"
 import * as Config from "./Config.js"
 
 /** One problem in a config: the field's dotted path and what was expected there. */
@@ -70,9 +71,9 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<Config.
   )
 
 /**
- * THE SEAM for the engine's `OTEL_*` parsers and merge rules: the explicit input with the
- * environment's values where it is silent, and one warning per variable that could not be used
- * (naming the variable, never its value). Supplied by `@lingo-obs/otlp` once it is merged.
+ * The engine's `OTEL_*` parsers and merge rules (`Environment.overlay`): the explicit input with
+ * the environment's values where it is silent, and one warning per variable that could not be
+ * used (naming the variable, never a secret value).
  */
 export interface EnvironmentOverlay {
   readonly overlay: (
@@ -96,6 +97,6 @@ export const resolve = (
 ): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
   Effect.gen(function*() {
     const { input: merged, warnings } = options.environment.overlay(input, options.variables)
-    for (const warning of warnings) yield* Effect.logWarning(warning)
+    for (const warning of warnings) yield* Effect.logWarning(warning).pipe(Diagnostics.annotate())
     return yield* decode(merged, options.source)
   })

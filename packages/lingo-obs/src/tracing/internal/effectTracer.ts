@@ -27,17 +27,15 @@ import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as EffectTracer from "effect/Tracer"
-import {
-  type EventRecord,
-  type FiberContextManager,
-  limitRecord,
-  randomId,
-  type SpanLimits,
-  type SpanRecord,
-  type SpanRecordEncoder,
-  toAttributeValue,
-  truncateValue
-} from "../../internal/engineSeam.js"
+import type { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
+import { type EventRecord, randomId, type SpanRecord } from "@lingo-obs/otlp/SpanEncoder"
+import { limitRecord, type SpanLimits, truncateValue } from "@lingo-obs/otlp/SpanLimits"
+import { toAttributeValue } from "../../internal/engineSeam.js"
+
+/** The part of the engine's `SpanEncoder` the tracer calls: one span to OTLP bytes. */
+export interface SpanRecordEncoder {
+  encodeSpan(span: SpanRecord): Uint8Array
+}
 
 /** How root spans are sampled, and whether children follow their parent. */
 export interface Sampling {

@@ -18,9 +18,9 @@ import * as Official from "@opentelemetry/propagator-b3"
 import * as OfficialJaeger from "@opentelemetry/propagator-jaeger"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { fromNames } from "../src/Propagation.js"
-import { B3Propagator, DEBUG_FLAG_KEY } from "../src/internal/propagation/b3.js"
-import { JaegerPropagator } from "../src/internal/propagation/jaeger.js"
+import { fromNames } from "../src/Propagators.js"
+import { B3Propagator, DEBUG_FLAG_KEY } from "../src/B3Propagator.js"
+import { JaegerPropagator } from "../src/JaegerPropagator.js"
 
 const RUNS = 400
 
