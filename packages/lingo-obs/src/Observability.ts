@@ -88,22 +88,28 @@ export const tracingSignal: SignalLayer = {
 }
 
 /** Metrics: Effect's registry, OpenTelemetry-API instruments and runtime metrics onto the engine's pipeline. */
-export const metricsSignal: SignalLayer = (context) =>
-  Metrics.layer({
-    config: context.config.metrics,
-    resource: context.resource,
-    shutdownTimeout: context.shutdownTimeout,
-    connect: context.connect
-  })
+export const metricsSignal: SignalLayer = {
+  signal: "metrics",
+  layer: (context) =>
+    Metrics.layer({
+      config: context.config.metrics,
+      resource: context.resource,
+      shutdownTimeout: context.shutdownTimeout,
+      connect: context.connect
+    })
+}
 
 /** Logs: Effect's log calls as OTLP log records onto the engine's pipeline (when `logs.enabled`). */
-export const logsSignal: SignalLayer = (context) =>
-  Logs.layer({
-    config: context.config.logs,
-    resource: context.resource,
-    shutdownTimeout: context.shutdownTimeout,
-    connect: context.connect
-  })
+export const logsSignal: SignalLayer = {
+  signal: "logs",
+  layer: (context) =>
+    Logs.layer({
+      config: context.config.logs,
+      resource: context.resource,
+      shutdownTimeout: context.shutdownTimeout,
+      connect: context.connect
+    })
+}
 
 /** The signals every `layer` runs, in this order. */
 export const signals: ReadonlyArray<SignalLayer> = [tracingSignal, metricsSignal, logsSignal]
