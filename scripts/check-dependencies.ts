@@ -8,6 +8,7 @@
  * - every `dependency` and `peerDependency` is imported by `src/`;
  * - every peer is also a dev dependency, so the workspace installs it;
  * - `test/` imports are declared by the package or the workspace root;
+ * - no two modules of a package import each other, directly or round a loop (`cycles`);
  * - no import runs upward (`layering`): the engine imports nothing of this repository and no Effect,
  *   the receiver and the dev tool stand on the engine only, `@lingo-obs/core` never imports a signal
  *   package, and inside core the `export/` folder never imports the `config/` folder.
@@ -228,6 +229,81 @@ export const layering = (
   return problems
 }
 
+/** The repository file a relative specifier of `file` names (`./a.js` → `dir/a.ts`), or `undefined`. */
+const resolveRelative = (file: string, specifier: string, files: ReadonlySet<string>): string | undefined => {
+  if (!specifier.startsWith(".")) return undefined
+  const target = Path.posix.normalize(Path.posix.join(Path.posix.dirname(file), specifier))
+  const candidates = [target, target.replace(/\.(m|c)?js$/, ".$1ts"), `${target}.ts`, `${target}/index.ts`]
+  return candidates.find((candidate) => files.has(candidate))
+}
+
+/**
+ * Import cycles still tolerated, each as files the cycle goes through: the receiver's types live in
+ * `OtlpReceiver.ts`, which its decoder imports back (its rework is under way on another branch). The
+ * check reports an entry no cycle goes through any more, so that the list only shrinks.
+ */
+export const KNOWN_CYCLES: ReadonlyArray<ReadonlyArray<string>> = [
+  ["packages/otlp-receiver/src/OtlpReceiver.ts", "packages/otlp-receiver/src/internal/flatten.ts"]
+]
+
+/**
+ * Every import cycle among a package's own `src/` files, one line each (type-only imports count:
+ * a module that needs another's types to be understood depends on it). Tarjan's strongly
+ * connected components over the relative imports.
+ */
+export const cycles = (
+  edges: ReadonlyArray<Edge>,
+  known: ReadonlyArray<ReadonlyArray<string>> = KNOWN_CYCLES
+): ReadonlyArray<string> => {
+  const sources = edges.filter(({ file }) => file.includes("/src/"))
+  const files = new Set(sources.map(({ file }) => file))
+  const next = new Map<string, Set<string>>()
+  for (const { file, specifier } of sources) {
+    const target = resolveRelative(file, specifier, files)
+    if (target !== undefined) next.set(file, (next.get(file) ?? new Set()).add(target))
+  }
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: Array<string> = []
+  const onStack = new Set<string>()
+  const found: Array<string> = []
+  const visit = (file: string): void => {
+    index.set(file, index.size)
+    low.set(file, index.get(file)!)
+    stack.push(file)
+    onStack.add(file)
+    for (const target of next.get(file) ?? []) {
+      if (!index.has(target)) {
+        visit(target)
+        low.set(file, Math.min(low.get(file)!, low.get(target)!))
+      } else if (onStack.has(target)) {
+        low.set(file, Math.min(low.get(file)!, index.get(target)!))
+      }
+    }
+    if (low.get(file) !== index.get(file)) return
+    const component: Array<string> = []
+    let member: string
+    do {
+      member = stack.pop()!
+      onStack.delete(member)
+      component.push(member)
+    } while (member !== file)
+    if (component.length > 1 || next.get(file)?.has(file) === true) {
+      const tolerated = known.findIndex((entry) => entry.every((member) => component.includes(member)))
+      if (tolerated >= 0) seen.add(tolerated)
+      else found.push(`import cycle: ${component.sort().join(" <-> ")} (move what both need into a module of its own)`)
+    }
+  }
+  const seen = new Set<number>()
+  for (const file of [...files].sort()) if (!index.has(file)) visit(file)
+  known.forEach((entry, at) => {
+    if (!seen.has(at) && entry.every((member) => files.has(member))) {
+      found.push(`no import cycle goes through ${entry.join(" and ")} any more: remove it from KNOWN_CYCLES in scripts/check-dependencies.ts`)
+    }
+  })
+  return found
+}
+
 /** Every problem found, one readable line each; empty when the manifests match the code. */
 export const check = (directories: ReadonlyArray<string> = workspacePackages()): ReadonlyArray<string> => {
   const root = readManifest(ROOT)
@@ -265,7 +341,8 @@ export const check = (directories: ReadonlyArray<string> = workspacePackages()):
     }
   }
   const workspace = new Set(directories.map((directory) => readManifest(directory).name))
-  problems.push(...layering(importGraph(directories), workspace))
+  const graph = importGraph(directories)
+  problems.push(...layering(graph, workspace), ...cycles(graph))
   return problems
 }
 

@@ -14,7 +14,9 @@
  *   )
  * ```
  */
-import * as Grpc from "@grpc/grpc-js"
+import type * as Grpc from "@grpc/grpc-js"
+import * as GrpcCodes from "@lingo-obs/otlp/GrpcCodes"
+import { codeName, errorTypeOf, type Status } from "@lingo-obs/otlp/GrpcCodes"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Exit from "effect/Exit"
@@ -22,8 +24,12 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 
 /** The gRPC status codes (`Code.NOT_FOUND`, …), as `@grpc/grpc-js` numbers them. */
-export const Code = Grpc.status
-export type Code = Grpc.status
+export const Code = GrpcCodes.Code
+export type Code = GrpcCodes.Code
+
+// The code names, the server-error rule of the RPC semantic conventions and the status shape are
+// the engine's, shared with the Effect 4 line.
+export { codeName, isServerError, type Status } from "@lingo-obs/otlp/GrpcCodes"
 
 /** A call ended (or is to end) with `code`; `message` is what the peer sees as the status details. */
 export class GrpcStatusError extends Data.TaggedError("GrpcStatusError")<{
@@ -41,9 +47,6 @@ export class GrpcStatusError extends Data.TaggedError("GrpcStatusError")<{
 /** Whether `u` is a `GrpcStatusError`. */
 export const isGrpcStatusError = (u: unknown): u is GrpcStatusError => Predicate.isTagged(u, "GrpcStatusError")
 
-/** The name of a code, e.g. `NOT_FOUND`; the number as text for a code gRPC does not define. */
-export const codeName = (code: number): string => Grpc.status[code] ?? String(code)
-
 /** A `GrpcStatusError` with `code` and `message`. */
 export const make = (code: Code, message: string, metadata?: Grpc.Metadata): GrpcStatusError =>
   new GrpcStatusError({ code, message, metadata })
@@ -58,39 +61,6 @@ export const resourceExhausted = (message: string) => make(Code.RESOURCE_EXHAUST
 export const unavailable = (message: string) => make(Code.UNAVAILABLE, message)
 export const unimplemented = (message: string) => make(Code.UNIMPLEMENTED, message)
 export const internal = (message: string) => make(Code.INTERNAL, message)
-
-/**
- * The codes that mean the server failed, for which the semantic conventions mark a server span as
- * an error; the others (NOT_FOUND, INVALID_ARGUMENT, …) are the client's doing.
- */
-const SERVER_ERRORS: ReadonlySet<number> = new Set([
-  Code.UNKNOWN,
-  Code.DEADLINE_EXCEEDED,
-  Code.UNIMPLEMENTED,
-  Code.INTERNAL,
-  Code.UNAVAILABLE,
-  Code.DATA_LOSS
-])
-
-/** Whether a server span that ended with `code` is an error (the RPC semantic conventions). */
-export const isServerError = (code: number): boolean => SERVER_ERRORS.has(code)
-
-/** The status a call answers with, and what kind of outcome led to it. */
-export interface Status {
-  readonly code: Code
-  readonly details: string
-  readonly metadata?: Grpc.Metadata | undefined
-  /** `ok`, `status` (a `GrpcStatusError`), `failure` (another error), `defect`, `interrupted`. */
-  readonly kind: "ok" | "status" | "failure" | "defect" | "interrupted"
-  /** For `error.type`: the error's tag or class name, or the code name. */
-  readonly errorType: string | undefined
-}
-
-const nameOf = (error: unknown): string => {
-  if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") return error._tag
-  if (error instanceof Error) return error.name
-  return typeof error
-}
 
 /**
  * The status an exit maps to: success is OK; a `GrpcStatusError` its own code and message; any
@@ -111,11 +81,11 @@ export const fromExit = (exit: Exit.Exit<unknown, unknown>, deadlinePassed: () =
         errorType: codeName(error.code)
       }
     }
-    return { code: Code.UNKNOWN, details: "Unknown error", kind: "failure", errorType: nameOf(error) }
+    return { code: Code.UNKNOWN, details: "Unknown error", kind: "failure", errorType: errorTypeOf(error) }
   }
   const defect = Cause.dieOption(exit.cause)
   if (Option.isSome(defect)) {
-    return { code: Code.INTERNAL, details: "Internal error", kind: "defect", errorType: nameOf(defect.value) }
+    return { code: Code.INTERNAL, details: "Internal error", kind: "defect", errorType: errorTypeOf(defect.value) }
   }
   const code = deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED
   return { code, details: codeName(code), kind: "interrupted", errorType: codeName(code) }

@@ -102,7 +102,7 @@ describe("ConfigSource (Effect 4)", () => {
       expect(error.message.split("\n")).toEqual([
         "Invalid observability config (observability.yaml):",
         "  - tracnig: unknown field (check its spelling; fields are lowerCamelCase or snake_case)",
-        "  - tracing.samplingRatio: Expected a number between 0 and 1"
+        "  - tracing.samplingRatio: Expected a number between 0 and 1, got a string"
       ])
     }))
 

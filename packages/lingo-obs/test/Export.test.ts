@@ -102,7 +102,6 @@ describe("traces through the engine to a real receiver", () => {
           Effect.provide(Layer.provideMerge(
             Observability.layer({
               service: { name: "checkout" },
-              // Traces alone: metrics (on by default since they joined the signals) would add their own outage lines.
               config: { tracing: { protocol, endpoint: `http://127.0.0.1:${port}`, startupProbeTimeout: "1s" }, metrics: { enabled: false }, shutdownTimeout: "1s" },
               variables: {}
             }),
@@ -125,11 +124,7 @@ describe("traces through the engine to a real receiver", () => {
         const result = yield* Effect.succeed(7).pipe(
           Effect.withSpan("never-exported"),
           Effect.provide(Layer.provideMerge(
-            Observability.layer({
-              service: { name: "checkout" },
-              config: { tracing: { protocol, endpoint: "ftp://127.0.0.1:1" }, metrics: { enabled: false } },
-              variables: {}
-            }),
+            Observability.layer({ service: { name: "checkout" }, config: { tracing: { protocol, endpoint: "ftp://127.0.0.1:1" }, metrics: { enabled: false } }, variables: {} }),
             logs.layer
           ))
         )

@@ -13,32 +13,14 @@
  * program.pipe(Metric.increment(orders), Effect.provide(Metrics.layer({ config: config.metrics, resource })))
  * ```
  */
-import { type Config, Control, Required } from "@lingo-obs/core"
-import type { Resource } from "@opentelemetry/resources"
-import type { MeterProvider, MetricProducer, MetricReader } from "@opentelemetry/sdk-metrics"
-import type * as Duration from "effect/Duration"
+import { Control, Required } from "@lingo-obs/core"
+import type { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import type { Options, OtelMetricsProducer } from "./internal/options.js"
 
-/** What the Metrics layer needs besides its config section. */
-export interface Options {
-  readonly config: Config.MetricsConfig
-  /** The resource every metric carries (see `ServiceResource.make`). */
-  readonly resource: Resource
-  /** How long scope close may spend on the final export; default 5 s. */
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
-  /**
-   * Replaces the periodic reader the config describes (tests collect on demand). It receives
-   * the producer of Effect's metrics, to pass on as one of its `metricProducers`.
-   */
-  readonly makeReader?: ((effectMetrics: OtelMetricsProducer) => MetricReader) | undefined
-  /** Called when the layer starts closing, before the provider shuts down. */
-  readonly beforeShutdown?: (() => void) | undefined
-}
-
-/** The producer that reads Effect's `Metric` registry at each collection. */
-export type OtelMetricsProducer = MetricProducer
+export type { Options, OtelMetricsProducer } from "./internal/options.js"
 
 /**
  * The export's modules (the SDK's meter provider, the producer of Effect's metrics, the OTLP

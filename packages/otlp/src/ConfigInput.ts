@@ -38,3 +38,38 @@ export const splitEndpoint = (endpoint: string): { readonly endpoint: string; re
   if (match === null) return { endpoint: endpoint.trim() }
   return { endpoint: match[2]!, insecure: match[1]!.toLowerCase() === "http" }
 }
+
+/** The input's value at a decoder path; `undefined` where there is none (own properties only). */
+export const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
+  let value = input
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
+}
+
+/**
+ * Both Effect lines' Schema names for what they expected, in the words of a config file, so an
+ * error reads the same whichever line decoded it.
+ */
+const EXPECTATIONS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^Struct \(Encoded side\)$|^[A-Z]\w*Config$/, "an object"],
+  [/^\{ readonly \[x: string\]: string \}$|^HeaderMap$/, "a map of names to string values"],
+  [/^(?:Readonly)?Array<.*>$/s, "a list"],
+  [/^boolean$/, "true or false"],
+  [/^string$/, "a string"],
+  [/^number$/, "a number"],
+  [/^a non empty string$/, "a non-empty string"]
+]
+
+/**
+ * `Expected X, actual <value>` (a Schema's) or `Expected X, got <value>` as `Expected X, got a
+ * string`: the value replaced by its kind. Other messages (a header rule, `is missing`) name no value.
+ */
+export const expectationWithoutValue = (message: string, value: unknown): string => {
+  const match = /^Expected ([\s\S]*?)(?:, (?:actual|got) [\s\S]*)?$/.exec(message)
+  if (match === null) return message
+  const expected = EXPECTATIONS.find(([pattern]) => pattern.test(match[1]!))?.[1] ?? match[1]!
+  return value === undefined ? `Expected ${expected}` : `Expected ${expected}, got ${kindOf(value)}`
+}

@@ -16,20 +16,12 @@ import { Control, ExportPipeline, Globals, Propagation, Required, Shutdown, Span
 import type { Config } from "@lingo-obs/core"
 import * as OtelApi from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  ParentBasedSampler,
-  type ReadableSpan,
-  type Sampler,
-  type SpanProcessor,
-  TraceIdRatioBasedSampler
-} from "@opentelemetry/sdk-trace-base"
+import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
+import { type AdjustableSampler, makeSampler } from "@lingo-obs/otlp/Sampler"
 import * as EffectTracer from "./internal/effectTracer.js"
 import { PipelineSpanProcessor, sdkSpanEncoder } from "@lingo-obs/otlp/SpanProcessor"
 import { encodeJsonLines } from "./internal/spanJson.js"
@@ -55,53 +47,9 @@ export interface Options {
   readonly limits?: SpanLimits.SpanLimits | undefined
 }
 
-/**
- * The sampler of root spans for a sampler name (the part after `parentbased_`). A ratio of 1
- * samples everything: the always-on sampler decides that without reading the trace id.
- */
-const rootSampler = (kind: Config.SamplerKind, ratio: number): Sampler =>
-  kind.endsWith("always_on") || (kind.endsWith("traceidratio") && ratio >= 1)
-    ? new AlwaysOnSampler()
-    : kind.endsWith("always_off")
-    ? new AlwaysOffSampler()
-    : new TraceIdRatioBasedSampler(ratio)
-
-/**
- * The configured sampler, with a ratio that can change while the program runs. In the
- * parent-based samplers only root decisions use the ratio, so a change never splits a trace.
- */
-export class AdjustableSampler implements Sampler {
-  readonly parentBased: boolean
-  private root: Sampler
-  private full: Sampler
-
-  constructor(private readonly kind: Config.SamplerKind, public ratio: number) {
-    this.parentBased = kind.startsWith("parentbased_")
-    this.root = rootSampler(kind, ratio)
-    this.full = this.parentBased ? new ParentBasedSampler({ root: this.root }) : this.root
-  }
-
-  setRatio(ratio: number): void {
-    this.ratio = ratio
-    this.root = rootSampler(this.kind, ratio)
-    this.full = this.parentBased ? new ParentBasedSampler({ root: this.root }) : this.root
-  }
-
-  /** The sampler of root spans now in effect. */
-  readonly rootSampler = (): Sampler => this.root
-
-  shouldSample(...args: Parameters<Sampler["shouldSample"]>) {
-    return this.full.shouldSample(...args)
-  }
-
-  toString(): string {
-    return `AdjustableSampler{${this.full.toString()}}`
-  }
-}
-
-/** The sampler the config describes. */
-export const makeSampler = (config: Pick<Config.TracingConfig, "sampler" | "samplingRatio">): AdjustableSampler =>
-  new AdjustableSampler(config.sampler, config.samplingRatio)
+// The samplers are the engine's, shared with the Effect 4 line: the names of OTEL_TRACES_SAMPLER,
+// and a ratio that can change while the program runs without splitting a trace.
+export { AdjustableSampler, makeSampler } from "@lingo-obs/otlp/Sampler"
 
 /** The control of a running pipeline: the sampler's ratio and the export switch. */
 const makeControl = (sampler: AdjustableSampler, exporting: Control.Switch): Control.TracingControlShape => ({

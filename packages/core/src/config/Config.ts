@@ -21,6 +21,7 @@ import { headerProblem, MAX_TIMER_MILLIS } from "@lingo-obs/otlp/HeaderRules"
 import { kindOf } from "@lingo-obs/otlp/ConfigInput"
 import { formatMillis } from "@lingo-obs/otlp/Environment"
 import * as Propagators from "@lingo-obs/otlp/Propagators"
+import * as Sampler from "@lingo-obs/otlp/Sampler"
 
 // ---------------------------------------------------------------------------------------------
 // Field types
@@ -112,14 +113,7 @@ export const ExporterKind = Choice("ExporterKind", ["otlp_grpc", "stdout", "none
 export type ExporterKind = typeof ExporterKind.Type
 
 /** The OpenTelemetry sampler names of `OTEL_TRACES_SAMPLER`. */
-export const SamplerKind = Choice("SamplerKind", [
-  "parentbased_traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "traceidratio",
-  "always_on",
-  "always_off"
-])
+export const SamplerKind = Choice("SamplerKind", Sampler.KINDS)
 export type SamplerKind = typeof SamplerKind.Type
 
 /** The propagator names of `OTEL_PROPAGATORS`. */

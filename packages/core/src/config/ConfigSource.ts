@@ -31,7 +31,7 @@ import * as Redact from "@lingo-obs/otlp/Redact"
 import { requireModule } from "../internal/lazy.js"
 import * as Diagnostics from "../Diagnostics.js"
 import { readEnvironment } from "../internal/environment.js"
-import { isPlainObject, kindOf, setField } from "@lingo-obs/otlp/ConfigInput"
+import { expectationWithoutValue, isPlainObject, setField, valueAt } from "@lingo-obs/otlp/ConfigInput"
 import { sectionFields } from "../internal/schemaShape.js"
 import * as ConfigMerge from "@lingo-obs/otlp/ConfigMerge"
 
@@ -352,41 +352,9 @@ const toIssues = (
   secrets: ReadonlyArray<string>
 ): ReadonlyArray<ConfigIssue> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
-    const message = issue._tag === "Unexpected" ? UNKNOWN_FIELD : withoutValue(issue.message, valueAt(input, issue.path))
+    const message = issue._tag === "Unexpected" ? UNKNOWN_FIELD : expectationWithoutValue(issue.message, valueAt(input, issue.path))
     return { path: issue.path.map(String).join("."), message: Redact.scrub(message, secrets) }
   })
-
-/** The Schema's names for what it expected, in the words of a config file. */
-const EXPECTATIONS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^Struct \(Encoded side\)$|^[A-Z]\w*Config$/, "an object"],
-  [/^\{ readonly \[x: string\]: string \}$|^HeaderMap$/, "a map of names to string values"],
-  [/^(?:Readonly)?Array<.*>$/s, "a list"],
-  [/^boolean$/, "true or false"],
-  [/^string$/, "a string"],
-  [/^number$/, "a number"],
-  [/^a non empty string$/, "a non-empty string"]
-]
-
-/**
- * `Expected X, actual <value>` (the Schema's) or `Expected X, got <value>` as `Expected X, got a
- * string`: the value replaced by its kind. Other messages (a header rule, `is missing`) name no value.
- */
-const withoutValue = (message: string, value: unknown): string => {
-  const match = /^Expected ([\s\S]*?)(?:, (?:actual|got) [\s\S]*)?$/.exec(message)
-  if (match === null) return message
-  const expected = EXPECTATIONS.find(([pattern]) => pattern.test(match[1]!))?.[1] ?? match[1]!
-  return value === undefined ? `Expected ${expected}` : `Expected ${expected}, got ${kindOf(value)}`
-}
-
-/** The input's value at a decoder path; `undefined` where there is none. */
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
-  let value = input
-  for (const key of path) {
-    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined
-    value = (value as Record<PropertyKey, unknown>)[key]
-  }
-  return value
-}
 
 /**
  * A header or attribute named `__proto__`: every object the decoder builds would lose it without a

@@ -18,6 +18,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
+import { expectationWithoutValue, valueAt } from "@lingo-obs/otlp/ConfigInput"
 import * as Diagnostics from "../Diagnostics.js"
 import * as Config from "./Config.js"
 
@@ -48,11 +49,12 @@ const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1({
   leafHook: (issue) => (issue._tag === "UnexpectedKey" ? UNKNOWN_FIELD : SchemaIssue.defaultLeafHook(issue))
 })
 
-const toIssues = (issue: SchemaIssue.Issue): ReadonlyArray<ConfigIssue> =>
-  formatIssues(issue).issues.map((problem) => ({
-    path: (problem.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join("."),
-    message: problem.message
-  }))
+const toIssues = (issue: SchemaIssue.Issue, input: unknown): ReadonlyArray<ConfigIssue> =>
+  formatIssues(issue).issues.map((problem) => {
+    const path = (problem.path ?? []).map((key) => (typeof key === "object" ? key.key : key))
+    // The Effect 3 line's words for each expectation, with the value's kind but never the value.
+    return { path: path.map(String).join("."), message: expectationWithoutValue(problem.message, valueAt(input, path)) }
+  })
 
 const capped = (issues: ReadonlyArray<ConfigIssue>): ReadonlyArray<ConfigIssue> =>
   issues.length <= MAX_ISSUES
@@ -67,7 +69,7 @@ const decodeConfig = Schema.decodeUnknownEffect(Config.ObservabilityConfig)
  */
 export const decode = (input: unknown, source = "config"): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
   decodeConfig(input, { onExcessProperty: "error", errors: "all" }).pipe(
-    Effect.mapError((error) => new ConfigError({ source, issues: capped(toIssues(error.issue)) }))
+    Effect.mapError((error) => new ConfigError({ source, issues: capped(toIssues(error.issue, input)) }))
   )
 
 /**
