@@ -3,7 +3,8 @@
  * `dist/`), then what tsc cannot write:
  *
  * - for a package with an `effect` peer, `dist/entry.js`, the module its `exports` load: it checks
- *   the app's `effect` version (`@lingo-obs/core/EffectVersion`) and only then imports
+ *   the app's `effect` version against the package's line (Effect 3: `@lingo-obs/core/EffectVersion`;
+ *   `lingo-obs`, Effect 4: `@lingo-obs/otlp/EffectVersion`) and only then imports
  *   `dist/index.js`, so a wrong Effect is one clear error instead of an `ERR_MODULE_NOT_FOUND` deep in
  *   `effect/dist` (an ES module graph is resolved whole before any of it runs);
  * - for `@lingo-obs/core`, `dist/config.schema.json` (the `@lingo-obs/core/config.schema.json` export).
@@ -43,13 +44,33 @@ const buildOrder = (directory: string, seen = new Set<string>()): ReadonlyArray<
   return directory === ROOT ? below : [...below, directory]
 }
 
-/** The guarded entry: the check, then the package's index, re-exported name by name. */
+/**
+ * The guarded entry: the check, then the package's index, re-exported name by name. On the wrong
+ * Effect the check writes one line (naming the toolkit's package for the app's Effect line) and
+ * exits: a stack would only point into the toolkit. The Effect 3 line checks through
+ * `@lingo-obs/core/EffectVersion` (its range is core's peer); `lingo-obs`, the Effect 4 line,
+ * through the engine's, with its own peer range.
+ */
 const entrySource = (manifest: Manifest, names: ReadonlyArray<string>): string => {
-  const guard = manifest.name === "@lingo-obs/core" ? "./EffectVersion.js" : "@lingo-obs/core/EffectVersion"
+  const range = manifest.peerDependencies!["effect"]!
+  const check = range.startsWith("^3.")
+    ? [
+      `import { assertSupported, UnsupportedEffectError } from ${JSON.stringify(manifest.name === "@lingo-obs/core" ? "./EffectVersion.js" : "@lingo-obs/core/EffectVersion")}`,
+      `try {`,
+      `  assertSupported(${JSON.stringify(manifest.name)})`,
+      `} catch (error) {`,
+      `  if (!(error instanceof UnsupportedEffectError)) throw error`,
+      `  process.stderr.write(\`\${error.message}\\n\`)`,
+      `  process.exit(1)`,
+      `}`
+    ]
+    : [
+      `import { exitUnlessSupported } from "@lingo-obs/otlp/EffectVersion"`,
+      `exitUnlessSupported(${JSON.stringify(manifest.name)}, ${JSON.stringify(range)}, import.meta.url)`
+    ]
   return [
     "// Written by scripts/build-package.ts. Checks the app's effect before loading any module that imports it.",
-    `import { assertSupported } from ${JSON.stringify(guard)}`,
-    `assertSupported(${JSON.stringify(manifest.name)})`,
+    ...check,
     `const module = await import("./index.js")`,
     `export const { ${names.join(", ")} } = module`,
     ""

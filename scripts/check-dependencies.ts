@@ -313,6 +313,11 @@ export const check = (directories: ReadonlyArray<string> = workspacePackages()):
     const dev = manifest.devDependencies ?? {}
 
     const fromSrc = importedPackages(directory, "src", manifest.name)
+    // The Effect 4 line's built entry (written by scripts/build-package.ts) checks the app's effect
+    // through the engine's EffectVersion before it loads src/.
+    if (manifest.peerDependencies?.["effect"]?.startsWith("^4.") === true && !fromSrc.has("@lingo-obs/otlp")) {
+      fromSrc.set("@lingo-obs/otlp", { files: ["dist/entry.js"], loaded: true })
+    }
     for (const [name, { files, loaded }] of fromSrc) {
       if (runtime[name] !== undefined || (!loaded && dev[name] !== undefined)) continue
       const hint = dev[name] !== undefined ? " (only a devDependency: consumers will not have it)" : ""

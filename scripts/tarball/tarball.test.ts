@@ -4,7 +4,7 @@
  * workspace beside the supported Effect 3 packages, type-checked with `moduleResolution` node16 and
  * bundler (`skipLibCheck: false`), run with plain `node` against a receiver, and checked with
  * `npx lingo-obs`. A second project installs Effect 4 and gets npm's peer conflict and the
- * toolkit's start-up message.
+ * toolkit's one-line start-up message naming `lingo-obs`. The Effect 4 line's own test: effect4.test.ts.
  *
  * Needs the npm registry, so it is not part of `pnpm test`: `pnpm test:tarball`, a step of `.ci/run`
  * after the build.
@@ -12,12 +12,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { publicPackages, tarballName } from "../pack-all.js"
+import { cleanEnv, copies, deadPort, expectSuccess, listedVersions, openTelemetryPackages, run } from "./support.js"
 
 const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
 
@@ -31,109 +31,15 @@ const EFFECT_3 = [
 const TOOLS = ["typescript@~5.9.3", "@types/node@^20", "@types/ws@^8"]
 
 /**
- * What a service installs: not the local-telemetry tools (`lingo-obs dev` and its receiver, a
- * developer's dev dependency whose OTLP definitions nest an older SDK).
+ * What an Effect 3 service installs: not the local-telemetry tools (`lingo-obs dev` and its
+ * receiver, a developer's dev dependency whose OTLP definitions nest an older SDK), and not
+ * `lingo-obs` itself, the Effect 4 line (effect4.test.ts).
  */
-const isServicePackage = (tarball: string): boolean => !/otlp-receiver|lingo-obs-dev-/.test(tarball)
+const isServicePackage = (tarball: string): boolean =>
+  !/otlp-receiver|lingo-obs-dev-/.test(tarball) && !/^lingo-obs-\d/.test(Path.basename(tarball))
 
 /** Besides every `@opentelemetry/*` package: a consumer must hold exactly one copy of each. */
 const SINGLE_COPY = ["effect"]
-
-/** The `@opentelemetry/*` packages installed anywhere in `directory`'s tree, nested ones included. */
-const openTelemetryPackages = (directory: string): ReadonlyArray<string> => {
-  const names = new Set<string>()
-  const visit = (nodeModules: string): void => {
-    const scope = Path.join(nodeModules, "@opentelemetry")
-    if (Fs.existsSync(scope)) for (const name of Fs.readdirSync(scope)) names.add(`@opentelemetry/${name}`)
-    if (!Fs.existsSync(nodeModules)) return
-    for (const entry of Fs.readdirSync(nodeModules)) {
-      const packages = entry.startsWith("@")
-        ? Fs.readdirSync(Path.join(nodeModules, entry)).map((inner) => Path.join(nodeModules, entry, inner))
-        : [Path.join(nodeModules, entry)]
-      for (const pkg of packages) visit(Path.join(pkg, "node_modules"))
-    }
-  }
-  visit(Path.join(directory, "node_modules"))
-  return [...names].sort()
-}
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** This process's environment without what pnpm, vitest or a developer's shell set for themselves. */
-const cleanEnv = (extra: Record<string, string> = {}): Record<string, string> => {
-  const kept = Object.entries(process.env).filter((entry): entry is [string, string] => {
-    const [name, value] = entry
-    if (value === undefined || name.startsWith("OTEL_") || name === "OBSERVABILITY_CONFIG_FILE") return false
-    if (name === "INIT_CWD" || name === "NODE_OPTIONS" || name.startsWith("VITEST")) return false
-    return !name.startsWith("npm_") || ["npm_config_registry", "npm_config_cache", "npm_config_userconfig"].includes(name)
-  })
-  return { ...Object.fromEntries(kept), ...extra }
-}
-
-const run = (command: string, args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(env) })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
-const expectSuccess = (result: Run, what: string): Run => {
-  expect(result.code, `${what} failed:\n${result.stdout}\n${result.stderr}`).toBe(0)
-  return result
-}
-
-/** Every installed copy of `name` under `directory`'s node_modules, nested ones included. */
-const copies = (directory: string, name: string): ReadonlyArray<string> => {
-  const found: Array<string> = []
-  const visit = (nodeModules: string): void => {
-    if (!Fs.existsSync(nodeModules)) return
-    if (Fs.existsSync(Path.join(nodeModules, name, "package.json"))) found.push(Path.join(nodeModules, name))
-    for (const entry of Fs.readdirSync(nodeModules)) {
-      const packages = entry.startsWith("@")
-        ? Fs.readdirSync(Path.join(nodeModules, entry)).map((inner) => Path.join(nodeModules, entry, inner))
-        : [Path.join(nodeModules, entry)]
-      for (const pkg of packages) visit(Path.join(pkg, "node_modules"))
-    }
-  }
-  visit(Path.join(directory, "node_modules"))
-  return found
-}
-
-/** The versions `npm ls` reports for `name` anywhere in the tree. */
-const listedVersions = async (directory: string, name: string): Promise<ReadonlySet<string>> => {
-  const result = await run("npm", ["ls", name, "--all", "--json"], directory)
-  const versions = new Set<string>()
-  interface Node {
-    readonly version?: string
-    readonly dependencies?: Record<string, Node>
-  }
-  const visit = (node: Node): void => {
-    for (const [dependency, child] of Object.entries(node.dependencies ?? {})) {
-      if (dependency === name && child.version !== undefined) versions.add(child.version)
-      visit(child)
-    }
-  }
-  visit(JSON.parse(result.stdout) as Node)
-  return versions
-}
-
-const deadPort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as Net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const SERVICE_MAIN = `import { NodeRuntime } from "@effect/platform-node"
 import { Observability } from "@lingo-obs/observability"
@@ -297,10 +203,11 @@ describe("the packed tarballs in a fresh npm project", () => {
 
     const started = await run(process.execPath, ["main.js"], app)
     expect(started.code).not.toBe(0)
-    expect(started.stderr).toMatch(/UnsupportedEffectError: @lingo-obs\/observability needs effect \^3\.22\.0, but this app has effect 4\.\d+\.\d+/)
-    expect(started.stderr).toContain("does not run on Effect 4 yet")
-    expect(started.stderr).toContain("npm install effect@^3.22")
-    expect(started.stderr).not.toContain("ERR_MODULE_NOT_FOUND")
+    // One line, no stack: the Effect 3 line names lingo-obs, the package for Effect 4.
+    expect(started.code).toBe(1)
+    expect(started.stderr).toMatch(
+      /^@lingo-obs\/observability needs effect \^3\.22\.0, but this app has effect 4\.\d+\.\d+ \([^\n]*\): for Effect 4 use lingo-obs instead \(npm install lingo-obs effect@\^4\.1 @effect\/platform-node@\^4\.1\), or move the app to effect \^3\.22\.0\.\n$/
+    )
 
     const cli = await run("npx", ["--no", "lingo-obs", "doctor"], app)
     expect(cli.code).toBe(1)

@@ -33,7 +33,8 @@ describe("packaging", () => {
     const bins = manifests.flatMap(({ directory, manifest }) =>
       Object.entries(manifest.bin ?? {}).map(([command, file]) => ({ command, directory, file, files: manifest.files ?? [] }))
     )
-    expect(bins.map((bin) => bin.command).sort()).toEqual(["lingo-obs", "lingo-obs-dev"])
+    // Two `lingo-obs` commands, one per Effect line (`@lingo-obs/cli` and `lingo-obs`): a project installs one line.
+    expect(bins.map((bin) => `${bin.command} ${Path.basename(bin.directory)}`).sort()).toEqual(["lingo-obs cli", "lingo-obs lingo-obs", "lingo-obs-dev dev"])
     for (const bin of bins) {
       expect(bin.file, bin.command).not.toMatch(/^(\.\/)?dist\//)
       expect(Fs.existsSync(Path.join(bin.directory, bin.file)), `${bin.command} → ${bin.file}`).toBe(true)

@@ -4,18 +4,19 @@
  * resolved whole before any of it runs, so on Effect 4 a deep import such as `effect/FiberRef`
  * would otherwise fail first, with an `ERR_MODULE_NOT_FOUND` naming a file in `effect/dist`.
  *
- * This module therefore imports nothing from `effect` (nor anything that does); it reads
- * `effect/package.json`, which every Effect version exports.
+ * This module therefore imports nothing from `effect` (nor anything that does): the engine's
+ * `EffectVersion` reads `effect/package.json`, which every Effect version exports.
  *
  * @example
  * ```ts
  * import { assertSupported } from "@lingo-obs/core/EffectVersion"
  *
- * assertSupported("@lingo-obs/observability") // throws UnsupportedEffectError on Effect 4
+ * assertSupported("@lingo-obs/observability") // on Effect 4 throws UnsupportedEffectError naming lingo-obs
  * const { ObservabilityLive } = await import("@lingo-obs/observability")
  * ```
  */
 import { createRequire } from "node:module"
+import * as Line from "@lingo-obs/otlp/EffectVersion"
 
 const require = createRequire(import.meta.url)
 
@@ -25,45 +26,24 @@ export const supportedRange: string = (require("../package.json") as {
 }).peerDependencies["effect"]!
 
 /** What to run to get onto the supported line: the Effect 3 packages a service installs beside the toolkit. */
-export const INSTALL_COMMAND = "npm install effect@^3.22 @effect/platform@^0.97 @effect/platform-node@^0.108"
+export const INSTALL_COMMAND = Line.LINES[3]!.install
 
 /** The app's `effect`: its version and where it is installed; `undefined` when it is not installed. */
-export interface Installed {
-  readonly version: string
-  readonly path: string
-}
+export type Installed = Line.Installed
 
 /** The `effect` that `from` (a file path or URL; default: this package) would load. */
-export const installed = (from: string | URL = import.meta.url): Installed | undefined => {
-  try {
-    const path = createRequire(from).resolve("effect/package.json")
-    return { version: (require(path) as { readonly version: string }).version, path: path.replace(/[\\/]package\.json$/, "") }
-  } catch {
-    return undefined
-  }
-}
-
-const numbers = (version: string): ReadonlyArray<number> | undefined => {
-  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version)
-  return match === null ? undefined : [Number(match[1]), Number(match[2]), Number(match[3])]
-}
+export const installed = (from: string | URL = import.meta.url): Installed | undefined => Line.installed(from)
 
 /**
  * Whether `version` satisfies a caret range (`^3.22.0`: same major, at least that minor and
  * patch), the only form the toolkit's peer ranges use. A pre-release of the minimum is not enough.
  */
-export const satisfies = (version: string, range: string): boolean => {
-  const minimum = range.startsWith("^") ? numbers(range.slice(1)) : undefined
-  if (minimum === undefined) throw new Error(`EffectVersion: unsupported range ${JSON.stringify(range)} (expected ^X.Y.Z)`)
-  const actual = numbers(version)
-  if (actual === undefined || actual[0] !== minimum[0]) return false
-  for (const index of [1, 2]) {
-    if (actual[index]! !== minimum[index]!) return actual[index]! > minimum[index]!
-  }
-  return !version.includes("-")
-}
+export const satisfies: (version: string, range: string) => boolean = Line.satisfies
 
-/** The app's `effect` is missing or outside the supported range. */
+/**
+ * The app's `effect` is missing or outside the supported range. Its message is one line; on
+ * Effect 4 it names `lingo-obs`, the toolkit's package for Effect 4.
+ */
 export class UnsupportedEffectError extends Error {
   readonly _tag = "UnsupportedEffectError"
   constructor(
@@ -71,17 +51,7 @@ export class UnsupportedEffectError extends Error {
     readonly found: Installed | undefined,
     readonly supported: string
   ) {
-    const what = found === undefined
-      ? "effect is not installed"
-      : `this app has effect ${found.version} (${found.path})`
-    const line = found !== undefined && (numbers(found.version)?.[0] ?? 0) > 3
-      ? " lingo-obs is built on the Effect 3 line and does not run on Effect 4 yet."
-      : ""
-    super(
-      `${loadedBy} needs effect ${supported}, but ${what}.${line}\n` +
-        `Install a supported version in your service: ${INSTALL_COMMAND}\n` +
-        `(then \`npm ls effect\` should show a single effect@3 copy).`
-    )
+    super(Line.problem(loadedBy, supported, found) ?? `${loadedBy} needs effect ${supported}`)
     this.name = "UnsupportedEffectError"
   }
 }
