@@ -32,11 +32,11 @@ import * as OtelGlobals from "../internal/otelGlobals.js"
 import * as Required from "../Required.js"
 import * as Shutdown from "../Shutdown.js"
 import { EffectMetricProducer } from "./internal/effectMetricProducer.js"
-import { countPoints, PipelineMetricExporter } from "./internal/pipelineMetricExporter.js"
-import * as RuntimeMetrics from "./internal/runtimeMetrics.js"
+import { countPoints, PipelineMetricExporter } from "@lingo-obs/otlp/PipelineMetricExporter"
+import * as RuntimeMetrics from "@lingo-obs/otlp/RuntimeMetrics"
 
 export { SCOPE_NAME as EFFECT_SCOPE } from "./internal/effectMetricProducer.js"
-export { SCOPE as RUNTIME_SCOPE } from "./internal/runtimeMetrics.js"
+export { SCOPE as RUNTIME_SCOPE } from "@lingo-obs/otlp/RuntimeMetrics"
 
 /** The scope the toolkit's self-metrics are reported under (the Effect 3 line's). */
 export const SELF_SCOPE = "@lingo-obs/observability"
@@ -74,7 +74,7 @@ export const makeProvider = (options: ProviderOptions) =>
     )
     if (options.disableRuntimeStats !== true) {
       yield* Effect.acquireRelease(
-        Effect.sync(() => RuntimeMetrics.start(provider.getMeter(RuntimeMetrics.SCOPE), {})),
+        Effect.sync(() => RuntimeMetrics.start(provider)),
         (stop) => Effect.sync(stop)
       ).pipe(Scope.provide(observedUntilShutdown))
     }

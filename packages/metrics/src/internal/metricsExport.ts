@@ -22,7 +22,7 @@ import type { Options, OtelMetricsProducer } from "./options.js"
 import * as RuntimeMetrics from "../RuntimeMetrics.js"
 import { EffectMetricProducer } from "./effectMetricProducer.js"
 import { encodeJsonLines } from "./metricJson.js"
-import { countPoints, PipelineMetricExporter } from "./pipelineMetricExporter.js"
+import { countPoints, PipelineMetricExporter } from "@lingo-obs/otlp/PipelineMetricExporter"
 
 /** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck reader. */
 const SHUTDOWN_GRACE = Duration.millis(250)

@@ -1,20 +1,21 @@
-import type { Control, ExportPipeline } from "@lingo-obs/core"
+import type { Pipeline } from "./Pipeline.js"
+import type { Switch } from "./Switch.js"
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core"
 import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 
 /**
- * Hands each collection to the export pipeline and answers the reader at once: retries happen
- * in the pipeline, so a slow or dead collector never makes the reader time out and report the
- * same failure a second time.
+ * Hands each collection to the engine's export pipeline and answers the reader at once: retries
+ * happen in the pipeline, so a slow or dead collector never makes the reader time out and report
+ * the same failure a second time. Both Effect lines' metrics layers use it.
  */
 export class PipelineMetricExporter implements PushMetricExporter {
   /** Set when the layer starts closing: the reader's final flush and the shutdown share one deadline. */
   private deadline: number | undefined
 
   constructor(
-    private readonly pipeline: ExportPipeline.ExportPipeline<ResourceMetrics, unknown>,
+    private readonly pipeline: Pipeline<ResourceMetrics, unknown>,
     private readonly shutdownTimeoutMillis: number,
-    private readonly exporting: Control.Switch
+    private readonly exporting: Switch
   ) {}
 
   /** Bounds everything the reader's shutdown does next (final collection, flush, shutdown) by the timeout. */
