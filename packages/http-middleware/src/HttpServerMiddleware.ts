@@ -189,6 +189,16 @@ const spanExit = (exit: Exit.Exit<unknown, unknown>, status: number): Exit.Exit<
 
 const stringValue = (value: unknown): string | undefined => typeof value === "string" ? value : undefined
 
+/** The request matched `route`: its span gets `http.route` and the name `{method} {route}`. */
+const routeMatched = (state: RequestState, route: string): void => {
+  state.route = route
+  const span = state.span
+  if (span !== undefined) {
+    span.attribute(SemConv.HTTP_ROUTE, route)
+    Spans.rename(span, `${state.method} ${route}`)
+  }
+}
+
 const resolvedIn = (context: Context.Context<never>): Resolved => ({
   propagator: Context.get(context, Propagation.Propagator),
   settings: Context.get(context, Instrumentation.Settings)
@@ -196,7 +206,7 @@ const resolvedIn = (context: Context.Context<never>): Resolved => ({
 
 /**
  * The request path: one fiber step opens the span (named by the method; the route hook renames it
- * once the router has matched), counts the request as active and provides the span, the incoming
+ * once the router has matched, or the exit hook after the platform's router did), counts the request as active and provides the span, the incoming
  * context and the request's state to the app in one context change; one exit hook ends the span
  * and records the metrics, synchronously.
  */
@@ -234,7 +244,13 @@ const handle = <E, R>(
   const finish = (exit: Exit.Exit<HttpServerResponse.HttpServerResponse, E>): void => {
     const status = HttpServerError.exitResponse(exit).status
     const endTime = Spans.nowNanos(fiber)
-    const route = state.route ?? stringValue(span?.attributes.get(SemConv.HTTP_ROUTE))
+    if (state.route === undefined) {
+      // Served without `router(...)` (`HttpApiBuilder.serve`, `HttpServer.serve(router, middleware())`):
+      // the platform's router put the matched template on the span as `http.route`; name it after it.
+      const matched = stringValue(span?.attributes.get(SemConv.HTTP_ROUTE))
+      if (matched !== undefined) routeMatched(state, matched)
+    }
+    const route = state.route
     const errorType = status >= 500 ? errorTypeOf(exit, status) : undefined
     if (span !== undefined) {
       span.attribute(SemConv.HTTP_RESPONSE_STATUS_CODE, status)
@@ -268,14 +284,21 @@ const make = (options: Options, fixed: Resolved | undefined) => {
 
 /**
  * The middleware on its own, for composing with other platform APIs (`HttpServer.serve(app,
- * middleware)`, `HttpApiBuilder.serve(middleware)`). It opens the span on arrival, before any
- * router runs, so the span is named by the method alone (`GET`); the route template still reaches
- * the `http.route` attribute and the metrics. Switch the platform's own tracer off with
- * `withoutPlatformTracer`. Prefer `serve`, which names spans by route.
+ * middleware)`, `HttpApiBuilder.serve(middleware)` for an `HttpApi`). It opens the span on arrival,
+ * before any router runs, named by the method; when the platform's router matches a route (an
+ * `HttpRouter`, or the endpoints of an `HttpApi`), the span is named `{method} {route template}`
+ * as it ends, and the template goes on `http.route` and the metrics. Switch the platform's own
+ * tracer off with `withoutPlatformTracer`. For an `HttpRouter`, `serve` names the span as soon as
+ * the route matches and resolves the propagator once per server.
  *
  * @example
  * ```ts
- * HttpServer.serve(app, HttpServerMiddleware.middleware()).pipe(HttpServerMiddleware.withoutPlatformTracer)
+ * // An HttpApi: spans named "GET /users/:id" after the endpoint's path
+ * const HttpLive = HttpApiBuilder.serve(HttpServerMiddleware.middleware()).pipe(
+ *   HttpServerMiddleware.withoutPlatformTracer,
+ *   Layer.provide(HttpApiBuilder.api(Api).pipe(Layer.provide(UsersLive))),
+ *   Layer.provide(NodeHttpServer.layer(createServer, { port: 8080, host: "127.0.0.1" }))
+ * )
  * ```
  */
 export const middleware = (options: Options = {}): <E, R>(app: HttpApp.Default<E, R>) => HttpApp.Default<E, R> =>
@@ -294,13 +317,7 @@ const routeHook = <A, E, R>(handler: Effect.Effect<A, E, R>): Effect.Effect<A, E
     const context = fiber.currentContext
     const state = Context.get(context, CurrentRequest)
     if (state === undefined || state.route !== undefined) return handler
-    const route = templateOf(Context.unsafeGet(context, HttpRouter.RouteContext).route)
-    state.route = route
-    const span = state.span
-    if (span !== undefined) {
-      span.attribute(SemConv.HTTP_ROUTE, route)
-      Spans.rename(span, `${state.method} ${route}`)
-    }
+    routeMatched(state, templateOf(Context.unsafeGet(context, HttpRouter.RouteContext).route))
     return handler
   })
 
@@ -340,8 +357,8 @@ export const router = <E, R>(self: HttpRouter.HttpRouter<E, R>): HttpRouter.Http
 
 /**
  * The middleware for an app made by `router(...)`: the span it opens on arrival (named by the
- * method) is renamed `{method} {route}` by the matched route. Requests no route matches keep the
- * method-only name. It is `middleware`, named for the pairing with `router`.
+ * method) is renamed `{method} {route}` by the matched route, as soon as it matches. Requests no
+ * route matches keep the method-only name. It is `middleware`, named for the pairing with `router`.
  *
  * @example
  * ```ts

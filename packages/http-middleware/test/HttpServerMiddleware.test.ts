@@ -252,7 +252,7 @@ describe("HttpServerMiddleware", () => {
       expect(server!.attributes["url.path"]).toBe("/anything")
     }).pipe(Effect.provide(ObservabilityTest)))
 
-  it.scopedLive("middleware() composes with HttpServer.serve: one span, route as attribute and metric label", () =>
+  it.scopedLive("middleware() composes with HttpServer.serve: one span named by route, route as attribute and metric label", () =>
     Effect.gen(function*() {
       yield* MetricsTest.reset
       const context = yield* Layer.build(
@@ -266,7 +266,7 @@ describe("HttpServerMiddleware", () => {
       yield* get(`http://127.0.0.1:${port}/users/5`)
       const spans = yield* waitForSpans((spans) => serverSpans(spans).length === 1)
       const [server] = serverSpans(spans)
-      expect(server!.name).toBe("GET")
+      expect(server!.name).toBe("GET /users/:id")
       expect(server!.attributes["http.route"]).toBe("/users/:id")
       expect(spans.find((span) => span.name === "load-user")!.parentSpanId).toBe(server!.spanId)
       const points = yield* metricPoints("http.server.request.duration")
