@@ -6,6 +6,7 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
+import { expect } from "@effect/vitest"
 import type { Propagation } from "@lingo-obs/core"
 import { MetricsTest } from "@lingo-obs/metrics"
 import { TracingTest } from "@lingo-obs/tracing"
@@ -76,3 +77,20 @@ export const waitForSpans = (
 /** The points of metric `name` collected now (relative to the last reset). */
 export const metricPoints = (name: string) =>
   Effect.map(MetricsTest.find(name), (metric) => metric?.points ?? [])
+
+/** The server spans among `spans`. */
+export const serverSpans = (spans: ReadonlyArray<TracingTest.FinishedSpan>) => spans.filter((span) => span.kind === "server")
+
+/**
+ * Requests each health path of the server at `base` (each answers 200), then `/users/1`: only that
+ * one gets a span and a metric point. Once its span is there, the health requests are done too.
+ */
+export const expectHealthSkipped = (base: string, healthPaths: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    for (const path of healthPaths) expect((yield* get(`${base}${path}`)).status).toBe(200)
+    yield* get(`${base}/users/1`)
+    const spans = yield* waitForSpans((spans) => serverSpans(spans).length === 1)
+    expect(serverSpans(spans).map((span) => span.name)).toEqual(["GET /users/:id"])
+    const points = yield* metricPoints("http.server.request.duration")
+    expect(points.map((point) => point.attributes["http.route"])).toEqual(["/users/:id"])
+  })
