@@ -14,13 +14,29 @@ import * as Endpoint from "./Endpoint.js"
 import type { ExportConfig } from "./ExportConfig.js"
 import * as OtlpGrpc from "./OtlpGrpc.js"
 import * as OtlpHttp from "./OtlpHttp.js"
-import { type LogSink, Pipeline } from "./Pipeline.js"
+import { Pipeline, type Options as PipelineOptions } from "./Pipeline.js"
 import { StartError } from "./StartError.js"
 import type { Signal, Transport } from "./Transport.js"
 
-/** What a signal's pipeline needs besides its config section. */
-export interface Options<Item> {
-  readonly signal: Signal
+/**
+ * What a signal's pipeline needs besides its config section: the encodings, and the engine's
+ * options that are not in the config (see `Pipeline`'s; its lines name `endpoint(config)`).
+ */
+export interface Options<Item> extends
+  Pick<
+    PipelineOptions<Item, unknown>,
+    | "signal"
+    | "maxQueueSize"
+    | "maxBatchSize"
+    | "batchDelayMillis"
+    | "maxConcurrentExports"
+    | "itemName"
+    | "itemPoints"
+    | "describeItem"
+    | "encodeWhenFull"
+    | "log"
+  >
+{
   readonly config: ExportConfig
   /** OTLP protobuf encoding of a batch (the `@opentelemetry/otlp-transformer` serializers). */
   readonly encodeOtlp: (items: ReadonlyArray<Item>) => Uint8Array | undefined
@@ -28,18 +44,6 @@ export interface Options<Item> {
   readonly encodeOtlpJson: (items: ReadonlyArray<Item>) => Uint8Array | undefined
   /** One JSON object per line, for the `stdout` exporter. */
   readonly encodeJson: (items: ReadonlyArray<Item>) => string
-  readonly maxQueueSize: number
-  readonly maxBatchSize: number
-  readonly batchDelayMillis: number
-  readonly maxConcurrentExports: number
-  readonly itemName: string
-  readonly itemPoints?: ((item: Item) => number) | undefined
-  /** How an item is named in log lines (a span's name). */
-  readonly describeItem?: ((item: Item) => string) | undefined
-  /** Encode each batch as soon as it is full (see `Pipeline`'s option). */
-  readonly encodeWhenFull?: boolean | undefined
-  /** Where the pipeline's warnings go (see `Pipeline`); its lines name `endpoint(config)`. */
-  readonly log: LogSink
 }
 
 /** An OTLP signal's resolved target and its transport, not connected yet. */
