@@ -18,13 +18,21 @@ import { Attributes, Instrumentation, SpanEncoder, SpanLimits } from "@lingo-obs
 import * as OtelApi from "@opentelemetry/api"
 import type { InstrumentationScope } from "@opentelemetry/core"
 import type { Resource } from "@opentelemetry/resources"
-import type { ReadableSpan, Sampler, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace-base"
+import type { Sampler, SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as EffectTracer from "effect/Tracer"
 import { FIBER_CONTEXT, type FiberContextManager } from "@lingo-obs/otlp/ContextManager"
+import {
+  EndedSpan,
+  KINDS,
+  NO_ATTRIBUTES,
+  NO_LINKS,
+  type Outcome,
+  type RecordedEvent
+} from "@lingo-obs/otlp/EndedSpan"
 
 /** How root spans are sampled, and whether children follow their parent. */
 export interface Sampling {
@@ -44,33 +52,11 @@ export type Export =
   }
   | { readonly _tag: "Processor"; readonly processor: SpanProcessor }
 
-const KINDS: Record<EffectTracer.SpanKind, OtelApi.SpanKind> = {
-  internal: OtelApi.SpanKind.INTERNAL,
-  server: OtelApi.SpanKind.SERVER,
-  client: OtelApi.SpanKind.CLIENT,
-  producer: OtelApi.SpanKind.PRODUCER,
-  consumer: OtelApi.SpanKind.CONSUMER
-}
-
-const NO_ATTRIBUTES: OtelApi.Attributes = Object.freeze({})
 const NO_SPAN_ATTRIBUTES: ReadonlyMap<string, unknown> = new Map()
-const NO_LINKS: Array<OtelApi.Link> = []
 
 // -------------------------------------------------------------------------------------------
 // Values
 // -------------------------------------------------------------------------------------------
-
-const BILLION = BigInt(1_000_000_000)
-
-const hrTime = (nanos: bigint): OtelApi.HrTime => [Number(nanos / BILLION), Number(nanos % BILLION)]
-
-const toAttributes = (entries: Iterable<readonly [string, unknown]>, valueLimit: number): OtelApi.Attributes => {
-  const attributes: OtelApi.Attributes = {}
-  for (const [key, value] of entries) {
-    attributes[key] = SpanLimits.truncateValue(Attributes.toAttributeValue(value), valueLimit)
-  }
-  return attributes
-}
 
 /** Effect attribute values as the encoder writes them (a Map, converted value by value). */
 const encodableAttributes = (attributes: ReadonlyMap<string, unknown>): Map<string, unknown> | undefined => {
@@ -98,26 +84,12 @@ const recordOf = (record: Record<string, unknown> | undefined): Record<string, u
 // Spans
 // -------------------------------------------------------------------------------------------
 
-interface RecordedEvent {
-  readonly name: string
-  readonly time: bigint
-  readonly attributes: Record<string, unknown> | undefined
-}
-
 /** What every span of one tracer shares. */
 interface Shared {
   readonly export: Export
   readonly resource: Resource
   readonly scope: InstrumentationScope
   readonly limits: SpanLimits.SpanLimits
-}
-
-/** How a span ended, as OpenTelemetry reports it: status, extra attributes, an exception event. */
-interface Outcome {
-  readonly code: OtelApi.SpanStatusCode
-  readonly message: string | undefined
-  readonly attributes: Record<string, unknown> | undefined
-  readonly exception: RecordedEvent | undefined
 }
 
 const OK: Outcome = { code: OtelApi.SpanStatusCode.OK, message: undefined, attributes: undefined, exception: undefined }
@@ -268,7 +240,9 @@ class ExportingSpan implements EffectTracer.Span, OtelApi.Context {
     if (!this.sampled) return
     const sink = this.shared.export
     if (sink._tag === "Processor") {
-      sink.processor.onEnd(new EndedSpan(this, this.shared, startTime, endTime, exit, this.events))
+      sink.processor.onEnd(
+        new EndedSpan(this, this.shared, startTime, endTime, () => outcomeOf(exit, endTime), this.events, Attributes.toAttributeValue)
+      )
     } else if (sink.accepting()) {
       sink.offer(sink.encoder.encodeSpan(this.record(startTime, endTime, exit)))
     }
@@ -317,123 +291,6 @@ class ExportingSpan implements EffectTracer.Span, OtelApi.Context {
   }
 }
 ;(ExportingSpan.prototype as unknown as Record<symbol, boolean>)[FIBER_CONTEXT] = true
-
-/**
- * An ended span as a span processor reads it (stdout, tests). Conversions (attribute values,
- * times, events) happen on first read, in the exporter's turn, not when the span ends.
- */
-class EndedSpan implements ReadableSpan {
-  readonly ended = true
-  readonly droppedAttributesCount: number
-  readonly droppedEventsCount: number
-  readonly droppedLinksCount: number
-  readonly name: string
-  readonly kind: OtelApi.SpanKind
-  readonly resource: Resource
-  readonly instrumentationScope: InstrumentationScope
-  readonly parentSpanContext?: OtelApi.SpanContext
-  private readonly context: OtelApi.SpanContext
-  private converted: { attributes: OtelApi.Attributes; events: Array<TimedEvent>; status: OtelApi.SpanStatus } | undefined
-
-  constructor(
-    private readonly span: ExportingSpan,
-    private readonly shared: Shared,
-    private readonly start: bigint,
-    private readonly end: bigint,
-    private readonly exit: Exit.Exit<unknown, unknown>,
-    private readonly recordedEvents: ReadonlyArray<RecordedEvent> | undefined
-  ) {
-    this.name = span.name
-    this.kind = KINDS[span.kind]
-    this.resource = shared.resource
-    this.instrumentationScope = shared.scope
-    this.droppedAttributesCount = span.droppedAttributes
-    this.droppedEventsCount = span.droppedEvents
-    this.droppedLinksCount = span.droppedLinks
-    this.context = { traceId: span.traceId, spanId: span.spanId, traceFlags: OtelApi.TraceFlags.SAMPLED }
-    const parent = span.parent._tag === "Some" ? span.parent.value : undefined
-    if (parent !== undefined) {
-      this.parentSpanContext = {
-        traceId: parent.traceId,
-        spanId: parent.spanId,
-        traceFlags: parent.sampled ? OtelApi.TraceFlags.SAMPLED : OtelApi.TraceFlags.NONE,
-        isRemote: parent._tag === "ExternalSpan"
-      }
-    }
-  }
-
-  spanContext(): OtelApi.SpanContext {
-    return this.context
-  }
-
-  get startTime(): OtelApi.HrTime {
-    return hrTime(this.start)
-  }
-
-  get endTime(): OtelApi.HrTime {
-    return hrTime(this.end)
-  }
-
-  get duration(): OtelApi.HrTime {
-    return hrTime(this.end > this.start ? this.end - this.start : BigInt(0))
-  }
-
-  get links(): Array<OtelApi.Link> {
-    const limits = this.shared.limits
-    return this.span.links.length === 0 ? NO_LINKS : this.span.links.map((link) => {
-      const { attributes, dropped } = SpanLimits.limitRecord(
-        toAttributes(Object.entries(link.attributes), limits.attributeValueLengthLimit),
-        limits.linkAttributeCountLimit,
-        limits.attributeValueLengthLimit
-      )
-      return {
-        context: {
-          traceId: link.span.traceId,
-          spanId: link.span.spanId,
-          traceFlags: link.span.sampled ? OtelApi.TraceFlags.SAMPLED : OtelApi.TraceFlags.NONE
-        },
-        attributes,
-        droppedAttributesCount: dropped
-      }
-    })
-  }
-
-  get attributes(): OtelApi.Attributes {
-    return this.convert().attributes
-  }
-
-  get events(): Array<TimedEvent> {
-    return this.convert().events
-  }
-
-  get status(): OtelApi.SpanStatus {
-    return this.convert().status
-  }
-
-  private convert() {
-    if (this.converted !== undefined) return this.converted
-    const limits = this.shared.limits
-    const valueLimit = limits.attributeValueLengthLimit
-    const outcome = outcomeOf(this.exit, this.end)
-    const attributes = this.span.attributes.size === 0 ? {} : toAttributes(this.span.attributes, valueLimit)
-    if (outcome.attributes !== undefined) Object.assign(attributes, outcome.attributes)
-    const recorded = outcome.exception === undefined ? this.recordedEvents ?? [] : [...this.recordedEvents ?? [], outcome.exception]
-    const events: Array<TimedEvent> = recorded.slice(0, limits.eventCountLimit).map((event) => {
-      if (event.attributes === undefined) return { name: event.name, time: hrTime(event.time), attributes: NO_ATTRIBUTES, droppedAttributesCount: 0 }
-      const limited = SpanLimits.limitRecord(
-        toAttributes(Object.entries(event.attributes), valueLimit),
-        limits.eventAttributeCountLimit,
-        valueLimit
-      )
-      return { name: event.name, time: hrTime(event.time), attributes: limited.attributes, droppedAttributesCount: limited.dropped }
-    })
-    if (recorded.length > limits.eventCountLimit) {
-      ;(this as { droppedEventsCount: number }).droppedEventsCount += recorded.length - limits.eventCountLimit
-    }
-    const status: OtelApi.SpanStatus = outcome.message === undefined ? { code: outcome.code } : { code: outcome.code, message: outcome.message }
-    return this.converted = { attributes, events, status }
-  }
-}
 
 /** The parent an Effect root span takes from the active OpenTelemetry context, if any. */
 const otelParent = (context: Context.Context<never>): Option.Option<EffectTracer.AnySpan> => {
