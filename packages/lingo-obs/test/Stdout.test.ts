@@ -1,0 +1,171 @@
+/**
+ * The stdout exporter on the Effect 4 line: a real service in a child process with every signal
+ * on stdout prints its spans, metrics and log records as JSON lines (the Effect 3 line's lines,
+ * from the engine's one encoder), flushed on SIGTERM, with the resource in full once at start
+ * (`stdoutResource: once`, the default) or on each record (`each`).
+ */
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "@effect/vitest"
+import { exited, waitForOutput } from "./support/childProcess.js"
+
+const HERE = Path.dirname(fileURLToPath(import.meta.url))
+const ROOT = Path.resolve(HERE, "../../..")
+
+type Line = Record<string, any>
+
+/** Runs the stdout service until it is ready, stops it with SIGTERM, and returns its stdout's JSON lines. */
+const runService = async (environment: Record<string, string>) => {
+  const child = spawn(process.execPath, ["--conditions=@lingo-obs/source", "--import", "tsx", Path.join(HERE, "fixtures/stdoutService.ts")], {
+    cwd: ROOT,
+    env: { PATH: process.env["PATH"], ...environment },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.on("data", (chunk: Buffer) => void (stdout += chunk.toString()))
+  child.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString()))
+  // For failure messages: the program's own lines and stderr (the JSON lines are many).
+  const output = () => `${stdout.split("\n").filter((line) => !line.startsWith("{")).join("\n")}\n--- stderr ---\n${stderr}`
+  try {
+    await waitForOutput(child, output, (text) => text.includes("service ready"), 60_000)
+    const signalledAt = Date.now()
+    child.kill("SIGTERM")
+    const exit = await exited(child)
+    const elapsedMillis = Date.now() - signalledAt
+    // The program's own log lines (Effect's logfmt) are text; the exporter's lines are JSON objects.
+    const lines = stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Line)
+    return { lines, exit, elapsedMillis, output: output() }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+  }
+}
+
+const configFile = (config: unknown) => {
+  const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-e4-stdout-")), "observability.json")
+  Fs.writeFileSync(file, JSON.stringify(config))
+  return file
+}
+
+const isSpan = (line: Line) => "spanId" in line && "kind" in line
+const isMetric = (line: Line) => "points" in line
+const isLogRecord = (line: Line) => "severityText" in line
+
+/** The keys of each kind of line, as the Effect 3 line prints them. */
+const SPAN_KEYS = [
+  "attributes", "durationMicros", "events", "kind", "links", "name", "parentSpanId", "resource", "scope", "spanId",
+  "startTimeUnixMicros", "status", "traceId"
+]
+const METRIC_KEYS = ["description", "name", "points", "resource", "scope", "type", "unit"]
+const LOG_KEYS = [
+  "attributes", "body", "resource", "scope", "severityNumber", "severityText", "spanId", "timeUnixMicros", "traceFlags", "traceId"
+]
+
+/** Checks the service's spans, metric and log record, and returns them. */
+const checkSignals = (lines: ReadonlyArray<Line>, output: string) => {
+  const spans = lines.filter(isSpan)
+  const parent = spans.find((span) => span["name"] === "place-order")
+  const child = spans.find((span) => span["name"] === "charge-card")
+  expect(parent, output).toBeDefined()
+  expect(child, output).toBeDefined()
+  // JSON.stringify leaves out an undefined parent, as the Effect 3 line's lines do.
+  expect(Object.keys(parent!).sort()).toEqual(SPAN_KEYS.filter((key) => key !== "parentSpanId"))
+  expect(Object.keys(child!).sort()).toEqual(SPAN_KEYS)
+  expect(child).toMatchObject({
+    traceId: parent!["traceId"],
+    parentSpanId: parent!["spanId"],
+    kind: "internal",
+    // A span whose effect succeeded is OK, as on the Effect 3 line.
+    status: { code: "ok" },
+    attributes: { "payment.method": "card" },
+    scope: "stdout-svc"
+  })
+  expect(parent!["traceId"]).toMatch(/^[0-9a-f]{32}$/)
+  expect(parent!["spanId"]).toMatch(/^[0-9a-f]{16}$/)
+  // The child slept 10 ms inside the parent.
+  expect(child!["durationMicros"]).toBeGreaterThanOrEqual(9_000)
+  expect(parent!["durationMicros"]).toBeGreaterThanOrEqual(child!["durationMicros"])
+  expect(child!["startTimeUnixMicros"]).toBeGreaterThanOrEqual(parent!["startTimeUnixMicros"])
+  expect(Math.abs(parent!["startTimeUnixMicros"] - Date.now() * 1000)).toBeLessThan(120_000_000)
+
+  const orders = lines.filter(isMetric).filter((metric) => metric["name"] === "orders_total")
+  // The collection at shutdown (the interval is an hour): one line for the counter.
+  expect(orders, output).toHaveLength(1)
+  expect(Object.keys(orders[0]!).sort()).toEqual(METRIC_KEYS)
+  expect(orders[0]).toMatchObject({ type: "sum", unit: "1", points: [{ value: 3 }] })
+  // OpenTelemetry-API and runtime metrics reach the same exporter.
+  expect(lines.filter(isMetric).map((metric) => metric["name"])).toContain("process.memory.usage")
+
+  const records = lines.filter(isLogRecord).filter((record) => record["body"] === "order placed")
+  expect(records, output).toHaveLength(1)
+  expect(Object.keys(records[0]!).sort()).toEqual(LOG_KEYS)
+  expect(records[0]).toMatchObject({
+    severityText: "INFO",
+    severityNumber: 9,
+    traceId: parent!["traceId"],
+    spanId: parent!["spanId"],
+    traceFlags: "01",
+    attributes: { "order.id": "o-1" },
+    scope: "@lingo-obs/logs"
+  })
+  return { parent: parent!, orders: orders[0]!, record: records[0]! }
+}
+
+describe("the stdout exporter in a service (Effect 4)", () => {
+  it("every signal from OTEL_*_EXPORTER=console: the full resource once, first; then records with service.name only; flushed on SIGTERM", async () => {
+    const { lines, exit, elapsedMillis, output } = await runService({
+      OTEL_SERVICE_NAME: "stdout-svc",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.region=eu",
+      OTEL_TRACES_EXPORTER: "console",
+      OTEL_METRICS_EXPORTER: "console",
+      OTEL_LOGS_EXPORTER: "console",
+      // Only the shutdown flush can print the records in time.
+      OTEL_BSP_SCHEDULE_DELAY: "60000",
+      OTEL_BLRP_SCHEDULE_DELAY: "60000",
+      OTEL_METRIC_EXPORT_INTERVAL: "3600000"
+    })
+    // runMain ends an interrupted program with its own exit code, not by the signal.
+    expect(exit.signal, output).toBeNull()
+    expect(elapsedMillis).toBeLessThan(8_000)
+    const resourceLines = lines.filter((line) => Object.keys(line).join() === "resource")
+    expect(resourceLines, output).toHaveLength(1)
+    expect(lines[0]).toBe(resourceLines[0])
+    expect(resourceLines[0]!["resource"]).toMatchObject({
+      "service.name": "stdout-svc",
+      "service.instance.id": expect.any(String),
+      "deployment.region": "eu",
+      "telemetry.sdk.language": "nodejs"
+    })
+    const { orders, parent, record } = checkSignals(lines, output)
+    for (const line of [parent, orders, record]) expect(line["resource"]).toEqual({ "service.name": "stdout-svc" })
+  }, 90_000)
+
+  it("stdoutResource: each (config file): no start line, the full resource on every record", async () => {
+    const stdout = { exporter: "stdout", stdoutResource: "each" }
+    const { lines, exit, output } = await runService({
+      OBSERVABILITY_CONFIG_FILE: configFile({
+        service: { name: "stdout-svc", version: "2.0.1" },
+        globalAttributes: { "deployment.region": "eu" },
+        tracing: { ...stdout, batchTimeout: "60s" },
+        metrics: { ...stdout, interval: "1h" },
+        logs: { ...stdout, enabled: true, batchTimeout: "60s" }
+      })
+    })
+    expect(exit.signal, output).toBeNull()
+    expect(lines.filter((line) => Object.keys(line).join() === "resource"), output).toEqual([])
+    const { orders, parent, record } = checkSignals(lines, output)
+    for (const line of [parent, orders, record]) {
+      expect(line["resource"]).toMatchObject({
+        "service.name": "stdout-svc",
+        "service.version": "2.0.1",
+        "service.instance.id": expect.any(String),
+        "deployment.region": "eu"
+      })
+    }
+    // Every record of the process carries the same resource.
+    expect(new Set(lines.map((line) => JSON.stringify(line["resource"]))).size).toBe(1)
+  }, 90_000)
+})
