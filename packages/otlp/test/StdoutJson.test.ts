@@ -63,8 +63,9 @@ describe("StdoutJson", () => {
   })
 
   it("log records: the span's ids and flags as in traceparent; a body that refers to itself still prints", () => {
-    const body: Record<string, unknown> = { order: "o-1" }
-    body["self"] = body
+    type Circular = { order: string; self?: Circular }
+    const body: Circular = { order: "o-1" }
+    body.self = body
     const sampled = trace.setSpanContext(context.active(), {
       traceId: "0af7651916cd43dd8448eb211c80319c",
       spanId: "b7ad6b7169203331",
