@@ -10,6 +10,8 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { Observability, Reconfigure } from "../src/index.js"
 import { exited, waitForOutput } from "./support/childProcess.js"
 
 const HERE = Path.dirname(fileURLToPath(import.meta.url))
@@ -215,4 +217,41 @@ describe("the same lines as the Effect 3 line", () => {
       runtimeMetrics(effect3.lines).map((line: any) => [line.name, line.unit, line.type])
     )
   }, 120_000)
+})
+
+/** Runs `self` with this process's stdout captured: the JSON lines written meanwhile. */
+const capturingStdout = <A, E>(self: Effect.Effect<A, E>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const written: Array<string> = []
+      const write = process.stdout.write
+      process.stdout.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stdout.write
+      return { written, write }
+    }),
+    ({ written }) =>
+      Effect.map(self, () => written.join("").split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Line)),
+    ({ write }) => Effect.sync(() => void (process.stdout.write = write))
+  )
+
+describe("Reconfigure with the stdout exporter (Effect 4)", () => {
+  it.live("a span ended while sampling is 0 or export is off is not printed; the others are, at the layer's close", () =>
+    Effect.gen(function*() {
+      const lines = yield* capturingStdout(
+        Effect.gen(function*() {
+          yield* Reconfigure.setSamplingRatio(0)
+          yield* Effect.void.pipe(Effect.withSpan("unsampled"))
+          yield* Reconfigure.setSamplingRatio(1)
+          yield* Reconfigure.setExporting("tracing", false)
+          yield* Effect.void.pipe(Effect.withSpan("unexported"))
+          yield* Reconfigure.setExporting("tracing", true)
+          yield* Effect.void.pipe(Effect.withSpan("exported"))
+        }).pipe(Effect.provide(Observability.layer({
+          service: { name: "stdout-reconfigure" },
+          config: { tracing: { exporter: "stdout", batchTimeout: "60s" }, metrics: { enabled: false } },
+          variables: {}
+        })))
+      )
+      expect(lines[0]!["resource"]).toMatchObject({ "service.name": "stdout-reconfigure" })
+      expect(lines.filter(isSpan).map((span) => span["name"])).toEqual(["exported"])
+    }))
 })
