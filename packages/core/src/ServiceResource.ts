@@ -103,17 +103,10 @@ export const attributes = (
   })
 
 /**
- * The resource as the `stdout` exporter prints it on a record: the full attributes with
- * `stdoutResource: each`, else `service.name` only (the full resource is printed once at start).
+ * The resource as the `stdout` exporter prints it on a record, and the line it starts with (the
+ * engine's, shared with the Effect 4 line).
  */
-export const forStdout = (
-  attributes: Readonly<Record<string, unknown>>,
-  mode: Config.StdoutResource
-): Readonly<Record<string, unknown>> => mode === "each" ? attributes : { "service.name": attributes["service.name"] }
-
-/** The line the `stdout` exporter starts with: the full resource, once. */
-export const stdoutLine = (attributes: Readonly<Record<string, unknown>>): string =>
-  `${JSON.stringify({ resource: attributes })}\n`
+export { resourceForRecord as forStdout, resourceLine as stdoutLine } from "@lingo-obs/otlp/StdoutJson"
 
 /** The OpenTelemetry `Resource` for the SDK providers. */
 export const make = (config: Config.ObservabilityConfig, service: ServiceInfo = {}): Effect.Effect<Resource> =>

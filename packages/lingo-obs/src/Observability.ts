@@ -16,6 +16,7 @@
  * ```
  */
 import * as Endpoint from "@lingo-obs/otlp/Endpoint"
+import * as StdoutJson from "@lingo-obs/otlp/StdoutJson"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
 import * as Duration from "effect/Duration"
@@ -163,7 +164,12 @@ export const layerFromConfig = (
     )
     // Taken over first and released last, so SDK errors during shutdown reach the logger too.
     const otelErrors = Layer.effectDiscard(Diagnostics.captureOpenTelemetryErrors)
-    return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
+    // With a signal on stdout, the full resource once, first, so records can carry service.name only.
+    const onStdout = running.map((entry) => sections[entry.signal]).filter((section) => section.enabled && section.exporter === "stdout")
+    const resourceLine = Layer.effectDiscard(Effect.sync(() => {
+      if (onStdout.some((section) => section.stdoutResource === "once")) process.stdout.write(StdoutJson.resourceLine(resource.attributes))
+    }))
+    return Layer.provideMerge(Layer.mergeAll(resourceLine, started, Reconfigure.layer), pipelines).pipe(
       Layer.provideMerge(otelErrors),
       // The stdout format and level first, so that the toolkit's own lines are written the same way.
       Layer.provideMerge(Logs.layerConsole(config.logs))

@@ -17,8 +17,6 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
     Effect.gen(function*() {
       const otlp = yield* receiver
       const endpoint = protocol === "grpc" ? `http://${otlp.endpoint}` : otlp.httpEndpoint
-      // The span encoder writes protobuf only: under http/json the traces go as http/protobuf beside the JSON metrics and logs.
-      const tracesProtocol = protocol === "http/json" ? "http/protobuf" : protocol
       const service = Effect.gen(function*() {
         yield* Metric.update(Metric.counter("orders_total", { incremental: true, attributes: { "http.response.status_code": "201" } }), 3)
         yield* Metric.update(Metric.histogram("rpc_duration", { boundaries: [0, 5, 10], attributes: { unit: "ms" } }), 0)
@@ -32,7 +30,7 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
         Effect.provide(Observability.layer({
           service: { name: "e4-delivery" },
           config: {
-            tracing: { protocol: tracesProtocol, endpoint, batchTimeout: "10ms" },
+            tracing: { protocol, endpoint, batchTimeout: "10ms" },
             metrics: { protocol, endpoint, interval: "1h" },
             logs: { protocol, endpoint, enabled: true, batchTimeout: "10ms" },
             shutdownTimeout: "10s"
@@ -48,8 +46,10 @@ describe("metrics and logs delivered to a receiver through the engine's pipeline
         new Set([`traces ${wire}`, `metrics ${wire}`, `logs ${wire}`])
       )
       if (protocol !== "grpc") {
-        const encodings = new Set(otlp.requests().filter((request) => request.signal !== "traces").map((request) => request.encoding))
-        expect(encodings).toEqual(new Set([protocol === "http/json" ? "json" : "protobuf"]))
+        // Every signal in the protocol's encoding, with its content type.
+        const encoding = protocol === "http/json" ? "json application/json" : "protobuf application/x-protobuf"
+        const encodings = new Set(otlp.requests().map((request) => `${request.encoding} ${request.metadata["content-type"]}`))
+        expect(encodings).toEqual(new Set([encoding]))
       }
       const span = yield* Effect.promise(() => otlp.waitForSpan("place-order"))
       const orders = yield* Effect.promise(() => otlp.waitForMetric("orders_total"))

@@ -4,13 +4,14 @@
  * named by `OBSERVABILITY_CONFIG_FILE`): on SIGTERM it flushes its spans to a real receiver and exits
  * promptly, and the header value it was given is never printed.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { exited, waitForOutput } from "./support/childProcess.js"
 
 const HERE = Path.dirname(fileURLToPath(import.meta.url))
 const ROOT = Path.resolve(HERE, "../../..")
@@ -22,40 +23,17 @@ beforeAll(async () => {
 })
 afterAll(() => receiver.stop())
 
-/** Resolves once `predicate` holds for the output so far; rejects if the child exits first or after `timeoutMs`. */
-const waitForOutput = (child: ChildProcess, output: () => string, predicate: (text: string) => boolean, timeoutMs: number) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`timed out; output so far:\n${output()}`)), timeoutMs)
-    const check = () => predicate(output()) && finish()
-    const onExit = () => finish(new Error(`exited early; output:\n${output()}`))
-    const finish = (error?: Error) => {
-      clearTimeout(timer)
-      child.stdout?.off("data", check)
-      child.stderr?.off("data", check)
-      child.off("exit", onExit)
-      error === undefined ? resolve() : reject(error)
-    }
-    child.stdout?.on("data", check)
-    child.stderr?.on("data", check)
-    child.once("exit", onExit)
-    check()
-  })
-
-const exited = (child: ChildProcess) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode })
-    else child.once("exit", (code, signal) => resolve({ code, signal }))
-  })
-
 describe("a service in a child process", () => {
   const cases = [
     { protocol: "grpc", source: "OTEL_*" },
     { protocol: "http/protobuf", source: "OTEL_*" },
+    { protocol: "http/json", source: "OTEL_*" },
     { protocol: "grpc", source: "OBSERVABILITY_CONFIG_FILE" }
   ] as const
   for (const { protocol, source } of cases) {
     it(`flushes its spans on SIGTERM and exits promptly (${protocol}, config from ${source})`, async () => {
       const service = `svc-${protocol}-${source === "OTEL_*" ? "env" : "file"}`
+      const requestsBefore = receiver.requests().length
       const endpoint = protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint
       // A one-minute batch delay: only the shutdown flush can deliver in time.
       let configuration: Record<string, string>
@@ -101,6 +79,12 @@ describe("a service in a child process", () => {
         expect(elapsed).toBeLessThan(8_000)
         const sent = receiver.requests().filter((r) => r.metadata["x-api-key"] === CANARY)
         expect(sent.length).toBeGreaterThan(0)
+        // This run's requests: each body in the encoding the protocol names, with its content type.
+        const wire = protocol === "grpc" ? "grpc undefined undefined" : protocol === "http/json"
+          ? "http json application/json"
+          : "http protobuf application/x-protobuf"
+        const own = receiver.requests().slice(requestsBefore)
+        expect(new Set(own.map((r) => `${r.transport} ${r.encoding} ${r.metadata["content-type"]}`))).toEqual(new Set([wire]))
         expect(output).not.toContain(CANARY)
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")

@@ -24,7 +24,7 @@ import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
 import { type AdjustableSampler, makeSampler } from "@lingo-obs/otlp/Sampler"
 import * as EffectTracer from "./internal/effectTracer.js"
 import { PipelineSpanProcessor, sdkSpanEncoder } from "@lingo-obs/otlp/SpanProcessor"
-import { encodeJsonLines } from "./internal/spanJson.js"
+import { encodeSpans } from "@lingo-obs/otlp/StdoutJson"
 
 /**
  * The pipeline bounds its own flush by the shutdown timeout; this grace only catches a
@@ -100,7 +100,7 @@ const pipelineExport = (
         ...pipelineSettings(config),
         encodeOtlp: () => undefined,
         encodeOtlpJson: (spans) => json?.serializeRequest(spans as Array<ReadableSpan>),
-        encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
+        encodeJson: (items) => encodeSpans(items, config.stdoutResource),
         describeItem: (span) => span.name
       })
       const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, exporting, (span) => span)

@@ -1,8 +1,8 @@
 /**
  * The logs signal of the Effect 4 line: every Effect log call becomes an OpenTelemetry log record
  * (severity, message as body, annotations as attributes, and the trace and span ids of the span it
- * was written in) and goes through the engine's export pipeline (`@lingo-obs/otlp`), batched,
- * retried and bounded like spans. Scoped: records still buffered are flushed when the layer's
+ * was written in) and goes through the engine's export pipeline (`@lingo-obs/otlp`), over OTLP or
+ * as JSON lines on stdout (`exporter: stdout`), batched, retried and bounded like spans. Scoped: records still buffered are flushed when the layer's
  * scope closes.
  *
  * The `logs` section also says how the program's own log lines look on stdout (`format`) and the
@@ -15,6 +15,7 @@
  * ```
  */
 import { PipelineLogRecordProcessor } from "@lingo-obs/otlp/LogRecordProcessor"
+import * as StdoutJson from "@lingo-obs/otlp/StdoutJson"
 import { logs as OtelLogsApi } from "@opentelemetry/api-logs"
 import { JsonLogsSerializer, ProtobufLogsSerializer } from "@opentelemetry/otlp-transformer"
 import type { Resource } from "@opentelemetry/resources"
@@ -55,21 +56,13 @@ const SHUTDOWN_GRACE = Duration.millis(250)
 const pipelineProcessor = (options: Options, shutdownTimeout: Duration.Duration) =>
   Effect.gen(function*() {
     const { config } = options
-    if (config.exporter === "stdout") {
-      return yield* new Required.PipelineStartError({
-        signal: "logs",
-        endpoint: "stdout",
-        reason: "exporter stdout is not available on the Effect 4 line yet (use exporter otlp_grpc)"
-      })
-    }
     const pipeline = yield* ExportPipeline.make<SdkLogRecord>({
       signal: "logs",
       config,
       connect: options.connect,
       encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
       encodeOtlpJson: (records) => JsonLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
-      // Not reached: stdout is refused above.
-      encodeJson: () => "",
+      encodeJson: (records) => StdoutJson.encodeLogRecords(records, config.stdoutResource),
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),

@@ -1,9 +1,10 @@
 /**
  * The Metrics layer of the Effect 4 line: an OpenTelemetry meter provider with a periodic reader
- * at the config's `interval`, exporting through the engine's pipeline (`@lingo-obs/otlp`). Effect
- * `Metric` values (read from the registry of the layer's context), instruments created through
- * the OpenTelemetry API (`metrics.getMeter`), the Node runtime metrics (unless
- * `disableRuntimeStats`) and the toolkit's own `lingo_obs.*` self-metrics reach the same exporter.
+ * at the config's `interval`, exporting through the engine's pipeline (`@lingo-obs/otlp`) over
+ * OTLP or as JSON lines on stdout (`exporter: stdout`). Effect `Metric` values (read from the
+ * registry of the layer's context), instruments created through the OpenTelemetry API
+ * (`metrics.getMeter`), the Node runtime metrics (unless `disableRuntimeStats`) and the toolkit's
+ * own `lingo_obs.*` self-metrics reach the same exporter.
  * Scoped: on close, one final collection is exported within the shutdown timeout.
  *
  * @example
@@ -16,6 +17,7 @@
  * ```
  */
 import * as SelfMetrics from "@lingo-obs/otlp/SelfMetrics"
+import * as StdoutJson from "@lingo-obs/otlp/StdoutJson"
 import { Switch } from "@lingo-obs/otlp/Switch"
 import * as OtelApi from "@opentelemetry/api"
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer"
@@ -108,21 +110,13 @@ const SHUTDOWN_GRACE = Duration.millis(250)
 const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
   Layer.unwrap(Effect.gen(function*() {
     const { config } = options
-    if (config.exporter === "stdout") {
-      return yield* new Required.PipelineStartError({
-        signal: "metrics",
-        endpoint: "stdout",
-        reason: "exporter stdout is not available on the Effect 4 line yet (use exporter otlp_grpc)"
-      })
-    }
     const pipeline = yield* ExportPipeline.make<ResourceMetrics>({
       signal: "metrics",
       config,
       connect: options.connect,
       encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
       encodeOtlpJson: ([metrics]) => metrics === undefined ? undefined : JsonMetricsSerializer.serializeRequest(metrics),
-      // Not reached: stdout is refused above.
-      encodeJson: () => "",
+      encodeJson: (collections) => StdoutJson.encodeMetrics(collections, config.stdoutResource),
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,
       batchDelayMillis: 0,

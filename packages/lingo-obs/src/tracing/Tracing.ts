@@ -1,10 +1,11 @@
 /**
  * The Tracing layer of the Effect 4 line: Effect's tracer (`Tracer.Tracer`) replaced by the
- * toolkit's own, writing each ended span as OTLP bytes into the engine's export pipeline
- * (`@lingo-obs/otlp`) over OTLP/gRPC or OTLP/HTTP, with parent-based ratio sampling adjustable at
- * run time, span limits, and the OpenTelemetry API (context manager, tracer provider) registered
- * so that libraries instrumented with it join Effect's traces. Scoped: when the layer's scope
- * closes, buffered spans are flushed within the shutdown timeout.
+ * toolkit's own, writing each ended span into the engine's export pipeline (`@lingo-obs/otlp`):
+ * over OTLP/gRPC or OTLP/HTTP (protobuf or JSON), or as JSON lines on stdout (`exporter: stdout`),
+ * with parent-based ratio sampling adjustable at run time, span limits, and the OpenTelemetry API
+ * (context manager, tracer provider) registered so that libraries instrumented with it join
+ * Effect's traces. Scoped: when the layer's scope closes, buffered spans are flushed within the
+ * shutdown timeout.
  *
  * @example
  * ```ts
@@ -16,11 +17,12 @@ import { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
 import * as Propagators from "@lingo-obs/otlp/Propagators"
 import * as SpanEncoder from "@lingo-obs/otlp/SpanEncoder"
 import * as SpanLimits from "@lingo-obs/otlp/SpanLimits"
+import * as StdoutJson from "@lingo-obs/otlp/StdoutJson"
 import { PipelineSpanProcessor, sdkSpanEncoder } from "@lingo-obs/otlp/SpanProcessor"
 import { Switch } from "@lingo-obs/otlp/Switch"
 import * as OtelApi from "@opentelemetry/api"
 import type { Resource } from "@opentelemetry/resources"
-import { BasicTracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -193,53 +195,75 @@ export interface Options {
   readonly connect?: ExportPipeline.Connect | undefined
 }
 
+/** The pipeline settings every traces pipeline takes from the config. */
+const pipelineSettings = (options: Options) => ({
+  signal: "traces" as const,
+  config: options.config,
+  connect: options.connect,
+  maxQueueSize: options.config.maxQueueSize,
+  maxBatchSize: options.config.maxExportBatchSize,
+  batchDelayMillis: Duration.toMillis(options.config.batchTimeout),
+  maxConcurrentExports: options.config.maxConcurrentExports,
+  itemName: "spans"
+})
+
 /**
- * Spans written as protobuf the moment they end (the span encoder) and batched as bytes, encoded
- * into a request as soon as a batch is full; the SDK provider's spans (libraries using the
- * OpenTelemetry API) join the same pipeline as requests of their own.
+ * Where the spans go. OTLP over gRPC or with protobuf bodies: written as protobuf the moment they
+ * end (the span encoder) and batched as bytes, encoded into a request as soon as a batch is full;
+ * the SDK provider's spans (libraries using the OpenTelemetry API) join the same pipeline as
+ * requests of their own. stdout and OTLP/JSON: the spans as records (`ReadableSpan`), encoded as
+ * JSON lines or an OTLP/JSON request when their batch goes, as on the Effect 3 line (the span
+ * encoder writes protobuf only).
  */
-const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
-  Layer.unwrap(Effect.gen(function*() {
+const pipelineExport = (options: Options, limits: SpanLimits.SpanLimits, shutdownMillis: number, switchOn: Switch) =>
+  Effect.gen(function*() {
     const { config } = options
-    if (config.exporter !== "otlp_grpc" || config.protocol === "http/json") {
-      return yield* new Required.PipelineStartError({
-        signal: "traces",
-        endpoint: config.exporter === "stdout" ? "stdout" : config.endpoint ?? "default",
-        reason: `${config.exporter === "stdout" ? "exporter stdout" : "protocol http/json"} is not available on the Effect 4 line yet ` +
-          `(use exporter otlp_grpc with protocol grpc or http/protobuf)`
+    if (config.exporter === "stdout" || config.protocol === "http/json") {
+      // Loaded only for OTLP/JSON: the other exports never pay its start-up time.
+      const json = config.exporter === "stdout"
+        ? undefined
+        : (yield* Effect.promise(() => import("@opentelemetry/otlp-transformer"))).JsonTraceSerializer
+      const pipeline = yield* ExportPipeline.make<ReadableSpan>({
+        ...pipelineSettings(options),
+        encodeOtlp: () => undefined,
+        encodeOtlpJson: (spans) => json?.serializeRequest(spans as Array<ReadableSpan>),
+        encodeJson: (spans) => StdoutJson.encodeSpans(spans, config.stdoutResource),
+        describeItem: (span) => span.name
       })
+      const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, switchOn, (span) => span)
+      return { processor, spanExport: { _tag: "Processor", processor } satisfies EffectTracer.Export }
     }
-    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? Duration.seconds(5))
-    const limits = options.limits ?? defaultLimits
-    const switchOn = new Switch(true)
     const encoder = new SpanEncoder.SpanEncoder({ resource: options.resource, scope: scopeOf(options.resource), limits })
     const pipeline = yield* ExportPipeline.make<SpanEncoder.Item>({
-      signal: "traces",
-      config,
-      connect: options.connect,
+      ...pipelineSettings(options),
       encodeOtlp: (items) => SpanEncoder.request(encoder.header, items),
-      // Not reached: stdout and http/json are refused above (the encoder writes protobuf only).
       encodeOtlpJson: () => undefined,
       encodeJson: () => "",
-      maxQueueSize: config.maxQueueSize,
-      maxBatchSize: config.maxExportBatchSize,
-      batchDelayMillis: Duration.toMillis(config.batchTimeout),
-      maxConcurrentExports: config.maxConcurrentExports,
-      itemName: "spans",
       encodeWhenFull: true,
       describeItem: SpanEncoder.describe
     })
-    const processor = new PipelineSpanProcessor(pipeline, Duration.toMillis(shutdownTimeout), switchOn, sdkSpanEncoder(limits))
+    const processor = new PipelineSpanProcessor(pipeline, shutdownMillis, switchOn, sdkSpanEncoder(limits))
+    const spanExport: EffectTracer.Export = {
+      _tag: "Encoded",
+      encoder,
+      accepting: () => switchOn.on,
+      offer: (span) => void pipeline.offer(span)
+    }
+    return { processor, spanExport }
+  })
+
+const exporting = (options: Options): Layer.Layer<never, Required.PipelineStartError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const { config } = options
+    const shutdownTimeout = Duration.fromInputUnsafe(options.shutdownTimeout ?? Duration.seconds(5))
+    const limits = options.limits ?? defaultLimits
+    const switchOn = new Switch(true)
+    const { processor, spanExport } = yield* pipelineExport(options, limits, Duration.toMillis(shutdownTimeout), switchOn)
     const sampler = new AdjustableSampler(config.sampler, config.samplingRatio)
     const tracer = yield* install({
       resource: options.resource,
       processor,
-      spanExport: {
-        _tag: "Encoded",
-        encoder,
-        accepting: () => switchOn.on,
-        offer: (span) => void pipeline.offer(span)
-      },
+      spanExport,
       sampler,
       limits,
       propagator: options.propagator ?? Propagators.fromNames(config.propagators),

@@ -25,5 +25,5 @@ export const fromLogOptions = (options: Logger.Logger.Options<unknown>): Correla
   return { traceId: span.value.traceId, spanId: span.value.spanId, traceFlags: span.value.sampled ? 1 : 0 }
 }
 
-/** Trace flags as the two hex digits of a `traceparent` header (`01`, `00`). */
-export const formatTraceFlags = (flags: number): string => flags.toString(16).padStart(2, "0")
+/** Trace flags as the two hex digits of a `traceparent` header (`01`, `00`): the engine's, as the stdout exporter prints them. */
+export { formatTraceFlags } from "@lingo-obs/otlp/StdoutJson"

@@ -14,7 +14,7 @@ import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import { type Options, SCOPE } from "./options.js"
 import { bridge } from "./bridge.js"
-import { encodeJsonLines } from "./logJson.js"
+import { encodeLogRecords } from "@lingo-obs/otlp/StdoutJson"
 import { PipelineLogRecordProcessor } from "@lingo-obs/otlp/LogRecordProcessor"
 
 /** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck processor. */
@@ -28,7 +28,7 @@ const pipelineProcessor = (config: Config.LogsConfig, shutdownTimeout: Duration.
       config,
       encodeOtlp: (records) => ProtobufLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
       encodeOtlpJson: (records) => JsonLogsSerializer.serializeRequest(records as Array<SdkLogRecord>),
-      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
+      encodeJson: (items) => encodeLogRecords(items, config.stdoutResource),
       maxQueueSize: config.maxQueueSize,
       maxBatchSize: config.maxExportBatchSize,
       batchDelayMillis: Duration.toMillis(config.batchTimeout),

@@ -21,7 +21,7 @@ import * as Scope from "effect/Scope"
 import type { Options, OtelMetricsProducer } from "./options.js"
 import * as RuntimeMetrics from "../RuntimeMetrics.js"
 import { EffectMetricProducer } from "./effectMetricProducer.js"
-import { encodeJsonLines } from "./metricJson.js"
+import { encodeMetrics } from "@lingo-obs/otlp/StdoutJson"
 import { countPoints, PipelineMetricExporter } from "@lingo-obs/otlp/PipelineMetricExporter"
 
 /** The pipeline bounds its own flush by the shutdown timeout; this grace only catches a stuck reader. */
@@ -53,7 +53,7 @@ const makeExporter = (config: Config.MetricsConfig, shutdownTimeout: Duration.Du
       config,
       encodeOtlp: ([metrics]) => metrics === undefined ? undefined : ProtobufMetricsSerializer.serializeRequest(metrics),
       encodeOtlpJson: ([metrics]) => metrics === undefined ? undefined : JsonMetricsSerializer.serializeRequest(metrics),
-      encodeJson: (items) => encodeJsonLines(items, config.stdoutResource),
+      encodeJson: (items) => encodeMetrics(items, config.stdoutResource),
       maxQueueSize: MAX_HELD_COLLECTIONS,
       maxBatchSize: 1,
       batchDelayMillis: 0,

@@ -21,5 +21,5 @@ export const fromFiber = (fiber: Fiber.Fiber<unknown, unknown>): Correlation | u
   return { traceId: span.traceId, spanId: span.spanId, traceFlags: span.sampled ? 1 : 0 }
 }
 
-/** Trace flags as the two hex digits of a `traceparent` header (`01`, `00`). */
-export const formatTraceFlags = (flags: number): string => flags.toString(16).padStart(2, "0")
+/** Trace flags as the two hex digits of a `traceparent` header (`01`, `00`): the engine's, as the stdout exporter prints them. */
+export { formatTraceFlags } from "@lingo-obs/otlp/StdoutJson"
