@@ -1,6 +1,8 @@
 export * as B3Propagator from "./B3Propagator.js"
+export * as ConfigFile from "./ConfigFile.js"
 export * as ConfigInput from "./ConfigInput.js"
 export * as ConfigMerge from "./ConfigMerge.js"
+export * as ConfigWatch from "./ConfigWatch.js"
 export * as ConnectionError from "./ConnectionError.js"
 export * as ContextManager from "./ContextManager.js"
 export * as Endpoint from "./Endpoint.js"
