@@ -99,7 +99,8 @@ export const readFile = async (path: string): Promise<ParseResult> => {
   return read._tag === "Text" ? parseText(read.text) : read
 }
 
-const SECTIONS_WITH_FIELDS = new Set(["", "service", "tracing", "metrics", "logs"])
+/** The Schema's objects with named fields (maps such as `headers` are not among them). */
+const SECTIONS_WITH_FIELDS = new Set(["", "service", "tracing", "metrics", "logs", "limits", "tracing.retry", "metrics.retry", "logs.retry"])
 
 /**
  * Turns what a file or a protobuf-JSON encoder produced into the shape of the Schema input:
