@@ -185,4 +185,33 @@ describe("config files (Effect 4)", () => {
       const error = yield* Effect.flip(ConfigSource.decode({ globalAttributes: deep }))
       expect(error.message).toMatch(/globalAttributes\.a\.a.*: nested more than 64 levels deep/)
     }))
+
+  it.effect("ranges are adjusted with one warning naming each field, as on the Effect 3 line", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile(
+        "ranges.yaml",
+        "tracing:\n  sampling_ratio: 1.5\n  max_export_batch_size: 1000\n  max_queue_size: 10\nlogs:\n  max_export_batch_size: 600\n  max_queue_size: 100\n"
+      )
+      const { lines, result } = yield* loaded({ file })
+      expect(result._tag === "Success" && [result.success.tracing.samplingRatio, result.success.tracing.maxExportBatchSize, result.success.logs.maxExportBatchSize])
+        .toEqual([1, 10, 100])
+      const warnings = lines.filter((line) => line.level === "WARN")
+      expect(warnings.map((line) => line.message)).toEqual([
+        "tracing.samplingRatio 1.5 is outside [0, 1]; using 1",
+        "tracing.maxExportBatchSize 1000 is above tracing.maxQueueSize 10; using 10",
+        "logs.maxExportBatchSize 600 is above logs.maxQueueSize 100; using 100"
+      ])
+      expect(warnings.map((line) => line.annotations["field"])).toEqual(["tracing.samplingRatio", "tracing.maxExportBatchSize", "logs.maxExportBatchSize"])
+    }))
+
+  it.effect("__proto__ as a header or an attribute name is refused by name, once", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("proto.json", `{"tracing": {"headers": {"__proto__": "${CANARY}"}}, "globalAttributes": {"__proto__": "${CANARY}"}}`)
+      const { message, text } = yield* loaded({ file })
+      expect(message.split("\n").slice(1)).toEqual([
+        `  - tracing.headers.__proto__: the name "__proto__" cannot be used`,
+        `  - globalAttributes.__proto__: the name "__proto__" cannot be used`
+      ])
+      expect(text).not.toContain(CANARY)
+    }))
 })

@@ -9,6 +9,7 @@ import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { OtlpReceiver } from "@lingo-obs/otlp-receiver"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
@@ -59,7 +60,7 @@ const rootsOf = (phase: string) =>
   receiver.spans().filter((span) => span.name.startsWith(`${phase}-`) && span.parentSpanId === undefined)
 
 /** Polls `check` until it holds (bounded: fails after `timeout`). */
-const until = <A>(check: Effect.Effect<A>, done: (value: A) => boolean, timeout = "10 seconds") =>
+const until = <A, R>(check: Effect.Effect<A, never, R>, done: (value: A) => boolean, timeout: Duration.Input = "10 seconds") =>
   check.pipe(Effect.repeat({ until: done, schedule: Schedule.spaced("50 millis") }), Effect.timeout(timeout))
 
 const printedEverything = (lines: ReadonlyArray<TestLogger.LogLine>) =>

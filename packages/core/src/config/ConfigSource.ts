@@ -29,10 +29,11 @@ import * as Config from "./Config.js"
 import * as Redact from "@lingo-obs/otlp/Redact"
 import * as Diagnostics from "../Diagnostics.js"
 import { readEnvironment } from "../internal/environment.js"
-import { expectationWithoutValue, isPlainObject, setField, valueAt } from "@lingo-obs/otlp/ConfigInput"
+import { expectationWithoutValue, isPlainObject, prototypeKeys, setField, valueAt } from "@lingo-obs/otlp/ConfigInput"
 import { sectionFields } from "../internal/schemaShape.js"
 import * as ConfigFile from "@lingo-obs/otlp/ConfigFile"
 import * as ConfigMerge from "@lingo-obs/otlp/ConfigMerge"
+import * as ConfigRanges from "@lingo-obs/otlp/ConfigRanges"
 
 /** One problem in a config: the field's dotted path and what was expected there. */
 export interface ConfigIssue {
@@ -169,29 +170,13 @@ export const configFileFromEnv: Effect.Effect<Option.Option<string>> = EffectCon
 // ---------------------------------------------------------------------------------------------
 
 const clampRanges = (config: Config.ObservabilityConfig): Effect.Effect<Config.ObservabilityConfig> =>
-  Effect.gen(function*() {
-    let tracing = config.tracing
-    if (tracing.samplingRatio < 0 || tracing.samplingRatio > 1) {
-      const clamped = Math.min(1, Math.max(0, tracing.samplingRatio))
-      yield* Effect.logWarning(
-        `tracing.samplingRatio ${tracing.samplingRatio} is outside [0, 1]; using ${clamped}`
-      ).pipe(Diagnostics.annotate({ field: "tracing.samplingRatio" }))
-      tracing = { ...tracing, samplingRatio: clamped }
-    }
-    if (tracing.maxExportBatchSize > tracing.maxQueueSize) {
-      yield* Effect.logWarning(
-        `tracing.maxExportBatchSize ${tracing.maxExportBatchSize} is above tracing.maxQueueSize ${tracing.maxQueueSize}; using ${tracing.maxQueueSize}`
-      ).pipe(Diagnostics.annotate({ field: "tracing.maxExportBatchSize" }))
-      tracing = { ...tracing, maxExportBatchSize: tracing.maxQueueSize }
-    }
-    let logs = config.logs
-    if (logs.maxExportBatchSize > logs.maxQueueSize) {
-      yield* Effect.logWarning(
-        `logs.maxExportBatchSize ${logs.maxExportBatchSize} is above logs.maxQueueSize ${logs.maxQueueSize}; using ${logs.maxQueueSize}`
-      ).pipe(Diagnostics.annotate({ field: "logs.maxExportBatchSize" }))
-      logs = { ...logs, maxExportBatchSize: logs.maxQueueSize }
-    }
-    return tracing === config.tracing && logs === config.logs ? config : { ...config, tracing, logs }
+  Effect.suspend(() => {
+    const clamped = ConfigRanges.clamp(config)
+    return Effect.forEach(
+      clamped.adjustments,
+      ({ field, message }) => Effect.logWarning(message).pipe(Diagnostics.annotate({ field })),
+      { discard: true }
+    ).pipe(Effect.as(clamped.config))
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -215,23 +200,6 @@ const toIssues = (
     const message = issue._tag === "Unexpected" ? UNKNOWN_FIELD : expectationWithoutValue(issue.message, valueAt(input, issue.path))
     return { path: issue.path.map(String).join("."), message: Redact.scrub(message, secrets) }
   })
-
-/**
- * A header or attribute named `__proto__`: every object the decoder builds would lose it without a
- * word (assigning it sets the prototype), so it is refused by name instead.
- */
-const prototypeKeys = (input: unknown): ReadonlyArray<ConfigIssue> => {
-  if (!isPlainObject(input)) return []
-  const maps = [
-    ...ConfigMerge.EXPORTING_SECTIONS.map((section) => [`${section}.headers`, isPlainObject(input[section]) ? input[section]["headers"] : undefined]),
-    ["globalAttributes", input["globalAttributes"]]
-  ] as const
-  return maps.flatMap(([path, map]) =>
-    isPlainObject(map) && Object.hasOwn(map, "__proto__")
-      ? [{ path: `${path}.__proto__`, message: `the name "__proto__" cannot be used` }]
-      : []
-  )
-}
 
 const capped = (issues: ReadonlyArray<ConfigIssue>): ReadonlyArray<ConfigIssue> =>
   issues.length <= MAX_ISSUES

@@ -19,7 +19,8 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as ConfigFile from "@lingo-obs/otlp/ConfigFile"
-import { expectationWithoutValue, valueAt } from "@lingo-obs/otlp/ConfigInput"
+import { expectationWithoutValue, prototypeKeys, valueAt } from "@lingo-obs/otlp/ConfigInput"
+import * as ConfigRanges from "@lingo-obs/otlp/ConfigRanges"
 import * as Diagnostics from "../Diagnostics.js"
 import * as Config from "./Config.js"
 
@@ -67,7 +68,8 @@ const decodeConfig = Schema.decodeUnknownEffect(Config.ObservabilityConfig)
 /**
  * Decodes a config without looking at the environment: explicit values, then defaults. The input
  * may be a file's content (`observability:` section, `snake_case` names: see `normalize`).
- * Fails with a `ConfigError` naming each malformed or unknown field.
+ * Fails with a `ConfigError` naming each malformed or unknown field; a sampling ratio outside
+ * [0, 1] or a batch above its queue is adjusted with one warning instead.
  */
 export const decode = (input: unknown, source = "config"): Effect.Effect<Config.ObservabilityConfig, ConfigError> =>
   Effect.suspend(() => {
@@ -77,9 +79,29 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<Config.
       return Effect.fail(new ConfigError({ source, issues: [{ path: tooDeep, message: `nested more than ${MAX_NESTING} levels deep` }] }))
     }
     const normalized = normalize(input)
-    return decodeConfig(normalized, { onExcessProperty: "error", errors: "all" }).pipe(
-      Effect.mapError((error) => new ConfigError({ source, issues: capped(toIssues(error.issue, normalized)) }))
+    return Effect.result(decodeConfig(normalized, { onExcessProperty: "error", errors: "all" })).pipe(
+      Effect.flatMap((result) => {
+        // A `__proto__` header or attribute is named once, in the Effect 3 line's words (not the header rule's too).
+        const prototypes = prototypeKeys(normalized)
+        const named = new Set(prototypes.map((issue) => issue.path))
+        const decoding = result._tag === "Failure" ? toIssues(result.failure.issue, normalized) : []
+        const issues = [...decoding.filter((issue) => !named.has(issue.path)), ...prototypes]
+        return result._tag === "Success" && issues.length === 0
+          ? clampRanges(result.success)
+          : Effect.fail(new ConfigError({ source, issues: capped(issues) }))
+      })
     )
+  })
+
+/** Ranges adjusted rather than refused (the engine's `ConfigRanges`), one warning naming each field. */
+const clampRanges = (config: Config.ObservabilityConfig): Effect.Effect<Config.ObservabilityConfig> =>
+  Effect.suspend(() => {
+    const clamped = ConfigRanges.clamp(config)
+    return Effect.forEach(
+      clamped.adjustments,
+      ({ field, message }) => Effect.logWarning(message).pipe(Diagnostics.annotate({ field })),
+      { discard: true }
+    ).pipe(Effect.as(clamped.config))
   })
 
 /**
