@@ -21,9 +21,12 @@ export const configFile = (variables: Readonly<Record<string, string | undefined
 /** `OBSERVABILITY_CONFIG_WATCH`: `true` to apply edits of the config file while the program runs. */
 export const WATCH_VARIABLE = "OBSERVABILITY_CONFIG_WATCH"
 
-/** Whether `OBSERVABILITY_CONFIG_WATCH` asks for the file to be watched (Effect's boolean words; anything else is no). */
+/**
+ * Whether `OBSERVABILITY_CONFIG_WATCH` asks for the file to be watched: Effect's words for true
+ * (`true`, `yes`, `on`, `1`), as the Effect 3 line reads it; anything else is no.
+ */
 export const watchRequested = (variables: Readonly<Record<string, string | undefined>>): boolean =>
-  ["true", "yes", "on", "1"].includes((variables[WATCH_VARIABLE] ?? "").trim().toLowerCase())
+  ["true", "yes", "on", "1"].includes(variables[WATCH_VARIABLE] ?? "")
 
 /**
  * The file's config (YAML or JSON, read within the engine's bounds, normalized) with `explicit`
