@@ -19,7 +19,10 @@ const CASES = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../
 
 interface Case {
   readonly name: string
-  readonly input: unknown
+  /** The Schema's input as data, or */
+  readonly input?: unknown
+  /** a config file's text. */
+  readonly yaml?: string
   expected?: Outcome
 }
 type Outcome =
@@ -29,8 +32,11 @@ type Outcome =
 /** An issue's message without the value it may echo (`, got "abc"`, `, actual 5`): the lines agree on the expectation. */
 const withoutEcho = (message: string) => message.replace(/,\s+(actual|got)\s[\s\S]*$/, "")
 
-const outcomeOf = (input: unknown): Effect.Effect<Outcome> =>
-  Effect.exit(ConfigSource.decode(input)).pipe(Effect.map((exit): Outcome => {
+/** The case's input: its data, or its file text as this line's `parseText` reads it. */
+const inputOf = (entry: Case) => entry.yaml === undefined ? Effect.succeed(entry.input) : ConfigSource.parseText(entry.yaml)
+
+const outcomeOf = (entry: Case): Effect.Effect<Outcome> =>
+  Effect.exit(Effect.flatMap(inputOf(entry), (input) => ConfigSource.decode(input))).pipe(Effect.map((exit): Outcome => {
     if (Exit.isSuccess(exit)) return { decoded: Schema.encodeSync(Config.ObservabilityConfig)(exit.value) }
     if (exit.cause._tag !== "Fail") throw new Error(`decode died: ${String(exit.cause)}`)
     return {
@@ -46,7 +52,7 @@ describe("config conformance, Effect 3 line", () => {
   if (process.env["UPDATE_CONFIG_CASES"] === "1") {
     it.effect("rewrites the recorded outcomes", () =>
       Effect.gen(function*() {
-        for (const entry of file.cases) entry.expected = yield* outcomeOf(entry.input)
+        for (const entry of file.cases) entry.expected = yield* outcomeOf(entry)
         Fs.writeFileSync(CASES, JSON.stringify(file, null, 2) + "\n")
       }))
     return
@@ -55,7 +61,7 @@ describe("config conformance, Effect 3 line", () => {
     it.effect(entry.name, () =>
       Effect.gen(function*() {
         expect(entry.expected).toBeDefined()
-        expect(yield* outcomeOf(entry.input)).toEqual(entry.expected)
+        expect(yield* outcomeOf(entry)).toEqual(entry.expected)
       }))
   }
 })

@@ -1,6 +1,7 @@
 export * as Attributes from "./Attributes.js"
 export * as Config from "./config/Config.js"
 export * as ConfigSource from "./config/ConfigSource.js"
+export * as ConfigWatch from "@lingo-obs/otlp/ConfigWatch"
 export * as Control from "./Control.js"
 export * as Diagnostics from "./Diagnostics.js"
 export * as EffectVersion from "./EffectVersion.js"

@@ -23,7 +23,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Config from "./config/Config.js"
-import * as ConfigSource from "./config/ConfigSource.js"
+import type * as ConfigSource from "./config/ConfigSource.js"
 import * as Environment from "./config/Environment.js"
 import * as Diagnostics from "./Diagnostics.js"
 import * as Logs from "./logs/Logs.js"
@@ -49,6 +49,11 @@ export interface Options {
   readonly connect?: ExportPipeline.Connect | undefined
   /** Replaces the propagator named by `tracing.propagators`. */
   readonly propagator?: TextMapPropagator | undefined
+  /**
+   * Watch the config file and apply edits of the sampling ratio and of the signals' `enabled`
+   * while the program runs (see `Reconfigure`). Default: `OBSERVABILITY_CONFIG_WATCH=true`.
+   */
+  readonly watch?: boolean | undefined
 }
 
 /** What can stop startup: a malformed config, or a required pipeline that cannot start. */
@@ -192,16 +197,14 @@ export const layer = (options: Options = {}): Layer.Layer<Services, StartupError
   Layer.unwrap(Effect.gen(function*() {
     const variables = options.variables ?? process.env
     const file = options.file ?? Environment.configFile(variables)
-    const explicit = file === undefined ? options.config : yield* Environment.underFile(options.config, file)
-    const config = yield* ConfigSource.resolve(explicit, {
-      environment: Environment.overlay,
-      variables,
-      source: file ?? "config"
-    })
-    return layerFromConfig(config, { ...options, variables })
+    const config = yield* Environment.load({ config: options.config, file, variables })
+    const pipelines = layerFromConfig(config, { ...options, variables })
+    if (file === undefined || !(options.watch ?? Environment.watchRequested(variables))) return pipelines
+    const watcher = Layer.effectDiscard(Reconfigure.watchFile({ file, config: options.config, variables, initial: config }))
+    return Layer.provideMerge(watcher, pipelines)
   }))
 
-/** `layer()` with everything from the environment: `OTEL_*`, `OBSERVABILITY_CONFIG_FILE`. */
+/** `layer()` with everything from the environment: `OTEL_*`, `OBSERVABILITY_CONFIG_FILE`, `OBSERVABILITY_CONFIG_WATCH`. */
 export const ObservabilityLive: Layer.Layer<Services, StartupError> = layer()
 
 /** What `layerTest` provides: the recorded spans, metrics and log records, and reconfiguration. */

@@ -21,9 +21,14 @@ interface Issue {
 type Outcome = { readonly decoded: unknown } | { readonly issues: ReadonlyArray<Issue> }
 
 const CASES = Path.join(Path.dirname(fileURLToPath(import.meta.url)), "fixtures/config-cases.json")
-const { cases } = JSON.parse(Fs.readFileSync(CASES, "utf8")) as {
-  readonly cases: ReadonlyArray<{ readonly name: string; readonly input: unknown; readonly expected: Outcome }>
+/** A case's input is data in the Schema's shape (`input`) or a config file's text (`yaml`). */
+interface Case {
+  readonly name: string
+  readonly input?: unknown
+  readonly yaml?: string
+  readonly expected: Outcome
 }
+const { cases } = JSON.parse(Fs.readFileSync(CASES, "utf8")) as { readonly cases: ReadonlyArray<Case> }
 
 /**
  * An issue's message without the kind of value it got (`, got a string`): the Effect 3 fixtures
@@ -34,8 +39,11 @@ const withoutKind = (message: string) => message.replace(/,\s+(actual|got)\s[\s\
 const sameProblem = (effect4: Issue, effect3: Issue): boolean =>
   effect4.path === effect3.path && withoutKind(effect4.message) === effect3.message
 
-const outcomeOf = (input: unknown): Effect.Effect<Outcome> =>
-  Effect.exit(ConfigSource.decode(input)).pipe(Effect.map((exit): Outcome => {
+/** The case's input: its data, or its file text as this line's `parseText` reads it. */
+const inputOf = (entry: Case) => entry.yaml === undefined ? Effect.succeed(entry.input) : ConfigSource.parseText(entry.yaml)
+
+const outcomeOf = (entry: Case): Effect.Effect<Outcome> =>
+  Effect.exit(Effect.flatMap(inputOf(entry), (input) => ConfigSource.decode(input))).pipe(Effect.map((exit): Outcome => {
     if (Exit.isSuccess(exit)) return { decoded: Schema.encodeSync(Config.ObservabilityConfig)(exit.value) }
     const error = exit.cause.reasons[0]
     if (error?._tag !== "Fail") throw new Error("decode died")
@@ -48,11 +56,12 @@ describe("config conformance, Effect 4 line", () => {
   it("has cases of both kinds", () => {
     expect(cases.filter((entry) => "decoded" in entry.expected).length).toBeGreaterThanOrEqual(5)
     expect(cases.filter((entry) => "issues" in entry.expected).length).toBeGreaterThanOrEqual(5)
+    expect(cases.filter((entry) => entry.yaml !== undefined).length).toBeGreaterThanOrEqual(5)
   })
   for (const entry of cases) {
     it.effect(entry.name, () =>
       Effect.gen(function*() {
-        const outcome = yield* outcomeOf(entry.input)
+        const outcome = yield* outcomeOf(entry)
         if ("decoded" in entry.expected) return expect(outcome).toEqual(entry.expected)
         if (!("issues" in outcome)) return expect.fail(`decoded, but the Effect 3 line fails: ${JSON.stringify(entry.expected)}`)
         const expected = entry.expected.issues

@@ -28,11 +28,14 @@ describe("a service in a child process", () => {
     { protocol: "grpc", source: "OTEL_*" },
     { protocol: "http/protobuf", source: "OTEL_*" },
     { protocol: "http/json", source: "OTEL_*" },
-    { protocol: "grpc", source: "OBSERVABILITY_CONFIG_FILE" }
+    { protocol: "grpc", source: "OBSERVABILITY_CONFIG_FILE", format: "json" },
+    { protocol: "http/protobuf", source: "OBSERVABILITY_CONFIG_FILE", format: "yaml" }
   ] as const
-  for (const { protocol, source } of cases) {
-    it(`flushes its spans on SIGTERM and exits promptly (${protocol}, config from ${source})`, async () => {
-      const service = `svc-${protocol}-${source === "OTEL_*" ? "env" : "file"}`
+  for (const testCase of cases) {
+    const { protocol, source } = testCase
+    const format = "format" in testCase ? testCase.format : undefined
+    it(`flushes its spans on SIGTERM and exits promptly (${protocol}, config from ${source}${format === undefined ? "" : ` in ${format}`})`, async () => {
+      const service = `svc-${protocol}-${format ?? "env"}`
       const requestsBefore = receiver.requests().length
       const endpoint = protocol === "grpc" ? `http://${receiver.endpoint}` : receiver.httpEndpoint
       // A one-minute batch delay: only the shutdown flush can deliver in time.
@@ -46,11 +49,17 @@ describe("a service in a child process", () => {
           OTEL_BSP_SCHEDULE_DELAY: "60000"
         }
       } else {
-        const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-e4-")), "observability.json")
-        Fs.writeFileSync(file, JSON.stringify({
-          service: { name: service },
-          tracing: { protocol, endpoint, headers: { "x-api-key": CANARY }, batchTimeout: "60s" }
-        }))
+        const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "lingo-obs-e4-")), `observability.${format}`)
+        Fs.writeFileSync(
+          file,
+          format === "json"
+            ? JSON.stringify({
+              service: { name: service },
+              tracing: { protocol, endpoint, headers: { "x-api-key": CANARY }, batchTimeout: "60s" }
+            })
+            // A service's own YAML file: an `observability:` section among its settings, snake_case names.
+            : `port: 8080\nobservability:\n  service:\n    name: ${service}\n  tracing:\n    protocol: ${protocol}\n    endpoint: ${endpoint}\n    headers:\n      x-api-key: ${CANARY}\n    batch_timeout: 60s\n`
+        )
         configuration = { OBSERVABILITY_CONFIG_FILE: file }
       }
       const child = spawn(process.execPath, ["--conditions=@lingo-obs/source", "--import", "tsx", Path.join(HERE, "fixtures/service.ts")], {

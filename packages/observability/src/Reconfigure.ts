@@ -15,14 +15,13 @@
  * yield* Reconfigure.setSamplingRatio(0.1) // and back
  * ```
  */
-import * as Fs from "node:fs/promises"
-import { type Config, ConfigSource, Control, Diagnostics } from "@lingo-obs/core"
+import { Config, ConfigSource, ConfigWatch, Control, Diagnostics } from "@lingo-obs/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Equal from "effect/Equal"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 
 export type ExportingSignal = "tracing" | "metrics"
@@ -90,22 +89,7 @@ export const layer: Layer.Layer<Reconfigure> = Layer.effect(
   })
 )
 
-/** Top-level fields whose change a running program can apply; the rest need a restart. */
-const HOT_FIELDS = new Set(["tracing.samplingRatio", "tracing.enabled", "metrics.enabled"])
-
-const changedFields = (before: Config.ObservabilityConfig, after: Config.ObservabilityConfig): Array<string> =>
-  (["service", "tracing", "metrics", "globalAttributes", "shutdownTimeout"] as const).flatMap((section) => {
-    const a = before[section] as unknown
-    const b = after[section] as unknown
-    if (typeof a !== "object" || a === null || Duration.isDuration(a)) {
-      return Equal.equals(a, b) ? [] : [section]
-    }
-    const keys = new Set([...Object.keys(a), ...Object.keys(b as object)])
-    return [...keys].filter((key) => !sameValue((a as any)[key], (b as any)[key])).map((key) => `${section}.${key}`)
-  })
-
-const sameValue = (a: unknown, b: unknown): boolean =>
-  Equal.equals(a, b) || JSON.stringify(a) === JSON.stringify(b)
+const encodeConfig = Schema.encodeSync(Config.ObservabilityConfig)
 
 /**
  * Applies a newly loaded config: the hot fields through `Reconfigure`; for the others, one
@@ -117,11 +101,11 @@ export const apply = (
   source: string
 ): Effect.Effect<void, never, Reconfigure> =>
   Effect.gen(function*() {
-    const changed = changedFields(before, after)
-    if (changed.includes("tracing.samplingRatio")) yield* setSamplingRatio(after.tracing.samplingRatio)
-    if (changed.includes("tracing.enabled")) yield* setExporting("tracing", after.tracing.enabled)
-    if (changed.includes("metrics.enabled")) yield* setExporting("metrics", after.metrics.enabled)
-    const cold = changed.filter((field) => !HOT_FIELDS.has(field))
+    // Which fields changed, and which of them apply now, is the engine's (one copy for both lines).
+    const { cold, hot } = ConfigWatch.classify(encodeConfig(before), encodeConfig(after))
+    if (hot.includes("tracing.samplingRatio")) yield* setSamplingRatio(after.tracing.samplingRatio)
+    if (hot.includes("tracing.enabled")) yield* setExporting("tracing", after.tracing.enabled)
+    if (hot.includes("metrics.enabled")) yield* setExporting("metrics", after.metrics.enabled)
     if (cold.length > 0) {
       yield* Effect.logWarning(`${source}: ${cold.join(", ")} changed; these take effect at the next start`)
     }
@@ -144,12 +128,11 @@ export const watchFile = (options: {
   readonly interval?: Duration.DurationInput | undefined
 }): Effect.Effect<void, never, Reconfigure | Scope.Scope> =>
   Effect.gen(function*() {
+    const changes = new ConfigWatch.FileChanges(options.file)
+    yield* Effect.promise(() => changes.start())
     let applied = options.initial
-    let lastText = yield* readText(options.file)
     const check = Effect.gen(function*() {
-      const text = yield* readText(options.file)
-      if (text === lastText) return
-      lastText = text
+      if ((yield* Effect.promise(() => changes.next())) === undefined) return
       const next = yield* Effect.either(ConfigSource.load({ file: options.file, config: options.config }))
       if (next._tag === "Left") {
         yield* Effect.logError(`${next.left.message}\nThe running config stays as it was.`).pipe(
@@ -162,6 +145,3 @@ export const watchFile = (options: {
     })
     yield* Effect.forkScoped(Effect.repeat(check, Schedule.spaced(options.interval ?? Duration.millis(500))))
   })
-
-/** The file's text, or `undefined` while it cannot be read (an editor may be replacing it). */
-const readText = (file: string) => Effect.promise(() => Fs.readFile(file, "utf8").catch(() => undefined))

@@ -73,3 +73,24 @@ export const expectationWithoutValue = (message: string, value: unknown): string
   const expected = EXPECTATIONS.find(([pattern]) => pattern.test(match[1]!))?.[1] ?? match[1]!
   return value === undefined ? `Expected ${expected}` : `Expected ${expected}, got ${kindOf(value)}`
 }
+
+/** The sections with exporter settings (endpoint, insecure, headers, ...). */
+export const EXPORTING_SECTIONS: ReadonlyArray<string> = ["tracing", "metrics", "logs"]
+
+/**
+ * A header or attribute named `__proto__`, as one problem each (path and message): an object a
+ * decoder builds would lose it without a word (assigning it sets the prototype) or keep a key that
+ * later code cannot set, so both lines refuse it by name instead.
+ */
+export const prototypeKeys = (input: unknown): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
+  if (!isPlainObject(input)) return []
+  const maps = [
+    ...EXPORTING_SECTIONS.map((section) => [`${section}.headers`, isPlainObject(input[section]) ? input[section]["headers"] : undefined] as const),
+    ["globalAttributes", input["globalAttributes"]] as const
+  ]
+  return maps.flatMap(([path, map]) =>
+    isPlainObject(map) && Object.hasOwn(map, "__proto__")
+      ? [{ path: `${path}.__proto__`, message: `the name "__proto__" cannot be used` }]
+      : []
+  )
+}

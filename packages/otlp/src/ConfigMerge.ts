@@ -10,11 +10,10 @@
  * const merged = ConfigMerge.overlay(ConfigMerge.applyEndpointSchemes(explicit), input)
  * ```
  */
-import { isPlainObject, setField, splitEndpoint } from "./ConfigInput.js"
+import { EXPORTING_SECTIONS, isPlainObject, setField, splitEndpoint } from "./ConfigInput.js"
 import { joinSignalPath } from "./Endpoint.js"
 
-/** The sections with exporter settings (endpoint, insecure, ...). */
-export const EXPORTING_SECTIONS: ReadonlyArray<string> = ["tracing", "metrics", "logs"]
+export { EXPORTING_SECTIONS } from "./ConfigInput.js"
 
 /** Explicit values win field by field; for maps (headers, attributes) the explicit map wins whole. */
 export const overlay = (explicit: unknown, environment: Record<string, unknown>): unknown => {

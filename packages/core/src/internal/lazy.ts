@@ -1,7 +1,0 @@
-import { createRequire } from "node:module"
-
-/**
- * Loads a dependency the first time a feature needs it, so that a program pays the module
- * loading only for what its config uses (start-up time is one of the toolkit's targets).
- */
-export const requireModule: (id: string) => unknown = createRequire(import.meta.url)
