@@ -7,7 +7,8 @@
  *   `lingo-obs`, Effect 4: `@lingo-obs/otlp/EffectVersion`) and only then imports
  *   `dist/index.js`, so a wrong Effect is one clear error instead of an `ERR_MODULE_NOT_FOUND` deep in
  *   `effect/dist` (an ES module graph is resolved whole before any of it runs);
- * - for `@lingo-obs/core`, `dist/config.schema.json` (the `@lingo-obs/core/config.schema.json` export).
+ * - for `@lingo-obs/core`, `dist/config.schema.json` (the `@lingo-obs/core/config.schema.json` export);
+ *   for `lingo-obs`, the same document copied from `schema/` (its `config schema` command prints it).
  *
  *   node --import tsx scripts/build-package.ts            (the package in the current directory: prepack)
  *   node --import tsx scripts/build-package.ts --all      (every package: pnpm build)
@@ -89,6 +90,10 @@ const afterTsc = async (directory: string): Promise<void> => {
       readonly text: () => string
     }
     Fs.writeFileSync(Path.join(dist, "config.schema.json"), ConfigSchema.text())
+  }
+  if (manifest.name === "lingo-obs") {
+    // One config file format for both lines: the document generated from the Effect 3 Schema.
+    Fs.copyFileSync(Path.join(ROOT, "schema", "observability-config.schema.json"), Path.join(dist, "config.schema.json"))
   }
   if (manifest.name === "@lingo-obs/dev") {
     // The viewer (Preact + uPlot), type-checked, then bundled into dist/ui, which the server serves.

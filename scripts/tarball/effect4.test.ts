@@ -6,8 +6,10 @@
  * copy of `effect` and of each `@opentelemetry/*` package, `tsc` with `module` node16 and with
  * `moduleResolution` bundler (`skipLibCheck: false`) over a 10-line service; the service delivers
  * over OTLP/gRPC and OTLP/HTTP; an `ObservabilityTest` test runs under `@effect/vitest` 4 and
- * vitest 5; `npx lingo-obs dev` lists the service's trace; and on Effect 3, `lingo-obs` stops at
- * start-up with one line naming the Effect 3 line's package.
+ * vitest 5; `npx lingo-obs config check`, `config schema` and `doctor` work there (doctor's test
+ * items reach a real receiver, a header value never printed); `npx lingo-obs dev` lists the
+ * service's trace; and on Effect 3, `lingo-obs` (the library and the command) stops at start-up with
+ * one line naming the Effect 3 line's package.
  *
  * Needs the npm registry: `pnpm test:tarball` (a `.ci/run` step), not `pnpm test`.
  */
@@ -31,6 +33,9 @@ const onNode24 = (env: Record<string, string>) => ({ PATH: `${Path.dirname(node2
 const npm24 = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => run("npm", args, cwd, onNode24(env))
 const node24 = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string> = {}) => run(node24Path, args, cwd, onNode24(env))
 const INSTALL = ["install", "--no-audit", "--no-fund"]
+/** The installed `lingo-obs` command, as `npx` finds it in `cwd`. */
+const lingoObs24 = (args: ReadonlyArray<string>, cwd: string) => run("npx", ["--no", "lingo-obs", ...args], cwd, onNode24({}))
+const CANARY = "CANARY-tarball4-cli-9d2e"
 
 /** The tarball of a workspace package: `lingo-obs` → `lingo-obs-0.1.0.tgz`, `@lingo-obs/otlp` → `lingo-obs-otlp-0.1.0.tgz`. */
 const tarballOf = (directory: string, name: string): string => {
@@ -202,6 +207,45 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
     }
   }, 300_000)
 
+  it("npx lingo-obs config check, config schema and doctor run there on the app's Effect 4", async () => {
+    const config = (endpoint: string) =>
+      JSON.stringify({
+        observability: {
+          service: { name: "tarball4-doctor" },
+          tracing: { endpoint, headers: { "x-api-key": CANARY } },
+          metrics: { endpoint, headers: { "x-api-key": CANARY } }
+        }
+      })
+    Fs.writeFileSync(Path.join(app, "observability.json"), config(`http://${receiver.endpoint}`))
+    const check = await lingoObs24(["config", "check", "observability.json"], app)
+    expectSuccess(check, "npx lingo-obs config check")
+    expect(check.stdout).toMatch(new RegExp(`^tracing\\.endpoint\\s+${receiver.endpoint.replace(/\./g, "\\.")}\\s+file$`, "m"))
+    expect(check.stdout).toMatch(/^tracing\.headers\["x-api-key"\]\s+\*\*\*\(\d+ chars\)\s+file$/m)
+    Fs.writeFileSync(Path.join(app, "invalid.json"), JSON.stringify({ tracing: { samplingRatio: "all", exporter: "zipkin" } }))
+    const invalid = await lingoObs24(["config", "check", "invalid.json"], app)
+    expect(invalid.code).toBe(1)
+    expect(invalid.stderr).toContain("tracing.samplingRatio: Expected a number between 0 and 1")
+    expect(invalid.stderr).toContain("tracing.exporter: Expected one of")
+
+    const schema = expectSuccess(await lingoObs24(["config", "schema"], app), "npx lingo-obs config schema")
+    expect(schema.stdout).toBe(Fs.readFileSync(Path.join(ROOT, "schema/observability-config.schema.json"), "utf8"))
+
+    receiver.reset()
+    const doctor = await lingoObs24(["doctor", "observability.json"], app)
+    expectSuccess(doctor, "npx lingo-obs doctor")
+    expect(doctor.stdout).toMatch(/ok\s+export\s+1 span accepted/)
+    expect(doctor.stdout).toMatch(/ok\s+export\s+1 metric point accepted/)
+    expect((await receiver.waitForSpan("lingo_obs.doctor")).resource["service.name"]).toBe("tarball4-doctor")
+    expect(receiver.requests().some((request) => request.metadata["x-api-key"] === CANARY)).toBe(true)
+
+    Fs.writeFileSync(Path.join(app, "dead.json"), config("http://127.0.0.1:1"))
+    const dead = await lingoObs24(["doctor", "dead.json"], app)
+    expect(dead.code).toBe(1)
+    expect(dead.stdout).toContain("FAIL  tcp     connection refused by 127.0.0.1:1")
+    expect(dead.stdout).toContain("2 of 2 exporting signal(s) failed: traces, metrics.")
+    for (const result of [check, invalid, doctor, dead]) expect(result.stdout + result.stderr).not.toContain(CANARY)
+  }, 600_000)
+
   it("runs an ObservabilityTest test under @effect/vitest 4 and vitest 5", async () => {
     expectSuccess(await npm24([...INSTALL, "--save-dev", "@effect/vitest@^4.1", "vitest@^5"], app), "npm install @effect/vitest@^4.1 vitest@^5")
     Fs.mkdirSync(Path.join(app, "test"), { recursive: true })
@@ -277,5 +321,10 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
     expect(started.stderr).toMatch(
       /^lingo-obs needs effect \^4\.1\.0, but this app has effect 3\.\d+\.\d+ \([^\n]*\): for Effect 3 use @lingo-obs\/observability instead \(npm install @lingo-obs\/observability effect@\^3\.22 [^\n]*\), or move the app to effect \^4\.1\.0\.\n$/
     )
+    // The command too: one line, before any module that imports effect is loaded.
+    const command = await lingoObs24(["config", "check"], effect3)
+    expect(command.code).toBe(1)
+    expect(command.stdout).toBe("")
+    expect(command.stderr).toBe(started.stderr)
   }, 600_000)
 })

@@ -1,8 +1,9 @@
 /**
- * The quickstart: a small program with nested spans, a counter, a histogram and a log line.
+ * The quickstart on the Effect 3 line (`pnpm start` runs the Effect 4 one, examples/effect4/quickstart):
+ * a small program with nested spans, a counter, a histogram and a log line.
  *
- *   pnpm start                                    # spans and metrics printed as JSON on stdout
- *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 pnpm start   # pushed over OTLP/gRPC
+ *   pnpm start:effect3                            # spans and metrics printed as JSON on stdout
+ *   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 pnpm start:effect3   # pushed over OTLP/gRPC
  *
  * It runs to completion; the layer's scope close flushes the telemetry, no sleep needed.
  */

@@ -1,34 +1,32 @@
 #!/usr/bin/env node
-// The `lingo-obs` command of the Effect 4 line. It loads no `effect`: `dev` runs `@lingo-obs/dev`
-// (Effect-free, an optional dev dependency), so the command works whatever the app's Effect.
+// The `lingo-obs` command of the Effect 4 line: `config check`, `config schema`, `doctor` for the
+// Effect 4 config, and `dev`. `dev` loads no `effect` (it runs `@lingo-obs/dev`, an optional dev
+// dependency); the others run on the app's own `effect` (this package's peer), checked first so
+// that a wrong Effect is one line naming the right package, not a stack.
 // A committed file (not in dist/), so that a fresh workspace install links it before any build.
 // The Effect 3 line's command of the same name is `@lingo-obs/cli`'s; a project installs one line.
-const USAGE = `usage: lingo-obs dev [--port N] [--grpc-port N] [--http-port N] [--max-spans N] [--file PATH]
-  dev    local OTLP receiver (gRPC 4317, HTTP 4318) and web viewer (4319); needs @lingo-obs/dev
-config check, config schema and doctor are not in the Effect 4 line's command yet.`
-const [command, ...rest] = process.argv.slice(2)
-if (command === "dev") {
-  let dev
+import { createRequire } from "node:module"
+
+/** A module of dist/cli; before `pnpm build` in the workspace, one line saying so. */
+const load = async (name) => {
+  const target = new URL(`../dist/cli/${name}`, import.meta.url)
   try {
-    dev = await import("@lingo-obs/dev")
+    return await import(target.href)
   } catch (error) {
-    if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("@lingo-obs/dev")) throw error
-    process.stderr.write("lingo-obs dev needs @lingo-obs/dev: npm install --save-dev @lingo-obs/dev\n")
+    // Only in the workspace before `pnpm build`: a packed package always ships dist/.
+    if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes(target.pathname)) throw error
+    process.stderr.write("lingo-obs: dist/ is not built yet: run `pnpm build` in the lingo-obs repository\n")
     process.exit(1)
   }
-  const { Dev, runDev } = dev
-  await runDev(rest).then(
-    () => process.exit(0),
-    (error) => {
-      // The same lines and exit codes as `lingo-obs-dev`: a bad flag 2, a port in use 1, no stack for either.
-      const known = error instanceof Dev.DevOptionsError || error instanceof Dev.DevStartError
-      process.stderr.write(`lingo-obs dev: ${known ? error.message : error?.stack ?? String(error)}\n`)
-      process.exit(error instanceof Dev.DevOptionsError ? 2 : 1)
-    }
-  )
-} else if (command === undefined || command === "--help" || command === "help") {
-  process.stdout.write(`${USAGE}\n`)
-} else {
-  process.stderr.write(`lingo-obs: unknown or not yet available command ${JSON.stringify(command)}\n${USAGE}\n`)
-  process.exit(2)
 }
+
+const args = process.argv.slice(2)
+if (args[0] === "dev") {
+  const { run } = await load("Dev.js")
+  process.exit(await run(args.slice(1)))
+}
+const { exitUnlessSupported } = await import("@lingo-obs/otlp/EffectVersion")
+const manifest = createRequire(import.meta.url)("../package.json")
+exitUnlessSupported(manifest.name, manifest.peerDependencies.effect, import.meta.url)
+const { main } = await load("Cli.js")
+process.exitCode = await main(args)

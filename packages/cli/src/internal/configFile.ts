@@ -6,14 +6,9 @@
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ConfigSource } from "@lingo-obs/core"
+import { callerDirectory } from "@lingo-obs/otlp/CommandLine"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-
-/** The directory a relative path on the command line is meant from: the caller's, also under `pnpm <script>`. */
-export const callerDirectory = (): string =>
-  process.env["npm_lifecycle_event"] !== undefined && process.env["INIT_CWD"] !== undefined
-    ? process.env["INIT_CWD"]
-    : process.cwd()
 
 export type Located =
   | { readonly _tag: "File"; readonly path: string; readonly shown: string }
