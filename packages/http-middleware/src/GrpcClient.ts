@@ -45,6 +45,7 @@ import {
 } from "./internal/grpc.js"
 import { metadataSetter, unsafeInject } from "./internal/propagation.js"
 import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
 import * as Skipper from "./Skipper.js"
@@ -91,12 +92,10 @@ interface ClientContext {
   readonly server: { readonly host: string; readonly port: number | undefined }
 }
 
-const toStatusError = (error: Partial<Grpc.ServiceError>): GrpcStatus.GrpcStatusError =>
-  GrpcStatus.make(
-    typeof error.code === "number" ? error.code : GrpcStatus.Code.UNKNOWN,
-    error.details ?? error.message ?? "Unknown error",
-    error.metadata
-  )
+const toStatusError = (error: unknown): GrpcStatus.GrpcStatusError => {
+  const status = RpcSemConv.statusOfError(error)
+  return GrpcStatus.make(status.code, status.details, status.metadata)
+}
 
 const toMetadata = (input: CallOptions["metadata"]): Grpc.Metadata => {
   if (input instanceof Grpc.Metadata) return input.clone()
@@ -135,10 +134,7 @@ const unsafeBegin = (
   const traced = !context.skipper(path)
   const measured = Skipper.isGrpcHealthCheck(path) ? settings.grpcIncludeHealth : traced
   const propagator = context.options.propagator ?? Context.get(services, Propagation.Propagator)
-  const server = {
-    [SemConv.SERVER_ADDRESS]: context.server.host,
-    ...(context.server.port === undefined ? {} : { [SemConv.SERVER_PORT]: context.server.port })
-  }
+  const server = RpcSemConv.serverAttributes(context.server.host, context.server.port)
   const span = traced
     ? Spans.unsafeStart(fiber, describePath(path).name, {
       kind: "client",
@@ -152,7 +148,7 @@ const unsafeBegin = (
   const startTime = Spans.nowNanos(fiber)
   const finish = (fiber: Fiber.RuntimeFiber<any, any>, code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>) => {
     const endTime = Spans.nowNanos(fiber)
-    const errorType = code === GrpcStatus.Code.OK ? undefined : GrpcStatus.codeName(code)
+    const errorType = RpcSemConv.errorType("client", code)
     if (span !== undefined) {
       span.attribute(SemConv.RPC_GRPC_STATUS_CODE, code)
       if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)

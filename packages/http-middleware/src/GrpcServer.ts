@@ -44,11 +44,11 @@ import {
   deadlinePassed,
   describePath,
   rpcAttributes,
-  type ServiceInput,
-  splitHostPort
+  type ServiceInput
 } from "./internal/grpc.js"
 import { extract, IncomingContext, metadataGetter } from "./internal/propagation.js"
 import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
 import * as Skipper from "./Skipper.js"
@@ -190,16 +190,6 @@ interface ServeContext {
   server: { host: string; port: number | undefined }
 }
 
-const peerAttributes = (peer: string) => {
-  const { host, port } = splitHostPort(peer)
-  return peer === "unknown" ? {} : { [SemConv.NETWORK_PEER_ADDRESS]: host, [SemConv.NETWORK_PEER_PORT]: port }
-}
-
-const defined = (attributes: Record<string, unknown>): Record<string, unknown> => {
-  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key]
-  return attributes
-}
-
 /**
  * Serves one call: one fiber step extracts the context, opens the span and runs `body` on it; one
  * exit hook maps its exit to the status to answer, ends the span and records the duration. Never
@@ -224,12 +214,11 @@ const serveCall = <A, E, R>(
         ? Spans.unsafeStart(fiber, describePath(info.path).name, {
           kind: "server",
           parent: extracted.parent ?? null,
-          attributes: defined({
+          attributes: {
             ...rpcAttributes(info.path),
-            [SemConv.SERVER_ADDRESS]: context.server.host,
-            [SemConv.SERVER_PORT]: context.server.port,
-            ...peerAttributes(info.peer)
-          }),
+            ...RpcSemConv.serverAttributes(context.server.host, context.server.port),
+            ...RpcSemConv.peerAttributes(info.peer)
+          },
           tracer: context.options.tracer
         }, startTime)
         : undefined
@@ -250,8 +239,8 @@ const serveCall = <A, E, R>(
       return Effect.map(Effect.exit(running), (exit) => {
         const status = GrpcStatus.fromExit(exit, () => deadlinePassed(info.deadline))
         const endTime = Spans.nowNanos(fiber)
-        const error = GrpcStatus.isServerError(status.code)
-        const errorType = error ? status.errorType ?? GrpcStatus.codeName(status.code) : undefined
+        const error = RpcSemConv.isSpanError("server", status.code)
+        const errorType = RpcSemConv.errorType("server", status.code, status.errorType)
         if (span !== undefined) {
           span.attribute(SemConv.RPC_GRPC_STATUS_CODE, status.code)
           if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
