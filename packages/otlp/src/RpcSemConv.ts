@@ -348,3 +348,20 @@ export const sizeOf = (serialize: (message: any) => Buffer, message: unknown): n
     return undefined
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Metadata as a propagation carrier
+
+/** A `TextMapGetter` over gRPC metadata; binary (`-bin`) values are not text and never carry context. */
+export const metadataGetter = {
+  keys: (carrier: Grpc.Metadata): Array<string> => Object.keys(carrier.getMap()),
+  get: (carrier: Grpc.Metadata, key: string): string | Array<string> | undefined => {
+    const values = carrier.get(key.toLowerCase()).filter((value): value is string => typeof value === "string")
+    return values.length === 0 ? undefined : values.length === 1 ? values[0] : values
+  }
+}
+
+/** A `TextMapSetter` over gRPC metadata. */
+export const metadataSetter = {
+  set: (carrier: Grpc.Metadata, key: string, value: string): void => carrier.set(key.toLowerCase(), value)
+}
