@@ -274,7 +274,8 @@ const startSpan = (info: CallInfo, parent: Tracer.ExternalSpan | undefined, cont
 const serveCall = <A, E, R>(
   info: CallInfo,
   body: (messages: MessageEvents) => Effect.Effect<A, E, R>,
-  context: ServeContext
+  context: ServeContext,
+  cancelled: () => boolean
 ): Effect.Effect<{ readonly exit: Exit.Exit<A, E>; readonly status: GrpcStatus.Status }, never, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
@@ -300,7 +301,11 @@ const serveCall = <A, E, R>(
       )
       const parented: Effect.Effect<A, E, R> = parent === undefined ? provided : Effect.withParentSpan(provided, parent)
       const exit = yield* Effect.exit(parented)
-      const status = GrpcStatus.fromExit(exit, () => deadlinePassed(info.deadline))
+      const deadline = () => deadlinePassed(info.deadline)
+      // A call the client gave up on ended so, even if the handler finished in the meantime.
+      const status = cancelled() && Exit.isSuccess(exit)
+        ? GrpcStatus.fromExit(Exit.interrupt(), deadline)
+        : GrpcStatus.fromExit(exit, deadline)
       const endTime = clock.currentTimeNanosUnsafe()
       const error = GrpcStatus.isServerError(status.code)
       const errorType = error ? status.errorType ?? GrpcStatus.codeName(status.code) : undefined
@@ -343,6 +348,7 @@ interface ServerSurfaceCall {
   getPeer(): string
   getDeadline(): Grpc.Deadline
   on(event: "cancelled", listener: () => void): unknown
+  readonly cancelled: boolean
 }
 
 type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R>) => { interruptUnsafe(): void }
@@ -370,7 +376,12 @@ const encodeWith = (method: Method, messages: MessageEvents) => (message: unknow
   return buffer
 }
 
-/** Request messages of a streaming call; a cancelled call ends the stream (the handler is interrupted anyway). */
+/**
+ * Request messages of a streaming call; a cancelled call ends the stream (the handler is
+ * interrupted anyway). grpc-js reports a client's cancellation (HTTP/2 RST_STREAM) as the end of
+ * the requests first and as the call's cancellation some milliseconds later: a handler that
+ * answers as soon as the requests end may finish first, and its span then says what it saw.
+ */
 const requestsOf = (
   call: Grpc.ServerReadableStream<Buffer, Buffer> | Grpc.ServerDuplexStream<Buffer, Buffer>,
   decode: (buffer: Buffer) => unknown
@@ -398,7 +409,7 @@ const unaryCall = <R>(method: Method, handler: UnaryHandler<R>, runFork: RunFork
   run(
     runFork,
     call,
-    Effect.flatMap(serveCall(info, body, context), ({ exit, status }) =>
+    Effect.flatMap(serveCall(info, body, context, () => call.cancelled), ({ exit, status }) =>
       Effect.sync(() => {
         if (Exit.isSuccess(exit)) callback(null, exit.value)
         else callback(statusObject(status))
@@ -417,7 +428,7 @@ const clientStreamingCall =
     run(
       runFork,
       call,
-      Effect.flatMap(serveCall(info, body, context), ({ exit, status }) =>
+      Effect.flatMap(serveCall(info, body, context, () => call.cancelled), ({ exit, status }) =>
         Effect.sync(() => {
           if (Exit.isSuccess(exit)) callback(null, exit.value)
           else callback(statusObject(status))
@@ -449,7 +460,7 @@ const serverStreamingCall =
         (message) => write(call, encode(message))
       )
     }
-    run(runFork, call, Effect.flatMap(serveCall(info, body, context), ({ exit, status }) => endStream(call, exit, status)))
+    run(runFork, call, Effect.flatMap(serveCall(info, body, context, () => call.cancelled), ({ exit, status }) => endStream(call, exit, status)))
   }
 
 const bidiStreamingCall =
@@ -463,7 +474,7 @@ const bidiStreamingCall =
         (message) => write(call, encode(message))
       )
     }
-    run(runFork, call, Effect.flatMap(serveCall(info, body, context), ({ exit, status }) => endStream(call, exit, status)))
+    run(runFork, call, Effect.flatMap(serveCall(info, body, context, () => call.cancelled), ({ exit, status }) => endStream(call, exit, status)))
   }
 
 const HANDLER_FOR: Record<Kind, { readonly tag: Handler<unknown>["_tag"]; readonly constructor: string }> = {
