@@ -24,12 +24,12 @@ export const waitForSpans = (predicate: (spans: ReadonlyArray<FinishedSpan>) => 
 export const points = (name: string) =>
   Effect.map(ObservabilityTest.metrics, (metrics) => metrics.find((metric) => metric.name === name)?.points ?? [])
 
-/** The `message` events of a span as `[type, id, size]`. */
+/** The `rpc.message` events of a span as `[type, id, size]`. */
 export const messages = (span: FinishedSpan) =>
-  span.events.filter((event) => event.name === "message").map((event) => [
-    event.attributes?.["message.type"],
-    event.attributes?.["message.id"],
-    event.attributes?.["message.uncompressed_size"]
+  span.events.filter((event) => event.name === "rpc.message").map((event) => [
+    event.attributes?.["rpc.message.type"],
+    event.attributes?.["rpc.message.id"],
+    event.attributes?.["rpc.message.uncompressed_size"]
   ])
 
 /** The size of a JSON message as the echo service encodes it. */
