@@ -26,6 +26,7 @@ import type * as Config from "./config/Config.js"
 import type * as ConfigSource from "./config/ConfigSource.js"
 import * as Environment from "./config/Environment.js"
 import * as Diagnostics from "./Diagnostics.js"
+import * as Instrumentation from "./Instrumentation.js"
 import * as Logs from "./logs/Logs.js"
 import * as Metrics from "./metrics/Metrics.js"
 import type * as ExportPipeline from "./export/ExportPipeline.js"
@@ -174,7 +175,8 @@ export const layerFromConfig = (
     const resourceLine = Layer.effectDiscard(Effect.sync(() => {
       if (onStdout.some((section) => section.stdoutResource === "once")) process.stdout.write(StdoutJson.resourceLine(resource.attributes))
     }))
-    return Layer.provideMerge(Layer.mergeAll(resourceLine, started, Reconfigure.layer), pipelines).pipe(
+    // The middleware's settings (request metrics, gRPC metrics, health checks) from the config.
+    return Layer.provideMerge(Layer.mergeAll(resourceLine, started, Reconfigure.layer, Instrumentation.layer(config.metrics)), pipelines).pipe(
       Layer.provideMerge(otelErrors),
       // The stdout format and level first, so that the toolkit's own lines are written the same way.
       Layer.provideMerge(Logs.layerConsole(config.logs))

@@ -1,6 +1,7 @@
 export * as Config from "./config/Config.js"
 export * as ConfigSource from "./config/ConfigSource.js"
 export * as CorrelatedLogger from "./logs/CorrelatedLogger.js"
+export * as Instrumentation from "./Instrumentation.js"
 export * as Logs from "./logs/Logs.js"
 export * as Metrics from "./metrics/Metrics.js"
 export * as MetricsTest from "./metrics/MetricsTest.js"
