@@ -1,13 +1,13 @@
 /**
  * What the config says about instrumentation (the middleware of `lingo-obs/http` and
- * `lingo-obs/grpc`): whether request metrics are recorded, for gRPC at all, and for health checks;
- * and the exit that ends a span with its status Unset. A reference with a default, provided from
- * the config by the Observability layer.
+ * `lingo-obs/grpc`): whether request metrics are recorded, for gRPC at all, and for health checks.
+ * A reference with the Effect 3 line's defaults, provided from the config by the Observability
+ * layer; a test provides its own with `Effect.provideService(Instrumentation.Settings, …)`.
  *
  * @example
  * ```ts
  * const settings = yield* Instrumentation.Settings
- * if (settings.requestMetrics) yield* RequestMetrics.recordHttpServer(attributes, seconds)
+ * if (settings.grpcMetrics) yield* Metric.update(rpcServerCallDuration, seconds)
  * ```
  */
 import * as Context from "effect/Context"
@@ -23,9 +23,10 @@ export interface SettingsShape {
   /** Count `/grpc.health.v1.Health/Check` calls too (`metrics.grpcIncludeHealth`). */
   readonly grpcIncludeHealth: boolean
   /** Also the RPC metrics of semantic conventions 1.37 (`metrics.legacyRpcMetrics`). */
-  readonly legacyRpcMetrics: boolean
+  readonly legacyRpcMetrics?: boolean | undefined
 }
 
+/** The settings a metrics config section describes. */
 export const fromConfig = (config: Config.MetricsConfig): SettingsShape => ({
   requestMetrics: config.enabled && config.exporter !== "none",
   grpcMetrics: config.grpcEnabled,
@@ -33,7 +34,6 @@ export const fromConfig = (config: Config.MetricsConfig): SettingsShape => ({
   legacyRpcMetrics: config.legacyRpcMetrics
 })
 
-/** The settings in force; the Observability layer provides them from `metrics`. */
 export const Settings = Context.Reference<SettingsShape>("lingo-obs/Instrumentation/Settings", {
   defaultValue: () => ({ requestMetrics: true, grpcMetrics: true, grpcIncludeHealth: false, legacyRpcMetrics: false })
 })
@@ -43,10 +43,19 @@ export const layer = (config: Config.MetricsConfig): Layer.Layer<never> => Layer
 
 /**
  * The success value an instrumentation ends a span with when the outcome is not its to judge as
- * OK (a server span answered below 5xx): the semantic conventions leave such a span's status Unset.
- * The registered symbol of the Effect 3 line, so both lines' tracers agree on it.
+ * OK: a server span answered below 5xx, a gRPC call that ended without a server error. The
+ * semantic conventions leave such a span's status Unset ("instrumentation SHOULD NOT set status
+ * code to Ok"); the toolkit's tracer reads this value and does so, where a plain success is OK.
+ * A registered symbol, so that every copy of the package agrees on it.
  */
-export const STATUS_UNSET: unique symbol = Symbol.for("@lingo-obs/core/Instrumentation/STATUS_UNSET")
+export const STATUS_UNSET: unique symbol = Symbol.for("lingo-obs/Instrumentation/STATUS_UNSET")
 
-/** The exit that ends a span with its status Unset. */
+/**
+ * The exit that ends a span with its status Unset.
+ *
+ * @example
+ * ```ts
+ * span.end(endTime, status < 500 ? Instrumentation.unsetExit : Exit.fail(error))
+ * ```
+ */
 export const unsetExit: Exit.Exit<typeof STATUS_UNSET> = Exit.succeed(STATUS_UNSET)

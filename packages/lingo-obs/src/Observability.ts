@@ -165,14 +165,13 @@ export const layerFromConfig = (
     )
     // Taken over first and released last, so SDK errors during shutdown reach the logger too.
     const otelErrors = Layer.effectDiscard(Diagnostics.captureOpenTelemetryErrors)
-    // What the middleware (`lingo-obs/http`, `lingo-obs/grpc`) reads: the configured propagator and metric switches.
-    const instrumentation = Layer.merge(
-      Propagation.layer(options.propagator ?? Propagation.fromNames(config.tracing.propagators)),
-      Instrumentation.layer(config.metrics)
-    )
-    return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
+    // The middleware's settings (request metrics, gRPC metrics, health checks) and propagator from the config.
+    const propagator = Propagation.layer(options.propagator ?? Propagation.fromNames(config.tracing.propagators))
+    return Layer.provideMerge(
+      Layer.mergeAll(started, Reconfigure.layer, Instrumentation.layer(config.metrics), propagator),
+      pipelines
+    ).pipe(
       Layer.provideMerge(otelErrors),
-      Layer.provideMerge(instrumentation),
       // The stdout format and level first, so that the toolkit's own lines are written the same way.
       Layer.provideMerge(Logs.layerConsole(config.logs))
     )

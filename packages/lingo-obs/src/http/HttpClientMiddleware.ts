@@ -35,7 +35,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Tracer from "effect/Tracer"
 import * as Instrumentation from "../Instrumentation.js"
-import { headersSetter, unsafeInject } from "../internal/propagation.js"
+import { headersSetter, injectUnsafe } from "../internal/propagation.js"
 import * as Spans from "../internal/spans.js"
 import * as Propagation from "../Propagation.js"
 import * as RequestMetrics from "./RequestMetrics.js"
@@ -66,7 +66,7 @@ const injected = (
   span: Tracer.AnySpan | undefined
 ): HttpClientRequest.HttpClientRequest => {
   const headers: Record<string, string> = {}
-  unsafeInject(fiber, propagator, headers, headersSetter, span)
+  injectUnsafe(fiber, propagator, headers, headersSetter, span)
   return HttpClientRequest.setHeaders(request, headers)
 }
 

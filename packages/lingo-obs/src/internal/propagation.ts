@@ -1,7 +1,9 @@
 /**
- * Extraction and injection with an OpenTelemetry `TextMapPropagator`, bridged to Effect spans:
- * extraction yields an Effect `ExternalSpan` to parent the server span on, and injection builds
- * an OpenTelemetry context from an Effect span plus the baggage the request brought in.
+ * Extraction and injection with an OpenTelemetry `TextMapPropagator`, bridged to Effect spans, for
+ * the middleware of `lingo-obs/http` and `lingo-obs/grpc`: extraction yields an Effect
+ * `ExternalSpan` to parent a server span on, and injection builds an OpenTelemetry context from an
+ * Effect span plus the baggage the request brought in. The propagator is the one the Tracing layer
+ * registered (`tracing.propagators`) unless a middleware is given its own.
  */
 import {
   type Context as OtelContext,
@@ -19,24 +21,22 @@ import type * as Fiber from "effect/Fiber"
 import * as Tracer from "effect/Tracer"
 
 /**
- * The OpenTelemetry context a request arrived with (its baggage and remote span context). It is
- * a reference of the request's context, so it follows the request into every fiber forked while
- * handling it and client middleware finds the baggage to forward.
+ * The OpenTelemetry context a request arrived with (its baggage and remote span context). A
+ * reference of the request's context, so it follows the request into every fiber forked while
+ * handling it and a client middleware finds the baggage to forward.
  */
 export const IncomingContext = Context.Reference<OtelContext>("lingo-obs/IncomingContext", {
   defaultValue: () => ROOT_CONTEXT
 })
 
-/** Header records as Effect keeps them: lower-case names. */
-export const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
-  keys: (carrier) => Object.keys(carrier),
-  get: (carrier, key) => carrier[key.toLowerCase()]
-}
-
-export const headersSetter: TextMapSetter<Record<string, string>> = {
-  set: (carrier, key, value) => {
-    carrier[key.toLowerCase()] = value
-  }
+/**
+ * The registered global propagator (the Tracing layer sets it from `tracing.propagators`); the
+ * API's no-op one when no Tracing layer runs.
+ */
+export const globalPropagator: TextMapPropagator = {
+  inject: (context, carrier, setter) => propagation.inject(context, carrier, setter),
+  extract: (context, carrier, getter) => propagation.extract(context, carrier, getter),
+  fields: () => propagation.fields()
 }
 
 export interface Extracted {
@@ -98,20 +98,31 @@ export const contextFor = (span: Tracer.AnySpan | undefined, incoming: OtelConte
 
 /**
  * Injects the context of `span` (or, without one, of the fiber's current span) and the current
- * baggage into `carrier`, in the fiber's step. A propagator that throws injects nothing rather
- * than failing the call.
+ * baggage into `carrier`. A propagator that throws injects nothing rather than failing the call.
  */
-export const unsafeInject = <Carrier>(
+export const injectUnsafe = <Carrier>(
   fiber: Fiber.Fiber<unknown, unknown>,
   propagator: TextMapPropagator,
   carrier: Carrier,
   setter: TextMapSetter<Carrier>,
   span?: Tracer.AnySpan | undefined
 ): void => {
-  const current = span ?? fiber.cache.span
+  const current = span ?? Context.getOrUndefined(fiber.context, Tracer.ParentSpan)
   try {
     propagator.inject(contextFor(current, fiber.getRef(IncomingContext)), carrier, setter)
   } catch {
     // A broken custom propagator must not break the request it would annotate.
+  }
+}
+
+/** Header records as Effect keeps them: lower-case names. */
+export const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key.toLowerCase()]
+}
+
+export const headersSetter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key.toLowerCase()] = value
   }
 }
