@@ -220,6 +220,24 @@ describe("HttpServerMiddleware (Effect 4)", () => {
       expect(server!.attributes["http.route"]).toBe("/v1/orders/:orderId")
     }).pipe(Effect.scoped, Effect.provide(Test)))
 
+  it.live("a route middleware that answers before the handler: the span still carries the route (sampled)", () =>
+    Effect.gen(function*() {
+      const Guarded = HttpRouter.add("GET", "/admin/:section", HttpServerResponse.text("secret")).pipe(
+        // An auth check that refuses: the handler never runs.
+        Layer.provide(HttpRouter.middleware((handler) =>
+          Effect.flatMap(Effect.succeed(false), (allowed) =>
+            allowed ? handler : Effect.succeed(HttpServerResponse.empty({ status: 401 })))
+        ).layer)
+      )
+      const base = yield* listen(HttpServerMiddleware.serve(Guarded, { disableListenLog: true, disableLogger: true }))
+      expect((yield* send(`${base}/admin/keys`)).status).toBe(401)
+      const [server] = serverSpans(yield* waitForSpans((spans) => serverSpans(spans).length === 1, "the server span"))
+      expect(server!.name).toBe("GET /admin/:section")
+      expect(server!.attributes["http.route"]).toBe("/admin/:section")
+      const points = yield* metricPoints("http.server.request.duration")
+      expect(points.map((point) => point.attributes["http.route"])).toEqual(["/admin/:section"])
+    }).pipe(Effect.scoped, Effect.provide(Test)))
+
   it.live("middleware() with HttpRouter.serve: one span, renamed from the route the router records", () =>
     Effect.gen(function*() {
       const base = yield* listen(
