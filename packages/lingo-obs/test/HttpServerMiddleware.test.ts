@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
@@ -218,6 +219,28 @@ describe("HttpServerMiddleware (Effect 4)", () => {
       const [server] = serverSpans(yield* waitForSpans((spans) => serverSpans(spans).length === 1, "the server span"))
       expect(server!.name).toBe("GET /v1/orders/:orderId")
       expect(server!.attributes["http.route"]).toBe("/v1/orders/:orderId")
+    }).pipe(Effect.scoped, Effect.provide(Test)))
+
+  it.live("a request the client abandons ends its span Unset (499), never OK, and leaves no active request behind", () =>
+    Effect.gen(function*() {
+      const entered = yield* Deferred.make<void>()
+      const Slow = HttpRouter.add(
+        "GET",
+        "/slow",
+        Effect.andThen(Deferred.succeed(entered, undefined), Effect.never)
+      )
+      const base = yield* listen(HttpServerMiddleware.serve(Slow, { disableListenLog: true, disableLogger: true }))
+      const controller = new AbortController()
+      const request = fetch(`${base}/slow`, { signal: controller.signal }).catch((error: unknown) => error)
+      yield* Deferred.await(entered)
+      controller.abort()
+      yield* Effect.promise(() => request)
+      const [server] = serverSpans(yield* waitForSpans((spans) => serverSpans(spans).length === 1, "the server span"))
+      expect(server!.name).toBe("GET /slow")
+      expect(server!.status).toBe("unset")
+      expect(server!.attributes["http.response.status_code"]).toBe(499)
+      const active = (yield* metricPoints("http.server.active_requests")).reduce((sum, point) => sum + (point.value ?? 0), 0)
+      expect(active).toBe(0)
     }).pipe(Effect.scoped, Effect.provide(Test)))
 
   it.live("a route middleware that answers before the handler: the span still carries the route (sampled)", () =>
