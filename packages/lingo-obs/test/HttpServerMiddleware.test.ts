@@ -221,6 +221,24 @@ describe("HttpServerMiddleware (Effect 4)", () => {
       expect(server!.attributes["http.route"]).toBe("/v1/orders/:orderId")
     }).pipe(Effect.scoped, Effect.provide(Test)))
 
+  it.live("Effect's response logger and the app's middleware run inside the server span: their lines carry its ids", () =>
+    Effect.gen(function*() {
+      const base = yield* listen(HttpServerMiddleware.serve(Routes, {
+        disableListenLog: true,
+        middleware: (app) => Effect.andThen(Effect.logInfo("app middleware"), app)
+      }))
+      yield* send(`${base}/users/11`)
+      const [server] = serverSpans(yield* waitForSpans((spans) => serverSpans(spans).length === 1, "the server span"))
+      const logs = yield* ObservabilityTest.logs
+      const sent = logs.find((record) => record.message === "Sent HTTP response")!
+      const own = logs.find((record) => record.message === "app middleware")!
+      expect(sent.annotations["http.status"]).toBe(200)
+      for (const record of [sent, own]) {
+        expect(record.traceId).toBe(server!.traceId)
+        expect(record.spanId).toBe(server!.spanId)
+      }
+    }).pipe(Effect.scoped, Effect.provide(Test)))
+
   it.live("a request the client abandons ends its span Unset (499), never OK, and leaves no active request behind", () =>
     Effect.gen(function*() {
       const entered = yield* Deferred.make<void>()
