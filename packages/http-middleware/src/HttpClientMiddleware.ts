@@ -32,10 +32,9 @@ import type * as Fiber from "effect/Fiber"
 import { constTrue } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Tracer from "effect/Tracer"
 import { headersSetter, unsafeInject } from "./internal/propagation.js"
-import { redactQuery, redactUrl } from "./internal/redact.js"
+import { clientTarget, errorTypeOf } from "@lingo-obs/otlp/HttpRequestAttributes"
 import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
@@ -58,12 +57,6 @@ export class HttpClientErrorStatus extends Data.TaggedError("HttpClientErrorStat
   readonly message: string
 }> {}
 
-const errorTypeOf = (error: unknown): string => {
-  if (Predicate.hasProperty(error, "reason") && typeof error.reason === "string") return error.reason
-  if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") return error._tag
-  return error instanceof Error ? error.name : "_OTHER"
-}
-
 /** `request` with the context of `span` (or of the current span) and the baggage in its headers. */
 const injected = (
   fiber: Fiber.RuntimeFiber<any, any>,
@@ -76,40 +69,13 @@ const injected = (
   return HttpClientRequest.setHeaders(request, headers)
 }
 
-/** An absolute `http(s)` URL `URL` would leave as it is: no credentials, no default port, no escaping needed. */
-const PLAIN_URL = /^(https?):\/\/([\w\-.]+)(?::(\d{1,5}))?(\/[\w\-.~!$&'()*+,;=:@%/]*)(\?[\w\-.~!$&()*+,;=:@%/?]*)?$/
-
-interface Target {
-  readonly scheme: string | undefined
-  readonly host: string | undefined
-  readonly port: number | undefined
-  /** `url.full`, redacted. */
-  readonly full: string | undefined
-}
-
-/** The request's URL as the conventions record it; a plain URL is split by hand, anything else goes through `URL`. */
-const targetOf = (request: HttpClientRequest.HttpClientRequest): Target => {
-  const plain = request.urlParams.length === 0 && request.hash._tag === "None" ? PLAIN_URL.exec(request.url) : null
-  if (plain !== null && plain[2] === plain[2]!.toLowerCase() && !plain[4]!.includes("/.")) {
-    const scheme = plain[1]!
-    const defaultPort = scheme === "https" ? 443 : 80
-    const port = plain[3] === undefined ? defaultPort : Number(plain[3])
-    if (port !== defaultPort || plain[3] === undefined) {
-      const query = plain[5] === undefined ? undefined : redactQuery(plain[5])
-      const base = plain[5] === undefined ? request.url : request.url.slice(0, request.url.length - plain[5].length)
-      return { scheme, host: plain[2], port, full: query === undefined ? base : `${base}?${query}` }
-    }
-  }
-  const url = Either.getOrUndefined(UrlParams.makeUrl(request.url, request.urlParams, request.hash))
-  if (url === undefined) return { scheme: undefined, host: undefined, port: undefined, full: undefined }
-  const scheme = url.protocol.slice(0, -1)
-  return {
-    scheme,
-    host: url.hostname,
-    port: url.port !== "" ? Number(url.port) : scheme === "https" ? 443 : 80,
-    full: redactUrl(url)
-  }
-}
+/** The request's URL as the conventions record it (the engine's rules, shared with the Effect 4 line). */
+const targetOf = (request: HttpClientRequest.HttpClientRequest) =>
+  clientTarget(
+    request.url,
+    request.urlParams.length === 0 && request.hash._tag === "None",
+    () => Either.getOrUndefined(UrlParams.makeUrl(request.url, request.urlParams, request.hash))
+  )
 
 /**
  * One request: one fiber step opens the span, injects and sends; one exit hook ends the span and

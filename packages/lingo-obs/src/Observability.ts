@@ -31,6 +31,7 @@ import * as Logs from "./logs/Logs.js"
 import * as Metrics from "./metrics/Metrics.js"
 import type * as ExportPipeline from "./export/ExportPipeline.js"
 import * as ObservabilityTest from "./ObservabilityTest.js"
+import * as Propagation from "./Propagation.js"
 import * as Reconfigure from "./Reconfigure.js"
 import type * as Required from "./Required.js"
 import * as ServiceResource from "./ServiceResource.js"
@@ -175,8 +176,12 @@ export const layerFromConfig = (
     const resourceLine = Layer.effectDiscard(Effect.sync(() => {
       if (onStdout.some((section) => section.stdoutResource === "once")) process.stdout.write(StdoutJson.resourceLine(resource.attributes))
     }))
-    // The middleware's settings (request metrics, gRPC metrics, health checks) from the config.
-    return Layer.provideMerge(Layer.mergeAll(resourceLine, started, Reconfigure.layer, Instrumentation.layer(config.metrics)), pipelines).pipe(
+    // The middleware's settings (request metrics, gRPC metrics, health checks) and propagator from the config.
+    const propagator = Propagation.layer(options.propagator ?? Propagation.fromNames(config.tracing.propagators))
+    return Layer.provideMerge(
+      Layer.mergeAll(resourceLine, started, Reconfigure.layer, Instrumentation.layer(config.metrics), propagator),
+      pipelines
+    ).pipe(
       Layer.provideMerge(otelErrors),
       // The stdout format and level first, so that the toolkit's own lines are written the same way.
       Layer.provideMerge(Logs.layerConsole(config.logs))

@@ -114,3 +114,15 @@ export const injectUnsafe = <Carrier>(
     // A broken custom propagator must not break the request it would annotate.
   }
 }
+
+/** Header records as Effect keeps them: lower-case names. */
+export const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key.toLowerCase()]
+}
+
+export const headersSetter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key.toLowerCase()] = value
+  }
+}
