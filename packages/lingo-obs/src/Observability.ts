@@ -25,10 +25,12 @@ import type * as Config from "./config/Config.js"
 import * as ConfigSource from "./config/ConfigSource.js"
 import * as Environment from "./config/Environment.js"
 import * as Diagnostics from "./Diagnostics.js"
+import * as Instrumentation from "./Instrumentation.js"
 import * as Logs from "./logs/Logs.js"
 import * as Metrics from "./metrics/Metrics.js"
 import type * as ExportPipeline from "./export/ExportPipeline.js"
 import * as ObservabilityTest from "./ObservabilityTest.js"
+import * as Propagation from "./Propagation.js"
 import * as Reconfigure from "./Reconfigure.js"
 import type * as Required from "./Required.js"
 import * as ServiceResource from "./ServiceResource.js"
@@ -163,8 +165,14 @@ export const layerFromConfig = (
     )
     // Taken over first and released last, so SDK errors during shutdown reach the logger too.
     const otelErrors = Layer.effectDiscard(Diagnostics.captureOpenTelemetryErrors)
+    // What the middleware (`lingo-obs/http`, `lingo-obs/grpc`) reads: the configured propagator and metric switches.
+    const instrumentation = Layer.merge(
+      Propagation.layer(options.propagator ?? Propagation.fromNames(config.tracing.propagators)),
+      Instrumentation.layer(config.metrics)
+    )
     return Layer.provideMerge(Layer.merge(started, Reconfigure.layer), pipelines).pipe(
       Layer.provideMerge(otelErrors),
+      Layer.provideMerge(instrumentation),
       // The stdout format and level first, so that the toolkit's own lines are written the same way.
       Layer.provideMerge(Logs.layerConsole(config.logs))
     )

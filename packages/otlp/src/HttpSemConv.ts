@@ -72,3 +72,7 @@ export const normalizeMethod = (method: string): { readonly method: string; read
 
 /** The span name for a method: the conventions use `HTTP` when the method is `_OTHER`. */
 export const methodForName = (method: string): string => (method === "_OTHER" ? "HTTP" : method)
+
+/** Names of the HTTP request metrics (stable, except `active_requests`, still incubating). */
+export { METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_SERVER_REQUEST_DURATION } from "@opentelemetry/semantic-conventions"
+export { METRIC_HTTP_SERVER_ACTIVE_REQUESTS } from "@opentelemetry/semantic-conventions/incubating"

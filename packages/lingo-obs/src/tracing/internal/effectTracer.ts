@@ -31,6 +31,7 @@ import type { FiberContextManager } from "@lingo-obs/otlp/ContextManager"
 import { type EventRecord, randomId, type SpanRecord } from "@lingo-obs/otlp/SpanEncoder"
 import { limitRecord, type SpanLimits, truncateValue } from "@lingo-obs/otlp/SpanLimits"
 import { toAttributeValue } from "../../internal/engineSeam.js"
+import { STATUS_UNSET } from "../../Instrumentation.js"
 
 /** The part of the engine's `SpanEncoder` the tracer calls: one span to OTLP bytes. */
 export interface SpanRecordEncoder {
@@ -139,8 +140,11 @@ const INTERRUPTED: Outcome = {
   exception: undefined
 }
 
+/** A span an instrumentation ended without judging it OK (`Instrumentation.unsetExit`). */
+const UNSET: Outcome = { code: OtelApi.SpanStatusCode.UNSET, message: undefined, attributes: undefined, exception: undefined }
+
 const outcomeOf = (exit: Exit.Exit<unknown, unknown>, end: bigint): Outcome => {
-  if (exit._tag === "Success") return OK
+  if (exit._tag === "Success") return exit.value === STATUS_UNSET ? UNSET : OK
   if (Cause.hasInterruptsOnly(exit.cause)) return INTERRUPTED
   const error = Cause.prettyErrors(exit.cause)[0]
   if (error === undefined) return OK

@@ -1,0 +1,5 @@
+export * as Baggage from "./Baggage.js"
+export * as HttpClientMiddleware from "./HttpClientMiddleware.js"
+export * as HttpServerMiddleware from "./HttpServerMiddleware.js"
+export * as RequestMetrics from "./RequestMetrics.js"
+export * as Skipper from "./Skipper.js"
