@@ -186,7 +186,7 @@ const http = async (context: Context) => {
     const server = runChild<{ windowCpuMicros?: number; rssMB: number }>({
       script: effect4ScenarioPath("httpServer"),
       execPath: context.node,
-      params: { variant, api, endpoints: endpointsOf(context.receiver), batch: "sdk-default" },
+      params: { variant, api, endpoints: endpointsOf(context.receiver), batch: context.batch },
       cpuProfileDir: dir,
       timeoutMillis: 120_000,
       onEvent: (event, write) => {

@@ -67,9 +67,10 @@ const main = async () => {
     routes = HttpApiBuilder.layer(Api).pipe(Layer.provide(Users), Layer.provide(NodeHttpServer.layerHttpServices)) as typeof routes
   }
 
+  const serveOptions = { disableLogger: true, disableListenLog: true }
   const serve = p.variant === "lingo-obs"
-    ? (await import("../lib/lingoHttp.js")).serve(routes)
-    : HttpRouter.serve(routes, { disableLogger: true, disableListenLog: true })
+    ? (await import("lingo-obs/http")).HttpServerMiddleware.serve(routes, serveOptions)
+    : HttpRouter.serve(routes, serveOptions)
   const ServerLive = NodeHttpServer.layer(() => createServer({ keepAliveTimeout: 60_000 }), { port: 0, host: "127.0.0.1" })
   let app: import("effect/Layer").Layer<import("effect/http").HttpServer.HttpServer, unknown> = Layer.provideMerge(serve, ServerLive)
   if (p.variant === "plain-off") {
