@@ -277,7 +277,7 @@ interface OutageResult {
   readonly created: number
   readonly tickMillis: ReturnType<typeof percentiles>
   readonly samples: ReadonlyArray<{ t: number; rssMB: number; heapMB: number; created: number }>
-  readonly afterClose?: { exported: number; droppedQueueFull: number; droppedRetryExhausted: number; droppedShutdown: number }
+  readonly afterClose?: { exported: number; droppedQueueFull: number; droppedRetryExhausted: number; droppedShutdown: number; droppedFailure: number }
   readonly closeMillis: number
 }
 
@@ -324,7 +324,7 @@ const outage = async (context: Context) => {
       keep(scenario, variant, result)
       const dropped = result.afterClose
       log(`  run ${index + 1} ${variant.padEnd(10)} created ${result.created}, delivered ${result.delivered}, lost ${result.created - result.delivered}${
-        dropped === undefined ? "" : ` (counted: queue_full ${dropped.droppedQueueFull}, retry_exhausted ${dropped.droppedRetryExhausted}, shutdown ${dropped.droppedShutdown})`
+        dropped === undefined ? "" : ` (counted: queue_full ${dropped.droppedQueueFull}, retry_exhausted ${dropped.droppedRetryExhausted}, shutdown ${dropped.droppedShutdown}, failed ${dropped.droppedFailure})`
       }, max RSS ${fmt(Math.max(...result.samples.map((x) => x.rssMB)))} MB, tick p99 ${fmt(result.tickMillis.p99, 2)} ms`)
     })
     outageRows(scenario, o, results)
@@ -343,7 +343,7 @@ const outageRows = (
   addRow({ scenario, variant: "lingo-obs", metric: "lost (created − received)", unit: "spans", values: field(lingo, (r) => r.created - r.delivered) })
   const nativeLost = addRow({ scenario, variant: "otlp", metric: "lost (created − received)", unit: "spans", values: field(native, (r) => r.created - r.delivered) })
   nativeLost.note = "native Otlp counts nothing: after 3 failed retries it drops its buffer and every span for 60 s"
-  const counted = (r: OutageResult) => r.afterClose === undefined ? NaN : r.afterClose.droppedQueueFull + r.afterClose.droppedRetryExhausted + r.afterClose.droppedShutdown
+  const counted = (r: OutageResult) => r.afterClose === undefined ? NaN : r.afterClose.droppedQueueFull + r.afterClose.droppedRetryExhausted + r.afterClose.droppedShutdown + r.afterClose.droppedFailure
   addRow({ scenario, variant: "lingo-obs", metric: "dropped, counted by its self-metrics", unit: "spans", values: field(lingo, counted) })
   const uncounted = addRow({ scenario, variant: "lingo-obs", metric: "lost and not counted (created − received − counted)", unit: "spans", values: field(lingo, (r) => r.created - r.delivered - counted(r)) })
   uncounted.target = "0"

@@ -34,7 +34,8 @@ const counters = async () => {
     exported: traces("lingo_obs.exporter.items", "outcome", "exported"),
     droppedQueueFull: traces("lingo_obs.queue.dropped", "reason", "queue_full"),
     droppedRetryExhausted: traces("lingo_obs.queue.dropped", "reason", "retry_exhausted"),
-    droppedShutdown: traces("lingo_obs.queue.dropped", "reason", "shutdown")
+    droppedShutdown: traces("lingo_obs.queue.dropped", "reason", "shutdown"),
+    droppedFailure: traces("lingo_obs.queue.dropped", "reason", "permanent_failure") + traces("lingo_obs.queue.dropped", "reason", "unexpected_failure")
   }
 }
 
