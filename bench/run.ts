@@ -1,12 +1,15 @@
 /**
- * `pnpm bench [--quick] [--runs N] [--profile] [scenario...]`: runs the benchmarks of the toolkit
- * against its peers, every variant in a fresh child process, variants interleaved across runs,
- * with one OTLP/gRPC receiver in its own process; prints a table of medians, spreads and ratios
- * with the targets, and writes bench/results.json.
+ * `pnpm bench [effect3|effect4] [--quick] [--runs N] [--profile] [scenario...]`: runs the
+ * benchmarks of both lines against their peers (the Effect 3 line's here, the Effect 4 line's in
+ * lines/effect4.ts, on Node 24), every variant in a fresh child process, variants interleaved
+ * across runs, with one OTLP receiver (gRPC and HTTP) in its own process; prints a table of
+ * medians, spreads and ratios with the targets, and writes bench/results.json.
  *
- * Scenarios (filter by id or name): 1 `span-cost`, 1b `sustained`, 2 `http`, 3 `collector-down`,
- * 4 `startup` (startup and shutdown), 5 `dev-ingest` (lingo-obs dev under the fastest producer). `--profile` writes a CPU profile of every variant process
- * to bench/profiles/ and prints a summary of each (self time by owner, top functions).
+ * Effect 3 scenarios (filter by id or name): 1 `span-cost`, 1b `sustained`, 2 `http`,
+ * 3 `collector-down`, 4 `startup` (startup and shutdown), 5 `dev-ingest` (lingo-obs dev under the
+ * fastest producer); Effect 4: 1 `span-cost`, 2 `http`, 3 `collector-down` (8 s and 120 s
+ * outages), 4 `startup`. `--profile` writes a CPU profile of every variant process to
+ * bench/profiles/ and prints a summary of each (self time by owner, top functions).
  */
 import { Config } from "@lingo-obs/observability"
 import * as Duration from "effect/Duration"
@@ -14,25 +17,13 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as Effect4Line from "./lines/effect4.js"
 import { type ChildResult, libPath, ROOT, runChild, scenarioPath } from "./lib/child.js"
-import * as Profile from "./lib/profile.js"
+import { resolveNode24 } from "./lib/node24.js"
+import { filters, lineSelected, quick, runs, scenarioSelected, unknownFilters } from "./lib/options.js"
 import { Receiver, type ReceiverStats } from "./lib/receiver.js"
-import { median, slope, type Summary, summarize } from "./lib/stats.js"
-
-// -------------------------------------------------------------------------------------------
-// Options
-// -------------------------------------------------------------------------------------------
-
-const argv = process.argv.slice(2).filter((arg) => arg !== "--")
-const flag = (name: string) => argv.includes(name)
-const option = (name: string): string | undefined => {
-  const index = argv.indexOf(name)
-  return index >= 0 ? argv[index + 1] : undefined
-}
-const quick = flag("--quick")
-const profile = flag("--profile")
-const runsOverride = option("--runs") === undefined ? undefined : Number(option("--runs"))
-const filters = argv.filter((arg, index) => !arg.startsWith("--") && argv[index - 1] !== "--runs")
+import { addRow, checkChild, field, fmt, interleave, keep, log, problems, profileDir, ratioOf, raw, type Row, rows, summarizeProfiles, table, windowOf } from "./lib/record.js"
+import { slope } from "./lib/stats.js"
 
 const SCENARIOS = [
   { id: "1", name: "span-cost" },
@@ -43,20 +34,14 @@ const SCENARIOS = [
   { id: "5", name: "dev-ingest" }
 ] as const
 type ScenarioId = (typeof SCENARIOS)[number]["id"]
-const selected = (id: ScenarioId) => {
-  if (filters.length === 0) return true
-  const scenario = SCENARIOS.find((s) => s.id === id)!
-  return filters.some((f) => f === scenario.id || scenario.name.startsWith(f))
-}
+const selected = (id: ScenarioId) => lineSelected("effect3") && scenarioSelected(SCENARIOS.find((s) => s.id === id)!)
 
-const unknown = filters.filter((f) => !SCENARIOS.some((s) => f === s.id || s.name.startsWith(f)))
+const unknown = unknownFilters([...(lineSelected("effect3") ? SCENARIOS : []), ...(lineSelected("effect4") ? Effect4Line.SCENARIOS : [])])
 if (unknown.length > 0) {
-  console.error(`unknown scenario ${unknown.join(", ")}; choose among ${SCENARIOS.map((s) => `${s.id} (${s.name})`).join(", ")}`)
+  console.error(`unknown scenario ${unknown.join(", ")}; choose among effect3, effect4 and ${SCENARIOS.map((s) => `${s.id} (${s.name})`).join(", ")}`)
   process.exit(2)
 }
-
-/** Runs per variant: full runs repeat each variant at least 5 times (the collector-down runs, 30 s each, 3). */
-const runs = (full: number, quickRuns: number) => runsOverride ?? (quick ? quickRuns : full)
+const effect4Selected = lineSelected("effect4") && Effect4Line.SCENARIOS.some(scenarioSelected)
 
 /**
  * The toolkit's tracing defaults, read from its config rather than copied, and handed to the SDK's
@@ -93,95 +78,6 @@ const settings = {
   startup: { runs: runs(5, 1), flushRuns: runs(5, 1) },
   devIngest: { spans: quick ? 20_000 : 100_000, probeEveryMillis: 100, maxSpans: 10_000, runs: runs(3, 1) }
 }
-
-const PROFILE_DIR = Path.join(ROOT, "bench", "profiles")
-if (profile) Fs.mkdirSync(PROFILE_DIR, { recursive: true })
-
-// -------------------------------------------------------------------------------------------
-// Recording
-// -------------------------------------------------------------------------------------------
-
-interface Row {
-  readonly scenario: string
-  readonly variant: string
-  readonly metric: string
-  readonly unit: string
-  readonly summary: Summary
-  /** The ratio of this median to another row's median (`vs` names that variant). */
-  ratio?: { readonly vs: string; readonly value: number } | undefined
-  target?: string | undefined
-  met?: boolean | undefined
-  note?: string | undefined
-}
-
-const rows: Array<Row> = []
-const raw: Record<string, Record<string, Array<unknown>>> = {}
-const problems: Array<string> = []
-
-const keep = (scenario: string, variant: string, value: unknown) => {
-  ;((raw[scenario] ??= {})[variant] ??= []).push(value)
-}
-
-const addRow = (row: Omit<Row, "summary"> & { values: ReadonlyArray<number> }): Row => {
-  const { values, ...rest } = row
-  const full: Row = { ...rest, summary: summarize(values) }
-  rows.push(full)
-  return full
-}
-
-const ratioOf = (row: Row, base: Row | undefined, vs: string) => {
-  if (base === undefined || !Number.isFinite(base.summary.median) || base.summary.median === 0) return
-  row.ratio = { vs, value: row.summary.median / base.summary.median }
-}
-
-/** Values of `field` across the runs of a variant (non-numbers skipped). */
-const field = <T>(results: ReadonlyArray<T>, pick: (result: T) => number | undefined): Array<number> =>
-  results.map(pick).filter((value): value is number => typeof value === "number" && Number.isFinite(value))
-
-/** Runs every variant `count` times, the order rotated each run so that none always goes first. */
-const interleave = async <V extends string>(variants: ReadonlyArray<V>, count: number, run: (variant: V, index: number) => Promise<void>) => {
-  for (let index = 0; index < count; index++) {
-    for (let k = 0; k < variants.length; k++) {
-      await run(variants[(k + index) % variants.length]!, index)
-    }
-  }
-}
-
-const profileDir = (label: string) => (profile ? Fs.mkdtempSync(Path.join(PROFILE_DIR, `${label}-`)) : undefined)
-
-/** The `windowStart` … `windowEnd` marks a child printed, if any (microseconds, monotonic). */
-const windowOf = (events: ChildResult<unknown>["events"]): Profile.Window | undefined => {
-  const start = events.find((e) => e.name === "windowStart")?.["hrMicros"]
-  const end = events.find((e) => e.name === "windowEnd")?.["hrMicros"]
-  return typeof start === "number" && typeof end === "number" ? { start, end } : undefined
-}
-
-const summarizeProfiles = (dir: string | undefined, label: string, window?: Profile.Window) => {
-  if (dir === undefined) return
-  // Node writes one profile per thread; the main thread's is the one that ran the program.
-  for (const file of Fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
-    const path = Path.join(dir, file)
-    const summary = Profile.summarize(path, 20)
-    if (summary.byOwner.every((o) => o.owner === "idle" || o.owner === "node" || o.owner === "tsx/loader" || o.owner === "gc" || o.owner === "other")) continue
-    console.log(`\n--- CPU profile ${label}: ${Path.relative(ROOT, path)} (whole process)\n${Profile.format(summary)}`)
-    if (window !== undefined) {
-      console.log(`--- the same, measured window only (${fmt((window.end - window.start) / 1000)} ms)\n${Profile.format(Profile.summarize(path, 25, window))}`)
-    }
-  }
-}
-
-const checkChild = (label: string, child: ChildResult<unknown>) => {
-  if (child.result === undefined || child.exitCode !== 0 || child.timedOut) {
-    const message = `${label}: exit ${child.exitCode}${child.timedOut ? " (timed out)" : ""}, no result\n    ${child.logTail.slice(-12).join("\n    ")}`
-    problems.push(message)
-    console.log(`  ! ${message}`)
-    return false
-  }
-  return true
-}
-
-const log = (text: string) => console.log(text)
-const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a")
 
 // -------------------------------------------------------------------------------------------
 // Scenario 1: span cost
@@ -767,55 +663,14 @@ const devIngest = async () => {
 }
 
 // -------------------------------------------------------------------------------------------
-// Table
-// -------------------------------------------------------------------------------------------
-
-const num = (value: number, unit: string) => {
-  if (!Number.isFinite(value)) return "n/a"
-  if (unit === "") return value.toFixed(3)
-  const abs = Math.abs(value)
-  return abs >= 1000 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2)
-}
-
-const table = (loadStart: ReadonlyArray<number>, loadEnd: ReadonlyArray<number>) => {
-  // A row nothing was measured for (left out by --quick, or its runs failed) meets nothing.
-  for (const row of rows) if (row.summary.n === 0) row.met = undefined
-  const header = ["scenario", "variant", "metric", "median", "spread (min–max)", "ratio", "target", "met?"]
-  const body = rows.map((row) => [
-    row.scenario,
-    row.variant,
-    row.unit === "" ? row.metric : `${row.metric} (${row.unit})`,
-    num(row.summary.median, row.unit),
-    row.summary.n <= 1 ? `n=${row.summary.n}` : `${num(row.summary.min, row.unit)}–${num(row.summary.max, row.unit)} n=${row.summary.n}`,
-    row.ratio === undefined ? "" : `${row.ratio.value.toFixed(2)} × ${row.ratio.vs}`,
-    row.target ?? "",
-    row.met === undefined ? (row.target === undefined ? "" : row.summary.n === 0 ? "not run" : "?") : row.met ? "yes" : "NO"
-  ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")
-  const la = (values: ReadonlyArray<number>) => values.map((v) => v.toFixed(2)).join(" ")
-  console.log(`\nlingo-obs bench ${quick ? "--quick " : ""}— node ${process.version}, ${Os.cpus().length} CPUs, load average at start ${la(loadStart)}, at end ${la(loadEnd)}`)
-  console.log(line(header))
-  console.log(widths.map((w) => "-".repeat(w)).join("-|-"))
-  for (const cells of body) console.log(line(cells))
-  const notes = rows.filter((row) => row.note !== undefined)
-  if (notes.length > 0) {
-    console.log("\nnotes:")
-    for (const row of notes) console.log(`  ${row.scenario} / ${row.variant} / ${row.metric}: ${row.note}`)
-  }
-  if (problems.length > 0) {
-    console.log("\nproblems:")
-    for (const problem of problems) console.log(`  ${problem}`)
-  }
-}
-
-// -------------------------------------------------------------------------------------------
 
 const main = async () => {
   const startedAt = new Date()
   const loadStart = Os.loadavg()
+  // Resolved once: every Effect 4 child is then a plain `node` process.
+  const node24 = effect4Selected ? resolveNode24() : undefined
   const receiver = await Receiver.start()
-  log(`receiver on ${receiver.endpoint} (its own process); ${quick ? "quick" : "full"} run; load average ${loadStart.map((v) => v.toFixed(2)).join(" ")}`)
+  log(`receiver on ${receiver.endpoint} and ${receiver.httpEndpoint} (its own process); ${quick ? "quick" : "full"} run; load average ${loadStart.map((v) => v.toFixed(2)).join(" ")}`)
   try {
     if (selected("1")) await spanCost(receiver)
     if (selected("1b")) await sustained(receiver)
@@ -823,11 +678,13 @@ const main = async () => {
     if (selected("3")) await collectorDown(receiver)
     if (selected("4")) await startup(receiver)
     if (selected("5")) await devIngest()
+    if (node24 !== undefined) await Effect4Line.run({ node: node24, receiver, batch: TOOLKIT_BATCH })
   } finally {
     await receiver.close()
   }
   const loadEnd = Os.loadavg()
-  table(loadStart, loadEnd)
+  const la = (values: ReadonlyArray<number>) => values.map((v) => v.toFixed(2)).join(" ")
+  table(`lingo-obs bench ${quick ? "--quick " : ""}— node ${process.version}${node24 === undefined ? "" : ` (Effect 4 children: ${node24})`}, ${Os.cpus().length} CPUs, load average at start ${la(loadStart)}, at end ${la(loadEnd)}`)
   const output = {
     meta: {
       startedAt: startedAt.toISOString(),
@@ -835,12 +692,14 @@ const main = async () => {
       quick,
       filters,
       node: process.version,
+      effect4Node: node24,
       platform: `${Os.type()} ${Os.release()} ${Os.arch()}`,
       cpus: Os.cpus().map((cpu) => cpu.model),
       totalMemoryMB: Os.totalmem() / 2 ** 20,
       loadavgStart: loadStart,
       loadavgEnd: loadEnd,
-      settings
+      settings,
+      effect4Settings: effect4Selected ? Effect4Line.settings : undefined
     },
     rows,
     problems,

@@ -24,6 +24,13 @@ export const scenarioPath = (name: string): string => Path.join(BENCH, "scenario
 
 export const libPath = (name: string): string => Path.join(BENCH, "lib", `${name}.${COMPILED ? "js" : "ts"}`)
 
+/**
+ * A scenario of the Effect 4 line (workspace package bench/effect4, which resolves effect 4):
+ * compiled by bench/effect4/tsconfig.build.json to bench/effect4/dist/effect4/scenarios/.
+ */
+export const effect4ScenarioPath = (name: string): string =>
+  Path.join(ROOT, "bench", "effect4", COMPILED ? `dist/effect4/scenarios/${name}.js` : `scenarios/${name}.ts`)
+
 /** Node's arguments to run a TypeScript file of the workspace from source, or nothing when compiled. */
 export const SOURCE_ARGS: ReadonlyArray<string> = COMPILED ? [] : ["--import", "tsx", "--conditions=@lingo-obs/source"]
 
@@ -34,6 +41,8 @@ export interface ChildEvent {
 
 export interface ChildOptions {
   readonly script: string
+  /** The Node binary to run it with; default this process's (the Effect 4 line's children: Node 24). */
+  readonly execPath?: string | undefined
   readonly params: object
   /** Where to write a `--cpu-prof` profile of this process, if set. */
   readonly cpuProfileDir?: string | undefined
@@ -63,7 +72,7 @@ export const runChild = <R = Record<string, unknown>>(options: ChildOptions): Pr
     if (options.cpuProfileDir !== undefined) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`)
     args.push(options.script)
     const started = process.hrtime.bigint()
-    const child = spawn(process.execPath, args, {
+    const child = spawn(options.execPath ?? process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...options.env, BENCH_PARAMS: JSON.stringify(options.params) },
       stdio: ["pipe", "pipe", "pipe"]

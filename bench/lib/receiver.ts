@@ -1,5 +1,5 @@
 /**
- * The OTLP/gRPC receiver in its own process (`packages/otlp-receiver/src/cli.ts --count-only`),
+ * The OTLP receiver (gRPC and HTTP) in its own process (`packages/otlp-receiver/src/cli.ts --count-only`),
  * so decoding never loads the measured process. Commands are answered one JSON line each, in order.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
@@ -17,7 +17,13 @@ export interface ReceiverStats {
 export class Receiver {
   private readonly waiting: Array<(reply: Record<string, unknown>) => void> = []
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly endpoint: string) {}
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    /** OTLP/gRPC, `127.0.0.1:PORT`. */
+    readonly endpoint: string,
+    /** OTLP/HTTP, `http://127.0.0.1:PORT` (the same counts). */
+    readonly httpEndpoint: string
+  ) {}
 
   static start(): Promise<Receiver> {
     const cli = Path.join(ROOT, "packages", "otlp-receiver", COMPILED ? "dist/cli.js" : "src/cli.ts")
@@ -42,7 +48,9 @@ export class Receiver {
           return
         }
         if (receiver === undefined) {
-          if (typeof message["listening"] === "string") resolve(receiver = new Receiver(child, message["listening"]))
+          if (typeof message["listening"] === "string" && typeof message["http"] === "string") {
+            resolve(receiver = new Receiver(child, message["listening"], message["http"]))
+          }
           else reject(new Error(`receiver did not start: ${line}`))
           return
         }
