@@ -9,7 +9,8 @@ import { describe, expect, it } from "@effect/vitest"
 import * as GrpcInterceptors from "@lingo-obs/otlp/GrpcInterceptors"
 import { MetricsTest } from "@lingo-obs/metrics"
 import { TracingTest } from "@lingo-obs/tracing"
-import { Chunk, Effect, Stream } from "effect"
+import { trace } from "@opentelemetry/api"
+import { Chunk, Effect, Stream, Tracer } from "effect"
 import { GrpcClient, GrpcServer, GrpcStatus } from "../src/index.js"
 import { metricPoints, ObservabilityTest, waitForSpans } from "./support.js"
 
@@ -264,5 +265,98 @@ describe("GrpcInterceptors (engine) on a plain grpc-js server and client", () =>
           ["test.plain.v1.Numbers/Get", "OK", 1],
           ["test.plain.v1.Numbers/Sum", "OK", 1]
         ])
+    }).pipe(Effect.provide(ObservabilityTest)))
+
+  it.scopedLive("continue a foreign trace, run handlers in the server span's context, end spans on cancel, deadline and throw", () =>
+    Effect.gen(function*() {
+      const seenInHandler: Array<string | undefined> = []
+      const HangDefinition: Grpc.ServiceDefinition = {
+        Get: method("Get", false, false),
+        Hang: { ...method("Hang", false, false), path: "/test.plain.v1.Numbers/Hang" },
+        Throw: { ...method("Throw", false, false), path: "/test.plain.v1.Numbers/Throw" },
+        Double: method("Double", true, true),
+        Check: { ...method("Check", false, false), path: "/grpc.health.v1.Health/Check" }
+      }
+      const plainServer = new Grpc.Server()
+      plainServer.addService(
+        HangDefinition,
+        GrpcInterceptors.instrumentService(HangDefinition, {
+          get: (call: Grpc.ServerUnaryCall<N, N>, callback: Grpc.sendUnaryData<N>) => {
+            seenInHandler.push(trace.getActiveSpan()?.spanContext().traceId)
+            setTimeout(() => callback(null, call.request), 1)
+          },
+          hang: () => {},
+          throw: () => {
+            throw new Error("handler bug")
+          },
+          double: plainHandlers.double,
+          check: (_call: unknown, callback: Grpc.sendUnaryData<unknown>) => callback(null, { status: "SERVING" })
+        })
+      )
+      const port = yield* Effect.async<number>((resume) =>
+        plainServer.bindAsync("127.0.0.1:0", Grpc.ServerCredentials.createInsecure(), (error, port) =>
+          resume(error === null ? Effect.succeed(port) : Effect.die(error)))
+      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => plainServer.forceShutdown()))
+      const Client = Grpc.makeGenericClientConstructor(HangDefinition, "Numbers")
+      // No `services`: received messages are counted without a size.
+      const client = new Client(`127.0.0.1:${port}`, Grpc.credentials.createInsecure(), {
+        interceptors: [GrpcInterceptors.clientInterceptor()]
+      }) as unknown as Record<string, (...args: Array<any>) => any> & Grpc.Client
+      yield* Effect.addFinalizer(() => Effect.sync(() => client.close()))
+      const unary = (name: string, request: unknown, options: Grpc.CallOptions = {}) =>
+        Effect.async<number>((resume) => {
+          const call = client[name]!(request, new Grpc.Metadata(), options, (error: Grpc.ServiceError | null) =>
+            resume(Effect.succeed(error === null ? 0 : error.code))) as Grpc.ClientUnaryCall
+          if (name === "hang" && options.deadline === undefined) setTimeout(() => call.cancel(), 100)
+        })
+
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+      expect(yield* unary("get", { n: 1 }).pipe(
+        Effect.withParentSpan(Tracer.externalSpan({ traceId, spanId: "00f067aa0ba902b7", sampled: true }))
+      )).toBe(0)
+      expect(yield* unary("hang", { n: 1 })).toBe(Grpc.status.CANCELLED)
+      expect(yield* unary("hang", { n: 1 }, { deadline: Date.now() + 150 })).toBe(Grpc.status.DEADLINE_EXCEEDED)
+      expect(yield* unary("throw", { n: 1 })).toBe(Grpc.status.UNKNOWN)
+      expect(yield* unary("check", {})).toBe(0)
+      const replies = yield* Effect.async<ReadonlyArray<unknown>>((resume) => {
+        const call = client["double"]!() as Grpc.ClientDuplexStream<N, N>
+        const all: Array<unknown> = []
+        call.on("data", (message) => all.push(message))
+        call.on("end", () => resume(Effect.succeed(all)))
+        call.write({ n: 5 })
+        call.end()
+      })
+      expect(replies).toEqual([{ n: 10 }])
+
+      const spans = yield* waitForSpans((spans) => spans.filter((span) => span.kind === "server").length === 5)
+      const get = spans.filter((span) => span.name.endsWith("/Get"))
+      expect(get.map((span) => span.traceId)).toEqual([traceId, traceId])
+      expect(get.find((span) => span.kind === "client")!.parentSpanId).toBe("00f067aa0ba902b7")
+      const getServer = get.find((span) => span.kind === "server")!
+      expect(getServer.parentSpanId).toBe(get.find((span) => span.kind === "client")!.spanId)
+      expect(seenInHandler).toEqual([traceId])
+      const codes = (side: "server" | "client") =>
+        spans.filter((span) => span.kind === side && !span.name.endsWith("/Get") && !span.name.endsWith("/Double"))
+          .map((span) => [span.name.split("/")[1], span.attributes["rpc.grpc.status_code"], span.status])
+      expect(codes("server")).toEqual([
+        ["Hang", Grpc.status.CANCELLED, "unset"],
+        ["Hang", Grpc.status.DEADLINE_EXCEEDED, "error"],
+        ["Throw", Grpc.status.UNKNOWN, "error"]
+      ])
+      expect(codes("client")).toEqual([
+        ["Hang", Grpc.status.CANCELLED, "error"],
+        ["Hang", Grpc.status.DEADLINE_EXCEEDED, "error"],
+        ["Throw", Grpc.status.UNKNOWN, "error"]
+      ])
+      // The health check: no span on either side.
+      expect(spans.map((span) => span.name)).not.toContain("grpc.health.v1.Health/Check")
+      const double = spans.find((span) => span.kind === "client" && span.name.endsWith("/Double"))!
+      expect(double.events.map((event) => event.attributes)).toEqual([
+        { "rpc.message.type": "SENT", "rpc.message.id": 1, "rpc.message.uncompressed_size": 7 },
+        { "rpc.message.type": "RECEIVED", "rpc.message.id": 1 }
+      ])
+      const methods = (yield* metricPoints("rpc.server.call.duration")).map((point) => point.attributes["rpc.method"])
+      expect(methods).not.toContain("grpc.health.v1.Health/Check")
     }).pipe(Effect.provide(ObservabilityTest)))
 })

@@ -301,6 +301,18 @@ const watchStreamAnswer = (
 const answerStatus = (error: unknown): RpcSemConv.CallStatus =>
   error === null || error === undefined ? OK : RpcSemConv.statusOfError(error)
 
+const UNKNOWN_ERROR: RpcSemConv.CallStatus = { code: Code.UNKNOWN, details: "Unknown error" }
+
+/** Runs the handler in the call's context; a handler that throws is answered UNKNOWN by grpc-js, and so ends its span. */
+const run = (record: ReturnType<typeof beginServer>, handle: () => unknown): void => {
+  try {
+    otelContext.with(record.context, handle)
+  } catch (error) {
+    record.end(UNKNOWN_ERROR, record.server)
+    throw error
+  }
+}
+
 const wrapHandler = (
   method: Grpc.MethodDefinition<unknown, unknown>,
   handler: (...args: Array<any>) => unknown,
@@ -310,7 +322,7 @@ const wrapHandler = (
     case "unary":
       return (call: Grpc.ServerUnaryCall<unknown, unknown>, callback: Grpc.sendUnaryData<unknown>) => {
         const record = beginServer(method, call, options)
-        otelContext.with(record.context, () =>
+        run(record, () =>
           handler(call, (error: Grpc.ServerErrorResponse | null, ...rest: Array<any>) => {
             record.end(answerStatus(error), record.server)
             ;(callback as (...args: Array<unknown>) => void)(error, ...rest)
@@ -320,7 +332,7 @@ const wrapHandler = (
       return (call: Grpc.ServerReadableStream<unknown, unknown>, callback: Grpc.sendUnaryData<unknown>) => {
         const record = beginServer(method, call, options)
         countReads(call, method, record.messages)
-        otelContext.with(record.context, () =>
+        run(record, () =>
           handler(call, (error: Grpc.ServerErrorResponse | null, value?: unknown, ...rest: Array<any>) => {
             if (error === null || error === undefined) record.messages.sent(RpcSemConv.sizeOf(method.responseSerialize, value))
             record.end(answerStatus(error), record.server)
@@ -333,7 +345,7 @@ const wrapHandler = (
         record.messages.received(RpcSemConv.sizeOf(method.requestSerialize, call.request))
         countWrites(call, method, record.messages)
         watchStreamAnswer(call, record)
-        otelContext.with(record.context, () => handler(call))
+        run(record, () => handler(call))
       }
     case "bidi_streaming":
       return (call: Grpc.ServerDuplexStream<unknown, unknown>) => {
@@ -341,7 +353,7 @@ const wrapHandler = (
         countReads(call, method, record.messages)
         countWrites(call, method, record.messages)
         watchStreamAnswer(call, record)
-        otelContext.with(record.context, () => handler(call))
+        run(record, () => handler(call))
       }
   }
 }
