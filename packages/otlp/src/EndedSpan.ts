@@ -76,10 +76,7 @@ const BILLION = BigInt(1_000_000_000)
 
 const hrTime = (nanos: bigint): OtelApi.HrTime => [Number(nanos / BILLION), Number(nanos % BILLION)]
 
-/**
- * An ended span as a span processor reads it (stdout, tests). Conversions (attribute values,
- * times, events) happen on first read, in the exporter's turn, not when the span ends.
- */
+/** An ended span as a span processor reads it; converted on first read. */
 export class EndedSpan implements ReadableSpan {
   readonly ended = true
   readonly droppedAttributesCount: number

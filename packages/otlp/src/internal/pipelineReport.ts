@@ -88,40 +88,30 @@ export class PipelineReport {
   constructor(private readonly options: ReportOptions) {
     this.attributes = { signal: options.signal }
     const unit = UNITS[options.signal]
-    this.queueFullDrops = new ThrottledCount({
-      intervalMillis: REMINDER_INTERVAL_MILLIS,
-      firstDelayMillis: FIRST_LOG_DELAY_MILLIS,
-      report: (dropped) =>
-        options.log.log(
-          "warning",
-          `${options.signal} queue full (${options.maxQueueSize} ${options.itemName}): dropped ${dropped} ${unit}`,
-          this.fields({ dropped })
-        )
-    })
-    this.rejections = new ThrottledCount({
-      intervalMillis: REMINDER_INTERVAL_MILLIS,
-      firstDelayMillis: 0,
-      report: (rejected, message) =>
-        options.log.log(
-          "warning",
-          `${options.signal} export: the collector accepted the data but rejected ${rejected} ${unit}${
-            message ? ` (${message})` : ""
-          }; not retried`,
-          this.fields({ rejected })
-        )
-    })
-    this.tooLarge = new ThrottledCount({
-      intervalMillis: REMINDER_INTERVAL_MILLIS,
-      firstDelayMillis: 0,
-      report: (dropped, example) =>
-        options.log.log(
-          "error",
-          `${options.signal} export: dropped ${dropped} ${unit} too large for one request (${example}; maxMessageSize ${
-            formatBytes(options.maxMessageBytes ?? 0)
-          }); not retried`,
-          this.fields({ dropped })
-        )
-    })
+    this.queueFullDrops = this.line(
+      FIRST_LOG_DELAY_MILLIS,
+      "warning",
+      (dropped) => `${options.signal} queue full (${options.maxQueueSize} ${options.itemName}): dropped ${dropped} ${unit}`,
+      (dropped) => ({ dropped })
+    )
+    this.rejections = this.line(
+      0,
+      "warning",
+      (rejected, message) =>
+        `${options.signal} export: the collector accepted the data but rejected ${rejected} ${unit}${
+          message ? ` (${message})` : ""
+        }; not retried`,
+      (rejected) => ({ rejected })
+    )
+    this.tooLarge = this.line(
+      0,
+      "error",
+      (dropped, example) =>
+        `${options.signal} export: dropped ${dropped} ${unit} too large for one request (${example}; maxMessageSize ${
+          formatBytes(options.maxMessageBytes ?? 0)
+        }); not retried`,
+      (dropped) => ({ dropped })
+    )
   }
 
   /** A self-metric of this signal, its handle made once per attribute set. */
@@ -266,15 +256,29 @@ export class PipelineReport {
       : reason === "unexpected_failure"
       ? ["error", (dropped, detail) => `${signal} export: cannot encode a batch (${detail}); dropped ${dropped} ${unit}`]
       : ["warning", (dropped) => `${signal} pipeline is shut down: dropped ${dropped} ${unit} that came after it`]
-    line = new ThrottledCount({
-      intervalMillis: REMINDER_INTERVAL_MILLIS,
+    line = this.line(
       // Retry windows of a burst's batches end together: one line for them. Items that come
       // after shutdown are said at once: no later flush would say them.
-      firstDelayMillis: reason === "retry_exhausted" ? FIRST_LOG_DELAY_MILLIS : 0,
-      report: (dropped, detail) =>
-        this.options.log.log(level, describe(dropped, detail), this.fields({ dropped, reason, ...(status === "" ? {} : { status }) }))
-    })
+      reason === "retry_exhausted" ? FIRST_LOG_DELAY_MILLIS : 0,
+      level,
+      describe,
+      (dropped) => ({ dropped, reason, ...(status === "" ? {} : { status }) })
+    )
     this.dropLines.set(key, line)
     return line
+  }
+
+  /** A line saying a count, at most once per reminder interval; the first after `firstDelayMillis`. */
+  private line(
+    firstDelayMillis: number,
+    level: Level,
+    say: (count: number, detail: string | undefined) => string,
+    fields: (count: number) => Record<string, unknown>
+  ): ThrottledCount {
+    return new ThrottledCount({
+      intervalMillis: REMINDER_INTERVAL_MILLIS,
+      firstDelayMillis,
+      report: (count, detail) => this.options.log.log(level, say(count, detail), this.fields(fields(count)))
+    })
   }
 }
