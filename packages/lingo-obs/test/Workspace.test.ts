@@ -74,6 +74,7 @@ describe("the Effect 4 line's workspace", () => {
       "Config",
       "ConfigSource",
       "CorrelatedLogger",
+      "Instrumentation",
       "Logs",
       "Metrics",
       "MetricsTest",
