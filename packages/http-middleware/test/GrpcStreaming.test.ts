@@ -1,4 +1,4 @@
-import type * as Grpc from "@grpc/grpc-js"
+import * as Grpc from "@grpc/grpc-js"
 import { describe, expect, it } from "@effect/vitest"
 import { MetricsTest } from "@lingo-obs/metrics"
 import type { TracingTest } from "@lingo-obs/tracing"
@@ -255,5 +255,26 @@ describe("GrpcServer and GrpcClient: client-streaming and bidirectional calls", 
       expect(Exit.isFailure(exit2) && Cause.pretty(exit2.cause)).toMatch(
         /Double is bidirectional streaming; use GrpcServer.bidiStreaming/
       )
+    }).pipe(Effect.provide(ObservabilityTest)))
+
+  it.scopedLive("a request that cannot be deserialized answers INTERNAL, and the server keeps serving", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* startServer
+      const raw = new Grpc.Client(server.address, Grpc.credentials.createInsecure())
+      yield* Effect.addFinalizer(() => Effect.sync(() => raw.close()))
+      const failure = yield* Effect.async<Grpc.ServiceError>((resume) => {
+        const call = raw.makeClientStreamRequest(
+          "/test.stream.v1.Numbers/Sum",
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          new Grpc.Metadata(),
+          {},
+          (error) => resume(Effect.succeed(error!))
+        )
+        call.write(Buffer.from("{not json"))
+        call.end()
+      })
+      expect(failure).toMatchObject({ code: GrpcStatus.Code.INTERNAL, details: "Error deserializing request" })
+      expect(yield* client.sum(Stream.make({ n: 2 }))).toEqual({ sum: 2, count: 1 })
     }).pipe(Effect.provide(ObservabilityTest)))
 })
