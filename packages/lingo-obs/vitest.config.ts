@@ -11,7 +11,7 @@ export default defineConfig({
   // Workspace packages resolve to their TypeScript sources; "node" is repeated because setting the list replaces Vite's defaults.
   ssr: { resolve: { conditions: ["@lingo-obs/source", "node", "development|production"] } },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "../../examples/effect4/*/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

@@ -1,9 +1,12 @@
 /**
- * gRPC servers (`@grpc/grpc-js`) whose handlers are Effects: unary handlers return an Effect,
- * server-streaming handlers a Stream, and both run on the program's runtime (its services, its
- * tracer, its logger). Each call gets a server span `package.Service/Method` with the `rpc.*`
- * attributes and `rpc.grpc.status_code`, parented on the context extracted from the metadata with
- * the configured propagator, and `rpc.server.duration` is recorded.
+ * gRPC servers (`@grpc/grpc-js`) whose handlers are Effects, for every kind of call: a unary
+ * handler returns an Effect, a server-streaming one a Stream; a client-streaming handler takes the
+ * requests as a Stream and returns an Effect, a bidirectional one takes a Stream and returns a
+ * Stream. All run on the program's runtime (its services, its tracer, its logger). Each call gets
+ * a server span `package.Service/Method` with the `rpc.*` attributes and `rpc.grpc.status_code`,
+ * parented on the context extracted from the metadata with the configured propagator, an
+ * `rpc.message` event per message of a streaming call (with its size), and
+ * `rpc.server.call.duration` is recorded.
  *
  * A handler chooses the status by failing with a `GrpcStatusError`; any other failure answers
  * UNKNOWN and a defect INTERNAL, with a message that reveals nothing, and the cause is logged.
@@ -18,73 +21,54 @@
  * const users = GrpcServer.service(UserServiceDefinition, {
  *   getUser: GrpcServer.unary((request: { id: string }) =>
  *     lookup(request.id).pipe(Effect.mapError(() => GrpcStatus.notFound(`no user ${request.id}`)))),
- *   listUsers: GrpcServer.serverStreaming((_: {}) => Stream.fromIterable(allUsers))
+ *   listUsers: GrpcServer.serverStreaming((_: {}) => Stream.fromIterable(allUsers)),
+ *   importUsers: GrpcServer.clientStreaming((users: Stream.Stream<User, GrpcStatus.GrpcStatusError>) =>
+ *     Stream.runCount(users).pipe(Effect.map((count) => ({ count })))),
+ *   chat: GrpcServer.bidiStreaming((messages: Stream.Stream<Message, GrpcStatus.GrpcStatusError>) =>
+ *     Stream.map(messages, (message) => ({ echo: message.text })))
  * })
  * const GrpcLive = GrpcServer.layer([users], { port: 50051 }).pipe(Layer.provide(ObservabilityLive))
  * ```
  */
 import * as Grpc from "@grpc/grpc-js"
-import { Instrumentation, Propagation } from "@lingo-obs/core"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import type { TextMapPropagator } from "@opentelemetry/api"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
-import * as GrpcStatus from "./GrpcStatus.js"
+import type * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import type * as GrpcStatus from "./GrpcStatus.js"
+import { definitionOf, type ServiceInput } from "./internal/grpc.js"
 import {
-  definitionOf,
-  deadlinePassed,
-  describePath,
-  rpcAttributes,
-  type ServiceInput,
-  splitHostPort
-} from "./internal/grpc.js"
-import { extract, IncomingContext, metadataGetter } from "./internal/propagation.js"
-import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
-import * as Spans from "./internal/spans.js"
-import * as RequestMetrics from "./RequestMetrics.js"
+  type BidiStreamingHandler,
+  type Call,
+  type CallInfo,
+  type ClientStreamingHandler,
+  type Handler,
+  handlerKinds,
+  type RunFork,
+  serve,
+  type ServeContext,
+  type ServerStreamingHandler,
+  type UnaryHandler,
+  wireDefinition
+} from "./internal/grpcServerCall.js"
 import * as Skipper from "./Skipper.js"
 
-/** What a handler knows about the call it serves. */
-export interface CallInfo {
-  /** `/package.Service/Method`. */
-  readonly path: string
-  /** `package.Service`. */
-  readonly service: string
-  /** `Method`. */
-  readonly method: string
-  /** The request metadata (headers). */
-  readonly metadata: Grpc.Metadata
-  /** The client's address, `host:port`. */
-  readonly peer: string
-  /** The client's deadline; `Infinity` when it set none. */
-  readonly deadline: Grpc.Deadline
-}
-
-/** The call being served, also available to handlers as a service. */
-export class Call extends Context.Tag("@lingo-obs/http-middleware/GrpcServer/Call")<Call, CallInfo>() {}
-
-/** A unary handler: one request, one response. */
-export interface UnaryHandler<R> {
-  readonly _tag: "Unary"
-  readonly handle: (request: any, call: CallInfo) => Effect.Effect<unknown, unknown, R>
-}
-
-/** A server-streaming handler: one request, a stream of responses. */
-export interface ServerStreamingHandler<R> {
-  readonly _tag: "ServerStreaming"
-  readonly handle: (request: any, call: CallInfo) => Stream.Stream<unknown, unknown, R>
-}
-
-export type Handler<R> = UnaryHandler<R> | ServerStreamingHandler<R>
+export {
+  type BidiStreamingHandler,
+  Call,
+  type CallInfo,
+  type ClientStreamingHandler,
+  type Handler,
+  type ServerStreamingHandler,
+  type UnaryHandler
+} from "./internal/grpcServerCall.js"
 
 /**
  * A unary handler. Fail with a `GrpcStatusError` to answer a status other than OK.
@@ -112,6 +96,40 @@ export const serverStreaming = <Req, Res, E, R>(
 ): ServerStreamingHandler<Exclude<R, Call>> => ({
   _tag: "ServerStreaming",
   handle: handle as ServerStreamingHandler<Exclude<R, Call>>["handle"]
+})
+
+/**
+ * A client-streaming handler: it reads the requests as a Stream (once) and answers one response.
+ * The stream fails with INTERNAL if a request cannot be deserialized.
+ *
+ * @example
+ * ```ts
+ * GrpcServer.clientStreaming((points: Stream.Stream<Point, GrpcStatus.GrpcStatusError>) =>
+ *   Stream.runFold(points, 0, (sum, point) => sum + point.value).pipe(Effect.map((sum) => ({ sum }))))
+ * ```
+ */
+export const clientStreaming = <Req, Res, E, R>(
+  handle: (requests: Stream.Stream<Req, GrpcStatus.GrpcStatusError>, call: CallInfo) => Effect.Effect<Res, E, R>
+): ClientStreamingHandler<Exclude<R, Call>> => ({
+  _tag: "ClientStreaming",
+  handle: handle as ClientStreamingHandler<Exclude<R, Call>>["handle"]
+})
+
+/**
+ * A bidirectional-streaming handler: it reads the requests as a Stream (once) and answers with a
+ * Stream of responses, written with the transport's backpressure as they come.
+ *
+ * @example
+ * ```ts
+ * GrpcServer.bidiStreaming((messages: Stream.Stream<ChatMessage, GrpcStatus.GrpcStatusError>) =>
+ *   Stream.map(messages, (message) => ({ echo: message.text })))
+ * ```
+ */
+export const bidiStreaming = <Req, Res, E, R>(
+  handle: (requests: Stream.Stream<Req, GrpcStatus.GrpcStatusError>, call: CallInfo) => Stream.Stream<Res, E, R>
+): BidiStreamingHandler<Exclude<R, Call>> => ({
+  _tag: "BidiStreaming",
+  handle: handle as BidiStreamingHandler<Exclude<R, Call>>["handle"]
 })
 
 /** A service definition with its handlers. */
@@ -183,157 +201,12 @@ export class GrpcServeError extends Data.TaggedError("GrpcServeError")<{
   }
 }
 
-interface ServeContext {
-  readonly options: Options
-  readonly skipper: Skipper.GrpcSkipper
-  /** Set once bound. */
-  server: { host: string; port: number | undefined }
+const KIND_WORDS: Readonly<Record<RpcSemConv.CallKind, string>> = {
+  unary: "unary",
+  server_streaming: "server-streaming",
+  client_streaming: "client-streaming",
+  bidi_streaming: "bidirectional streaming"
 }
-
-const peerAttributes = (peer: string) => {
-  const { host, port } = splitHostPort(peer)
-  return peer === "unknown" ? {} : { [SemConv.NETWORK_PEER_ADDRESS]: host, [SemConv.NETWORK_PEER_PORT]: port }
-}
-
-const defined = (attributes: Record<string, unknown>): Record<string, unknown> => {
-  for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key]
-  return attributes
-}
-
-/**
- * Serves one call: one fiber step extracts the context, opens the span and runs `body` on it; one
- * exit hook maps its exit to the status to answer, ends the span and records the duration. Never
- * fails; the exit and status are for the transport to send.
- */
-const serveCall = <A, E, R>(
-  info: CallInfo,
-  body: Effect.Effect<A, E, R>,
-  context: ServeContext
-): Effect.Effect<{ readonly exit: Exit.Exit<A, E>; readonly status: GrpcStatus.Status }, never, R> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.withFiberRuntime((fiber) => {
-      const services = fiber.currentContext
-      const settings = Context.get(services, Instrumentation.Settings)
-      const traced = !context.skipper(info.path)
-      const measured = Skipper.isGrpcHealthCheck(info.path) ? settings.grpcIncludeHealth : traced
-      const propagator = context.options.propagator ?? Context.get(services, Propagation.Propagator)
-      const extracted = extract(propagator, info.metadata, metadataGetter)
-      const startTime = Spans.nowNanos(fiber)
-
-      const span = traced
-        ? Spans.unsafeStart(fiber, describePath(info.path).name, {
-          kind: "server",
-          parent: extracted.parent ?? null,
-          attributes: defined({
-            ...rpcAttributes(info.path),
-            [SemConv.SERVER_ADDRESS]: context.server.host,
-            [SemConv.SERVER_PORT]: context.server.port,
-            ...peerAttributes(info.peer)
-          }),
-          tracer: context.options.tracer
-        }, startTime)
-        : undefined
-      const parent = span ?? extracted.parent
-      const logged = Effect.tapErrorCause(body, (cause) => {
-        const status = GrpcStatus.fromExit(Exit.failCause(cause))
-        return status.kind === "failure" || status.kind === "defect"
-          ? Effect.logError(`${info.path} failed; answered ${GrpcStatus.codeName(status.code)}`, cause).pipe(
-            Effect.annotateLogs({ [SemConv.RPC_SERVICE_LEGACY]: info.service, [SemConv.RPC_METHOD]: info.method })
-          )
-          : Effect.void
-      })
-      const running = Spans.provideAll(restore(logged), services, [
-        [Call.key, info],
-        [IncomingContext.key, extracted.context],
-        ...(parent === undefined ? [] : [[Tracer.ParentSpan.key, parent] as const])
-      ])
-      return Effect.map(Effect.exit(running), (exit) => {
-        const status = GrpcStatus.fromExit(exit, () => deadlinePassed(info.deadline))
-        const endTime = Spans.nowNanos(fiber)
-        const error = GrpcStatus.isServerError(status.code)
-        const errorType = error ? status.errorType ?? GrpcStatus.codeName(status.code) : undefined
-        if (span !== undefined) {
-          span.attribute(SemConv.RPC_GRPC_STATUS_CODE, status.code)
-          if (errorType !== undefined) span.attribute(SemConv.ERROR_TYPE, errorType)
-          Spans.unsafeEnd(
-            span,
-            // Without a server error the status stays Unset (the RPC semantic conventions), never OK.
-            !error
-              ? Instrumentation.unsetExit
-              : Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
-              ? exit
-              : Exit.fail(GrpcStatus.make(status.code, status.details)),
-            endTime
-          )
-        }
-        if (measured) {
-          RequestMetrics.unsafeRecordRpc(fiber, "server", {
-            service: info.service,
-            method: info.method,
-            code: status.code,
-            status: GrpcStatus.codeName(status.code),
-            serverAddress: context.server.host,
-            serverPort: context.server.port,
-            errorType
-          }, Number(endTime - startTime) / 1e9)
-        }
-        return { exit, status }
-      })
-    })
-  )
-
-const callInfo = (path: string, call: Grpc.ServerUnaryCall<unknown, unknown> | Grpc.ServerWritableStream<unknown, unknown>): CallInfo => {
-  const { method, service } = describePath(path)
-  return { path, service, method, metadata: call.metadata, peer: call.getPeer(), deadline: call.getDeadline() }
-}
-
-type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R>) => { unsafeInterruptAsFork(id: FiberId.FiberId): void }
-
-const statusObject = (status: GrpcStatus.Status): Partial<Grpc.StatusObject> => ({
-  code: status.code,
-  details: status.details,
-  ...(status.metadata === undefined ? {} : { metadata: status.metadata })
-})
-
-const unaryCall = <R>(path: string, handler: UnaryHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
-(call: Grpc.ServerUnaryCall<unknown, unknown>, callback: Grpc.sendUnaryData<unknown>): void => {
-  const info = callInfo(path, call)
-  const body = Effect.suspend(() => handler.handle(call.request, info))
-  const fiber = runFork(
-    Effect.flatMap(serveCall(info, body, context), ({ exit, status }) =>
-      Effect.sync(() => {
-        if (Exit.isSuccess(exit)) callback(null, exit.value)
-        else callback(statusObject(status))
-      }))
-  )
-  call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
-}
-
-/** Writes one message, waiting for the transport to drain when its buffer is full. */
-const write = (call: Grpc.ServerWritableStream<unknown, unknown>, message: unknown): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
-    if (call.write(message)) return resume(Effect.void)
-    const onDrain = () => resume(Effect.void)
-    call.once("drain", onDrain)
-    return Effect.sync(() => call.off("drain", onDrain))
-  })
-
-const serverStreamingCall =
-  <R>(path: string, handler: ServerStreamingHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
-  (call: Grpc.ServerWritableStream<unknown, unknown>): void => {
-    const info = callInfo(path, call)
-    const body = Stream.runForEach(Stream.suspend(() => handler.handle(call.request, info)), (message) => write(call, message))
-    const fiber = runFork(
-      Effect.flatMap(serveCall(info, body, context), ({ exit, status }) =>
-        Effect.sync(() => {
-          if (call.cancelled) return
-          if (Exit.isSuccess(exit)) call.end()
-          // grpc-js turns an `error` event into the call's status and ends the stream.
-          else call.emit("error", statusObject(status))
-        }))
-    )
-    call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
-  }
 
 const implementation = <R>(
   service: ServiceImplementation<R>,
@@ -344,28 +217,21 @@ const implementation = <R>(
     const implementation: Grpc.UntypedServiceImplementation = {}
     const definition = service.definition
     for (const [name, handler] of Object.entries(service.handlers)) {
-      const key = Object.keys(definition).find((key) => key === name || definition[key]?.originalName === name)
+      const key = RpcSemConv.methodKey(definition, name)
       const method = key === undefined ? undefined : definition[key]
       if (key === undefined || method === undefined) {
         return yield* Effect.dieMessage(
           `GrpcServer: "${name}" is not a method of the service (methods: ${Object.keys(definition).join(", ")})`
         )
       }
-      if (method.requestStream) {
+      const kind = RpcSemConv.callKind(method)
+      if (handlerKinds[handler._tag].kind !== kind) {
+        const expected = Object.values(handlerKinds).find((entry) => entry.kind === kind)!.make
         return yield* Effect.dieMessage(
-          `GrpcServer: ${method.path} is client-streaming or bidirectional, which this server does not support yet`
+          `GrpcServer: ${method.path} is ${KIND_WORDS[kind]}; use GrpcServer.${expected} for its handler`
         )
       }
-      if (method.responseStream !== (handler._tag === "ServerStreaming")) {
-        return yield* Effect.dieMessage(
-          `GrpcServer: ${method.path} is ${method.responseStream ? "server-streaming" : "unary"}; use GrpcServer.${
-            method.responseStream ? "serverStreaming" : "unary"
-          } for its handler`
-        )
-      }
-      implementation[key] = handler._tag === "Unary"
-        ? unaryCall(method.path, handler, runFork, context)
-        : serverStreamingCall(method.path, handler, runFork, context)
+      implementation[key] = serve(method as Grpc.MethodDefinition<unknown, unknown>, handler, runFork, context)
     }
     return implementation
   })
@@ -393,7 +259,8 @@ export const make = <R>(
   Effect.gen(function*() {
     const host = options.host ?? "127.0.0.1"
     const context: ServeContext = {
-      options,
+      propagator: options.propagator,
+      tracer: options.tracer,
       skipper: options.skipper ?? Skipper.defaultGrpc,
       server: { host, port: undefined }
     }
@@ -403,7 +270,7 @@ export const make = <R>(
       (server) => shutdown(server, options.shutdownTimeout ?? Duration.seconds(5))
     )
     for (const service of services) {
-      server.addService(service.definition, yield* implementation(service, runFork, context))
+      server.addService(wireDefinition(service.definition), yield* implementation(service, runFork, context))
     }
     const address = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`
     const port = yield* Effect.async<number, GrpcServeError>((resume) =>

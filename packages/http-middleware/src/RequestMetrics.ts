@@ -28,17 +28,9 @@
  * ```
  */
 import { Instrumentation } from "@lingo-obs/core"
-import {
-  METRIC_HTTP_CLIENT_REQUEST_DURATION,
-  METRIC_HTTP_SERVER_REQUEST_DURATION,
-  METRIC_RPC_CLIENT_CALL_DURATION,
-  METRIC_RPC_SERVER_CALL_DURATION
-} from "@opentelemetry/semantic-conventions"
-import {
-  METRIC_HTTP_SERVER_ACTIVE_REQUESTS,
-  METRIC_RPC_CLIENT_DURATION,
-  METRIC_RPC_SERVER_DURATION
-} from "@opentelemetry/semantic-conventions/incubating"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
+import { METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_SERVER_REQUEST_DURATION } from "@opentelemetry/semantic-conventions"
+import { METRIC_HTTP_SERVER_ACTIVE_REQUESTS } from "@opentelemetry/semantic-conventions/incubating"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -48,7 +40,6 @@ import * as MetricKey from "effect/MetricKey"
 import type * as MetricKeyType from "effect/MetricKeyType"
 import type * as MetricState from "effect/MetricState"
 import * as Instruments from "./internal/instruments.js"
-import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 
 /** Bucket boundaries of the HTTP and RPC duration histograms, in seconds (semantic conventions). */
 export const HTTP_DURATION_BOUNDARIES: ReadonlyArray<number> = [
@@ -56,9 +47,7 @@ export const HTTP_DURATION_BOUNDARIES: ReadonlyArray<number> = [
 ]
 
 /** Bucket boundaries of the legacy RPC duration histograms, in milliseconds (semantic conventions ≤ 1.37). */
-export const RPC_DURATION_BOUNDARIES: ReadonlyArray<number> = [
-  0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000
-]
+export const RPC_DURATION_BOUNDARIES: ReadonlyArray<number> = RpcSemConv.LEGACY_DURATION_BOUNDARIES
 
 type Histogram = Metric.Metric<MetricKeyType.MetricKeyType.Histogram, number, MetricState.MetricState.Histogram>
 type Counter = Metric.Metric.Counter<number>
@@ -82,30 +71,12 @@ const httpClientDuration = histogram(
   HTTP_DURATION_BOUNDARIES,
   "s"
 )
-const rpcServerCall = histogram(
-  METRIC_RPC_SERVER_CALL_DURATION,
-  "Measures the duration of an incoming Remote Procedure Call (RPC).",
-  HTTP_DURATION_BOUNDARIES,
-  "s"
-)
-const rpcClientCall = histogram(
-  METRIC_RPC_CLIENT_CALL_DURATION,
-  "Measures the duration of an outgoing Remote Procedure Call (RPC).",
-  HTTP_DURATION_BOUNDARIES,
-  "s"
-)
-const rpcServerLegacy = histogram(
-  METRIC_RPC_SERVER_DURATION,
-  "Measures the duration of inbound RPC.",
-  RPC_DURATION_BOUNDARIES,
-  "ms"
-)
-const rpcClientLegacy = histogram(
-  METRIC_RPC_CLIENT_DURATION,
-  "Measures the duration of outbound RPC.",
-  RPC_DURATION_BOUNDARIES,
-  "ms"
-)
+const rpcHistogram = (definition: RpcSemConv.HistogramDefinition) =>
+  histogram(definition.name, definition.description, definition.boundaries, definition.unit)
+const rpcServerCall = rpcHistogram(RpcSemConv.callDuration.server)
+const rpcClientCall = rpcHistogram(RpcSemConv.callDuration.client)
+const rpcServerLegacy = rpcHistogram(RpcSemConv.legacyDuration.server)
+const rpcClientLegacy = rpcHistogram(RpcSemConv.legacyDuration.client)
 
 /** Duration of HTTP server requests, in seconds. */
 export const httpServerRequestDuration: Histogram = httpServerDuration.metric
@@ -125,21 +96,8 @@ export const rpcClientDuration: Histogram = rpcClientLegacy.metric
 /** Attribute values as metric tags (strings); undefined values are left out. */
 export type Attributes = Instruments.Attributes
 
-/** One RPC as the metrics describe it. */
-export interface RpcCall {
-  /** `package.Service`. */
-  readonly service: string
-  /** `Method`. */
-  readonly method: string
-  /** The gRPC status code (`0`). */
-  readonly code: number
-  /** Its name (`OK`), the value of `rpc.status_code`. */
-  readonly status: string
-  readonly serverAddress?: string | undefined
-  readonly serverPort?: number | undefined
-  /** `error.type` when the call counts as failed on this side (any non-OK code for a client, the server-error codes for a server). */
-  readonly errorType?: string | undefined
-}
+/** One RPC as the metrics describe it (the engine's description, shared with the Effect 4 line). */
+export type RpcCall = RpcSemConv.RpcCall
 
 const settingsOf = (fiber: Fiber.RuntimeFiber<any, any>) => Context.get(fiber.currentContext, Instrumentation.Settings)
 
@@ -155,23 +113,6 @@ export const unsafeAddActiveHttpServer = (fiber: Fiber.RuntimeFiber<any, any>, a
 export const unsafeRecordHttpClient = (fiber: Fiber.RuntimeFiber<any, any>, attributes: Attributes, seconds: number): void =>
   Instruments.unsafeUpdate(fiber, httpClientDuration, attributes, seconds)
 
-const rpcAttributes = (call: RpcCall): Attributes => ({
-  [SemConv.RPC_SYSTEM_NAME]: SemConv.RPC_SYSTEM_NAME_VALUE_GRPC,
-  [SemConv.RPC_METHOD]: `${call.service}/${call.method}`,
-  [SemConv.RPC_STATUS_CODE]: call.status,
-  [SemConv.SERVER_ADDRESS]: call.serverAddress,
-  [SemConv.SERVER_PORT]: call.serverPort,
-  [SemConv.ERROR_TYPE]: call.errorType
-})
-
-const legacyRpcAttributes = (call: RpcCall, withServer: boolean): Attributes => ({
-  [SemConv.RPC_SYSTEM_LEGACY]: SemConv.RPC_SYSTEM_NAME_VALUE_GRPC,
-  [SemConv.RPC_SERVICE_LEGACY]: call.service,
-  [SemConv.RPC_METHOD]: call.method,
-  [SemConv.RPC_GRPC_STATUS_CODE]: call.code,
-  ...(withServer ? { [SemConv.SERVER_ADDRESS]: call.serverAddress, [SemConv.SERVER_PORT]: call.serverPort } : {})
-})
-
 /** Records one RPC of `seconds` on the server or client side, unless request metrics or gRPC metrics are off. */
 export const unsafeRecordRpc = (
   fiber: Fiber.RuntimeFiber<any, any>,
@@ -181,12 +122,12 @@ export const unsafeRecordRpc = (
 ): void => {
   const settings = settingsOf(fiber)
   if (!settings.requestMetrics || !settings.grpcMetrics) return
-  Instruments.unsafeUpdate(fiber, side === "server" ? rpcServerCall : rpcClientCall, rpcAttributes(call), seconds)
+  Instruments.unsafeUpdate(fiber, side === "server" ? rpcServerCall : rpcClientCall, RpcSemConv.metricAttributes(call), seconds)
   if (settings.legacyRpcMetrics === true) {
     Instruments.unsafeUpdate(
       fiber,
       side === "server" ? rpcServerLegacy : rpcClientLegacy,
-      legacyRpcAttributes(call, side === "client"),
+      RpcSemConv.legacyMetricAttributes(call, side),
       seconds * 1000
     )
   }

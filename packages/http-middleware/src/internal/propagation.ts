@@ -15,6 +15,7 @@ import {
   trace,
   TraceFlags
 } from "@opentelemetry/api"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -43,18 +44,9 @@ export const headersSetter: TextMapSetter<Record<string, string>> = {
   }
 }
 
-/** gRPC metadata; binary (`-bin`) values are not text and never carry context. */
-export const metadataGetter: TextMapGetter<Grpc.Metadata> = {
-  keys: (carrier) => Object.keys(carrier.getMap()),
-  get: (carrier, key) => {
-    const values = carrier.get(key.toLowerCase()).filter((value): value is string => typeof value === "string")
-    return values.length === 0 ? undefined : values.length === 1 ? values[0] : values
-  }
-}
-
-export const metadataSetter: TextMapSetter<Grpc.Metadata> = {
-  set: (carrier, key, value) => carrier.set(key.toLowerCase(), value)
-}
+/** gRPC metadata as a carrier: the engine's getter and setter, shared with the grpc-js interceptors. */
+export const metadataGetter: TextMapGetter<Grpc.Metadata> = RpcSemConv.metadataGetter
+export const metadataSetter: TextMapSetter<Grpc.Metadata> = RpcSemConv.metadataSetter
 
 export interface Extracted {
   /** Everything the propagator found: baggage, remote span context. */

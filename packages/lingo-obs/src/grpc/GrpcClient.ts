@@ -24,6 +24,7 @@
  * ```
  */
 import * as Grpc from "@grpc/grpc-js"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Skipper from "@lingo-obs/otlp/Skipper"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
@@ -39,16 +40,16 @@ import * as Instrumentation from "../Instrumentation.js"
 import { globalPropagator, injectUnsafe } from "../internal/propagation.js"
 import * as GrpcStatus from "./GrpcStatus.js"
 import {
+  callKind,
   deadlineAfter,
   definitionOf,
   describePath,
-  kindOf,
   metadataSetter,
   rpcAttributes,
   type ServiceInput,
   targetAddress
 } from "./internal/grpc.js"
-import { MessageEvents, readStream, write } from "./internal/messages.js"
+import { messageEvents, readStream, write } from "./internal/messages.js"
 import * as RpcMetrics from "./RpcMetrics.js"
 
 /** Options of one call. */
@@ -73,19 +74,19 @@ export type ServerStreaming<Req, Res> = (
  * transport's backpressure; the call half-closes when it ends. A failure of the request stream
  * cancels the call and fails the Effect with it.
  */
-export type ClientStreaming<Req, Res> = <E = never>(
-  requests: Stream.Stream<Req, E>,
+export type ClientStreaming<Req, Res> = <E = never, R = never>(
+  requests: Stream.Stream<Req, E, R>,
   options?: CallOptions
-) => Effect.Effect<Res, GrpcStatus.GrpcStatusError | E>
+) => Effect.Effect<Res, GrpcStatus.GrpcStatusError | E, R>
 
 /**
  * A bidirectional method of a client: request messages in as a Stream (sent while the responses
  * are read; the call half-closes when it ends), response messages out as a Stream.
  */
-export type BidiStreaming<Req, Res> = <E = never>(
-  requests: Stream.Stream<Req, E>,
+export type BidiStreaming<Req, Res> = <E = never, R = never>(
+  requests: Stream.Stream<Req, E, R>,
   options?: CallOptions
-) => Stream.Stream<Res, GrpcStatus.GrpcStatusError | E>
+) => Stream.Stream<Res, GrpcStatus.GrpcStatusError | E, R>
 
 /** A client whose methods are not typed (the shape `dial` returns unless told otherwise). */
 export type Untyped = Readonly<Record<string, (request: any, options?: CallOptions) => any>>
@@ -114,12 +115,10 @@ interface ClientContext {
 
 type Method = Grpc.MethodDefinition<unknown, unknown>
 
-const toStatusError = (error: Partial<Grpc.ServiceError>): GrpcStatus.GrpcStatusError =>
-  GrpcStatus.make(
-    typeof error.code === "number" ? error.code : GrpcStatus.Code.UNKNOWN,
-    error.details ?? error.message ?? "Unknown error",
-    error.metadata
-  )
+const toStatusError = (error: unknown): GrpcStatus.GrpcStatusError => {
+  const status = RpcSemConv.statusOfError(error)
+  return GrpcStatus.make(status.code, status.details, status.metadata)
+}
 
 const toMetadata = (input: CallOptions["metadata"]): Grpc.Metadata => {
   if (input instanceof Grpc.Metadata) return input.clone()
@@ -154,11 +153,7 @@ interface Outgoing {
 const startSpan = (path: string, context: ClientContext) => {
   const span = Effect.makeSpan(describePath(path).name, {
     kind: "client",
-    attributes: {
-      ...rpcAttributes(path),
-      "server.address": context.server.host,
-      ...(context.server.port === undefined ? {} : { "server.port": context.server.port })
-    }
+    attributes: { ...rpcAttributes(path), ...RpcSemConv.serverAttributes(context.server.host, context.server.port) }
   })
   const tracer = context.options.tracer
   return tracer === undefined ? span : Effect.provideService(Tracer.Tracer)(span, tracer)
@@ -179,29 +174,20 @@ const begin = (method: Method, callOptions: CallOptions | undefined, context: Cl
       injectUnsafe(fiber, propagator, metadata, metadataSetter, span)
       return Effect.void
     })
-    const messages = new MessageEvents(span, clock)
+    const messages = messageEvents(span, clock, callKind(method))
     const deadline = deadlineAfter(callOptions?.timeout ?? context.options.timeout)
     const startTime = clock.currentTimeNanosUnsafe()
     const finish = (code: GrpcStatus.Code, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
       Effect.suspend(() => {
         const endTime = clock.currentTimeNanosUnsafe()
-        const errorType = code === GrpcStatus.Code.OK ? undefined : GrpcStatus.codeName(code)
+        const errorType = RpcSemConv.errorType("client", code)
         if (span !== undefined && span.status._tag === "Started") {
           span.attribute("rpc.grpc.status_code", code)
           if (errorType !== undefined) span.attribute("error.type", errorType)
           span.end(endTime, exit)
         }
         if (!measured) return Effect.void
-        const { method, service } = describePath(path)
-        return RpcMetrics.record("client", {
-          service,
-          method,
-          code,
-          status: GrpcStatus.codeName(code),
-          serverAddress: context.server.host,
-          serverPort: context.server.port,
-          errorType
-        }, Number(endTime - startTime) / 1e9)
+        return RpcMetrics.record("client", RpcSemConv.rpcCall("client", path, code, context.server), Number(endTime - startTime) / 1e9)
       })
     return {
       span,
@@ -221,12 +207,12 @@ const begin = (method: Method, callOptions: CallOptions | undefined, context: Cl
   })
 
 /** A call answered once (unary, client-streaming): `body` runs under the call's span; its exit ends it. */
-const once = <A, E>(
+const once = <A, E, R>(
   method: Method,
   callOptions: CallOptions | undefined,
   context: ClientContext,
-  body: (call: Outgoing) => Effect.Effect<A, E>
-): Effect.Effect<A, E> =>
+  body: (call: Outgoing) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
       const call = yield* begin(method, callOptions, context)
@@ -254,13 +240,13 @@ const unaryMethod = (method: Method, context: ClientContext) =>
     }))
 
 /** Sends `requests` on `stream`, then half-closes it. */
-const sendAll = <E>(stream: Grpc.ClientWritableStream<unknown>, requests: Stream.Stream<unknown, E>) =>
+const sendAll = <E, R>(stream: Grpc.ClientWritableStream<unknown>, requests: Stream.Stream<unknown, E, R>) =>
   Stream.runForEach(requests, (message) => write(stream, message)).pipe(
     Effect.andThen(Effect.sync(() => stream.end()))
   )
 
 const clientStreamingMethod = (method: Method, context: ClientContext) =>
-<E>(requests: Stream.Stream<unknown, E>, callOptions?: CallOptions): Effect.Effect<unknown, GrpcStatus.GrpcStatusError | E> =>
+<E, R>(requests: Stream.Stream<unknown, E, R>, callOptions?: CallOptions): Effect.Effect<unknown, GrpcStatus.GrpcStatusError | E, R> =>
   once(method, callOptions, context, (call) =>
     Effect.scoped(Effect.gen(function*() {
       const answer = Deferred.makeUnsafe<unknown, GrpcStatus.GrpcStatusError>()
@@ -287,13 +273,13 @@ const clientStreamingMethod = (method: Method, context: ClientContext) =>
  * A call answered with a stream (server-streaming, bidirectional): the span lives as long as the
  * response stream is consumed; stopping early cancels the call.
  */
-const streamed = <E>(
+const streamed = <E, R>(
   method: Method,
   callOptions: CallOptions | undefined,
   context: ClientContext,
   open: (call: Outgoing) => Grpc.ClientReadableStream<unknown>,
-  send: (stream: Grpc.ClientReadableStream<unknown>) => Effect.Effect<void, E> = () => Effect.void
-): Stream.Stream<unknown, GrpcStatus.GrpcStatusError | E> =>
+  send: (stream: Grpc.ClientReadableStream<unknown>) => Effect.Effect<void, E, R>
+): Stream.Stream<unknown, GrpcStatus.GrpcStatusError | E, R> =>
   Stream.unwrap(Effect.gen(function*() {
     const call = yield* begin(method, callOptions, context)
     // The outcome as the transport reports it; a consumer that stops early leaves it unset.
@@ -326,7 +312,7 @@ const streamed = <E>(
         stream.cancel()
       })))
     const responses = readStream(stream, (message) => message, (error) => {
-      const status = toStatusError(error as Grpc.ServiceError)
+      const status = toStatusError(error)
       // Cancelled by this side (the consumer stopped, or the requests failed): not the server's answer.
       if (status.code === GrpcStatus.Code.CANCELLED && (outcome === undefined || sendFailure !== undefined)) return undefined
       outcome = status
@@ -345,10 +331,10 @@ const serverStreamingMethod = (method: Method, context: ClientContext) =>
       request,
       call.metadata,
       call.callOptions
-    ))
+    ), () => Effect.void)
 
 const bidiStreamingMethod = (method: Method, context: ClientContext) =>
-<E>(requests: Stream.Stream<unknown, E>, callOptions?: CallOptions): Stream.Stream<unknown, GrpcStatus.GrpcStatusError | E> =>
+<E, R>(requests: Stream.Stream<unknown, E, R>, callOptions?: CallOptions): Stream.Stream<unknown, GrpcStatus.GrpcStatusError | E, R> =>
   streamed(
     method,
     callOptions,
@@ -391,12 +377,12 @@ export const dial = <Client extends object = Untyped>(
     }
     const methods: Record<string, unknown> = {}
     for (const [key, method] of Object.entries(definition)) {
-      const kind = kindOf(method)
+      const kind = callKind(method)
       const call = kind === "unary"
         ? unaryMethod(method, context)
-        : kind === "serverStreaming"
+        : kind === "server_streaming"
         ? serverStreamingMethod(method, context)
-        : kind === "clientStreaming"
+        : kind === "client_streaming"
         ? clientStreamingMethod(method, context)
         : bidiStreamingMethod(method, context)
       methods[key] = call

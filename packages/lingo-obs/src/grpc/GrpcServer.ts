@@ -26,6 +26,7 @@
  * ```
  */
 import * as Grpc from "@grpc/grpc-js"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Skipper from "@lingo-obs/otlp/Skipper"
 import type { TextMapPropagator } from "@opentelemetry/api"
 import * as Cause from "effect/Cause"
@@ -44,17 +45,17 @@ import * as Instrumentation from "../Instrumentation.js"
 import { extract, globalPropagator, IncomingContext } from "../internal/propagation.js"
 import * as GrpcStatus from "./GrpcStatus.js"
 import {
+  callKind,
+  type CallKind,
   deadlinePassed,
   definitionOf,
   describePath,
-  kindOf,
-  type Kind,
   metadataGetter,
+  methodKey,
   rpcAttributes,
-  type ServiceInput,
-  splitHostPort
+  type ServiceInput
 } from "./internal/grpc.js"
-import { MessageEvents, readStream, write } from "./internal/messages.js"
+import { messageEvents, readStream, write } from "./internal/messages.js"
 import * as RpcMetrics from "./RpcMetrics.js"
 
 /** What a handler knows about the call it serves. */
@@ -243,12 +244,6 @@ interface ServeContext {
   server: { host: string; port: number | undefined }
 }
 
-const peerAttributes = (peer: string) => {
-  if (peer === "unknown") return {}
-  const { host, port } = splitHostPort(peer)
-  return port === undefined ? { "network.peer.address": host } : { "network.peer.address": host, "network.peer.port": port }
-}
-
 /** The server span, or none when the call is skipped (it then runs under the extracted parent). */
 const startSpan = (info: CallInfo, parent: Tracer.ExternalSpan | undefined, context: ServeContext) => {
   const span = Effect.makeSpan(describePath(info.path).name, {
@@ -256,9 +251,8 @@ const startSpan = (info: CallInfo, parent: Tracer.ExternalSpan | undefined, cont
     ...(parent === undefined ? { root: true } : { parent }),
     attributes: {
       ...rpcAttributes(info.path),
-      "server.address": context.server.host,
-      ...(context.server.port === undefined ? {} : { "server.port": context.server.port }),
-      ...peerAttributes(info.peer)
+      ...RpcSemConv.serverAttributes(context.server.host, context.server.port),
+      ...RpcSemConv.peerAttributes(info.peer)
     }
   })
   const tracer = context.options.tracer
@@ -273,8 +267,10 @@ const startSpan = (info: CallInfo, parent: Tracer.ExternalSpan | undefined, cont
  */
 const serveCall = <A, E, R>(
   info: CallInfo,
-  body: (messages: MessageEvents) => Effect.Effect<A, E, R>,
-  context: ServeContext
+  kind: CallKind,
+  body: (messages: RpcSemConv.MessageEvents) => Effect.Effect<A, E, R>,
+  context: ServeContext,
+  cancelled: () => boolean
 ): Effect.Effect<{ readonly exit: Exit.Exit<A, E>; readonly status: GrpcStatus.Status }, never, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function*() {
@@ -286,7 +282,7 @@ const serveCall = <A, E, R>(
       const startTime = clock.currentTimeNanosUnsafe()
       const span = traced ? yield* startSpan(info, extracted.parent, context) : undefined
       const parent = span ?? extracted.parent
-      const logged = Effect.tapCause(body(new MessageEvents(span, clock)), (cause) => {
+      const logged = Effect.tapCause(body(messageEvents(span, clock, kind)), (cause) => {
         const status = GrpcStatus.fromExit(Exit.failCause(cause))
         return status.kind === "failure" || status.kind === "defect"
           ? Effect.logError(`${info.path} failed; answered ${GrpcStatus.codeName(status.code)}`, cause).pipe(
@@ -300,10 +296,14 @@ const serveCall = <A, E, R>(
       )
       const parented: Effect.Effect<A, E, R> = parent === undefined ? provided : Effect.withParentSpan(provided, parent)
       const exit = yield* Effect.exit(parented)
-      const status = GrpcStatus.fromExit(exit, () => deadlinePassed(info.deadline))
+      const deadline = () => deadlinePassed(info.deadline)
+      // A call the client gave up on ended so, even if the handler finished in the meantime.
+      const status = cancelled() && Exit.isSuccess(exit)
+        ? GrpcStatus.fromExit(Exit.interrupt(), deadline)
+        : GrpcStatus.fromExit(exit, deadline)
       const endTime = clock.currentTimeNanosUnsafe()
-      const error = GrpcStatus.isServerError(status.code)
-      const errorType = error ? status.errorType ?? GrpcStatus.codeName(status.code) : undefined
+      const error = RpcSemConv.isSpanError("server", status.code)
+      const errorType = RpcSemConv.errorType("server", status.code, status.errorType)
       if (span !== undefined && span.status._tag === "Started") {
         span.attribute("rpc.grpc.status_code", status.code)
         if (errorType !== undefined) span.attribute("error.type", errorType)
@@ -318,15 +318,8 @@ const serveCall = <A, E, R>(
         )
       }
       if (measured) {
-        yield* RpcMetrics.record("server", {
-          service: info.service,
-          method: info.method,
-          code: status.code,
-          status: GrpcStatus.codeName(status.code),
-          serverAddress: context.server.host,
-          serverPort: context.server.port,
-          errorType
-        }, Number(endTime - startTime) / 1e9)
+        const call = RpcSemConv.rpcCall("server", info.path, status.code, context.server, status.errorType)
+        yield* RpcMetrics.record("server", call, Number(endTime - startTime) / 1e9)
       }
       return { exit, status }
     })
@@ -343,6 +336,7 @@ interface ServerSurfaceCall {
   getPeer(): string
   getDeadline(): Grpc.Deadline
   on(event: "cancelled", listener: () => void): unknown
+  readonly cancelled: boolean
 }
 
 type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R>) => { interruptUnsafe(): void }
@@ -359,18 +353,23 @@ const statusObject = (status: GrpcStatus.Status): Partial<Grpc.StatusObject> => 
  */
 type Method = Grpc.MethodDefinition<unknown, unknown>
 
-const decodeWith = (method: Method, messages: MessageEvents) => (buffer: Buffer): unknown => {
+const decodeWith = (method: Method, messages: RpcSemConv.MessageEvents) => (buffer: Buffer): unknown => {
   messages.received(buffer.length)
   return method.requestDeserialize(buffer)
 }
 
-const encodeWith = (method: Method, messages: MessageEvents) => (message: unknown): Buffer => {
+const encodeWith = (method: Method, messages: RpcSemConv.MessageEvents) => (message: unknown): Buffer => {
   const buffer = method.responseSerialize(message)
   messages.sent(buffer.length)
   return buffer
 }
 
-/** Request messages of a streaming call; a cancelled call ends the stream (the handler is interrupted anyway). */
+/**
+ * Request messages of a streaming call; a cancelled call ends the stream (the handler is
+ * interrupted anyway). grpc-js reports a client's cancellation (HTTP/2 RST_STREAM) as the end of
+ * the requests first and as the call's cancellation some milliseconds later: a handler that
+ * answers as soon as the requests end may finish first, and its span then says what it saw.
+ */
 const requestsOf = (
   call: Grpc.ServerReadableStream<Buffer, Buffer> | Grpc.ServerDuplexStream<Buffer, Buffer>,
   decode: (buffer: Buffer) => unknown
@@ -391,14 +390,14 @@ const run = <R>(
 const unaryCall = <R>(method: Method, handler: UnaryHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
 (call: Grpc.ServerUnaryCall<Buffer, Buffer>, callback: Grpc.sendUnaryData<Buffer>): void => {
   const info = callInfo(method.path, call)
-  const body = (messages: MessageEvents) =>
+  const body = (messages: RpcSemConv.MessageEvents) =>
     Effect.suspend(() => handler.handle(decodeWith(method, messages)(call.request), info)).pipe(
       Effect.map(encodeWith(method, messages))
     )
   run(
     runFork,
     call,
-    Effect.flatMap(serveCall(info, body, context), ({ exit, status }) =>
+    Effect.flatMap(serveCall(info, callKind(method), body, context, () => call.cancelled), ({ exit, status }) =>
       Effect.sync(() => {
         if (Exit.isSuccess(exit)) callback(null, exit.value)
         else callback(statusObject(status))
@@ -410,14 +409,14 @@ const clientStreamingCall =
   <R>(method: Method, handler: ClientStreamingHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
   (call: Grpc.ServerReadableStream<Buffer, Buffer>, callback: Grpc.sendUnaryData<Buffer>): void => {
     const info = callInfo(method.path, call)
-    const body = (messages: MessageEvents) =>
+    const body = (messages: RpcSemConv.MessageEvents) =>
       Effect.suspend(() => handler.handle(requestsOf(call, decodeWith(method, messages)), info)).pipe(
         Effect.map(encodeWith(method, messages))
       )
     run(
       runFork,
       call,
-      Effect.flatMap(serveCall(info, body, context), ({ exit, status }) =>
+      Effect.flatMap(serveCall(info, callKind(method), body, context, () => call.cancelled), ({ exit, status }) =>
         Effect.sync(() => {
           if (Exit.isSuccess(exit)) callback(null, exit.value)
           else callback(statusObject(status))
@@ -442,42 +441,35 @@ const serverStreamingCall =
   <R>(method: Method, handler: ServerStreamingHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
   (call: Grpc.ServerWritableStream<Buffer, Buffer>): void => {
     const info = callInfo(method.path, call)
-    const body = (messages: MessageEvents) => {
+    const body = (messages: RpcSemConv.MessageEvents) => {
       const encode = encodeWith(method, messages)
       return Stream.runForEach(
         Stream.suspend(() => handler.handle(decodeWith(method, messages)(call.request), info)),
         (message) => write(call, encode(message))
       )
     }
-    run(runFork, call, Effect.flatMap(serveCall(info, body, context), ({ exit, status }) => endStream(call, exit, status)))
+    run(runFork, call, Effect.flatMap(serveCall(info, callKind(method), body, context, () => call.cancelled), ({ exit, status }) => endStream(call, exit, status)))
   }
 
 const bidiStreamingCall =
   <R>(method: Method, handler: BidiStreamingHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
   (call: Grpc.ServerDuplexStream<Buffer, Buffer>): void => {
     const info = callInfo(method.path, call)
-    const body = (messages: MessageEvents) => {
+    const body = (messages: RpcSemConv.MessageEvents) => {
       const encode = encodeWith(method, messages)
       return Stream.runForEach(
         Stream.suspend(() => handler.handle(requestsOf(call, decodeWith(method, messages)), info)),
         (message) => write(call, encode(message))
       )
     }
-    run(runFork, call, Effect.flatMap(serveCall(info, body, context), ({ exit, status }) => endStream(call, exit, status)))
+    run(runFork, call, Effect.flatMap(serveCall(info, callKind(method), body, context, () => call.cancelled), ({ exit, status }) => endStream(call, exit, status)))
   }
 
-const HANDLER_FOR: Record<Kind, { readonly tag: Handler<unknown>["_tag"]; readonly constructor: string }> = {
-  unary: { tag: "Unary", constructor: "unary" },
-  serverStreaming: { tag: "ServerStreaming", constructor: "serverStreaming" },
-  clientStreaming: { tag: "ClientStreaming", constructor: "clientStreaming" },
-  bidiStreaming: { tag: "BidiStreaming", constructor: "bidiStreaming" }
-}
-
-const KIND_NAME: Record<Kind, string> = {
-  unary: "unary",
-  serverStreaming: "server-streaming",
-  clientStreaming: "client-streaming",
-  bidiStreaming: "bidirectional"
+const HANDLER_FOR: Record<CallKind, { readonly tag: Handler<unknown>["_tag"]; readonly constructor: string; readonly name: string }> = {
+  unary: { tag: "Unary", constructor: "unary", name: "unary" },
+  server_streaming: { tag: "ServerStreaming", constructor: "serverStreaming", name: "server-streaming" },
+  client_streaming: { tag: "ClientStreaming", constructor: "clientStreaming", name: "client-streaming" },
+  bidi_streaming: { tag: "BidiStreaming", constructor: "bidiStreaming", name: "bidirectional" }
 }
 
 /** The definition with pass-through (de)serializers and the handlers for grpc-js. */
@@ -494,18 +486,17 @@ const implementation = <R>(
       definition[key] = { ...method, requestDeserialize: (buffer: Buffer) => buffer, responseSerialize: (buffer: any) => buffer }
     }
     for (const [name, handler] of Object.entries(service.handlers)) {
-      const key = Object.keys(original).find((key) => key === name || original[key]?.originalName === name)
+      const key = methodKey(original, name)
       const method = key === undefined ? undefined : original[key]
       if (key === undefined || method === undefined) {
         return yield* Effect.die(
           new Error(`GrpcServer: "${name}" is not a method of the service (methods: ${Object.keys(original).join(", ")})`)
         )
       }
-      const kind = kindOf(method)
-      const expected = HANDLER_FOR[kind]
+      const expected = HANDLER_FOR[callKind(method)]
       if (handler._tag !== expected.tag) {
         return yield* Effect.die(
-          new Error(`GrpcServer: ${method.path} is ${KIND_NAME[kind]}; use GrpcServer.${expected.constructor} for its handler`)
+          new Error(`GrpcServer: ${method.path} is ${expected.name}; use GrpcServer.${expected.constructor} for its handler`)
         )
       }
       handlers[key] = handler._tag === "Unary"

@@ -58,6 +58,9 @@ export const startEcho = (options: GrpcServer.Options = {}) =>
   Effect.gen(function*() {
     const slowStarted = yield* Deferred.make<void>()
     const slowInterrupted = yield* Deferred.make<void>()
+    const sumHolding = yield* Deferred.make<void>()
+    const sumInterrupted = yield* Deferred.make<void>()
+    const chatInterrupted = yield* Deferred.make<void>()
     const echo = GrpcServer.service(EchoDefinition, {
       get: GrpcServer.unary((request: { id: string }) =>
         Effect.succeed({ id: request.id }).pipe(Effect.withSpan("lookup"))
@@ -83,10 +86,22 @@ export const startEcho = (options: GrpcServer.Options = {}) =>
         )
       ),
       sum: GrpcServer.clientStreaming((requests: GrpcServer.Requests<{ n: number }>) =>
-        Stream.runFold(requests, () => ({ sum: 0, count: 0 }), (acc, { n }) => ({ sum: acc.sum + n, count: acc.count + 1 }))
+        // A negative number holds the call open until it is cancelled.
+        Stream.runFold(
+          Stream.tap(requests, ({ n }) => n < 0 ? Effect.andThen(Deferred.succeed(sumHolding, undefined), Effect.never) : Effect.void),
+          () => ({ sum: 0, count: 0 }),
+          (acc, { n }) => ({ sum: acc.sum + n, count: acc.count + 1 })
+        ).pipe(Effect.onInterrupt(() => Deferred.succeed(sumInterrupted, undefined)))
       ),
+      // Upper-cases each text; "hold" answers HOLDING and then keeps the call open until cancelled.
       chat: GrpcServer.bidiStreaming((requests: GrpcServer.Requests<{ text: string }>) =>
-        Stream.map(requests, ({ text }) => ({ text: text.toUpperCase() }))
+        Stream.flatMap(requests, ({ text }) =>
+          text === "hold"
+            ? Stream.concat(
+              Stream.make({ text: "HOLDING" }),
+              Stream.fromEffect(Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(chatInterrupted, undefined))))
+            )
+            : Stream.make({ text: text.toUpperCase() }))
       )
     })
     const health = GrpcServer.service(HealthDefinition, {
@@ -95,5 +110,5 @@ export const startEcho = (options: GrpcServer.Options = {}) =>
     const server = yield* GrpcServer.make([echo, health], options)
     const client = yield* GrpcClient.dial<EchoClient>(EchoDefinition, server.address)
     const healthClient = yield* GrpcClient.dial<HealthClient>(HealthDefinition, server.address)
-    return { server, client, healthClient, slowStarted, slowInterrupted }
+    return { server, client, healthClient, slowStarted, slowInterrupted, sumHolding, sumInterrupted, chatInterrupted }
   })

@@ -1,35 +1,30 @@
 /**
- * The messages of one call: a `message` event per message on the call's span (type, id counted
- * per direction from 1, uncompressed size in bytes), messages read from a grpc-js stream as an
- * Effect `Stream` with backpressure, and writes that wait for the transport to drain.
+ * The messages of one call: an `rpc.message` event per message on the call's span, messages read
+ * from a grpc-js stream as an Effect `Stream` with backpressure, and writes that wait for the
+ * transport to drain.
  */
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
-import { messageEvent } from "./grpc.js"
 
-/** Counts a call's messages and writes their events on its span (nothing without a span). */
-export class MessageEvents {
-  private sentCount = 0
-  private receivedCount = 0
-  constructor(private readonly span: Tracer.Span | undefined, private readonly clock: Clock.Clock) {}
+/**
+ * The `rpc.message` events of one call on its span (type, id counted per direction from 1, size
+ * in bytes), as the engine numbers and names them; nothing for a call without a span or of a
+ * kind the conventions give no message events.
+ */
+export const messageEvents = (
+  span: Tracer.Span | undefined,
+  clock: Clock.Clock,
+  kind: RpcSemConv.CallKind
+): RpcSemConv.MessageEvents =>
+  span === undefined || !RpcSemConv.hasMessageEvents(kind)
+    ? NO_EVENTS
+    : RpcSemConv.messageEvents((attributes) => span.event(RpcSemConv.MESSAGE_EVENT, clock.currentTimeNanosUnsafe(), attributes))
 
-  sent(size: number | undefined): void {
-    this.record("SENT", ++this.sentCount, size)
-  }
-
-  received(size: number | undefined): void {
-    this.record("RECEIVED", ++this.receivedCount, size)
-  }
-
-  private record(type: "SENT" | "RECEIVED", id: number, size: number | undefined): void {
-    if (this.span === undefined) return
-    const event = messageEvent(type, id, size)
-    this.span.event(event.name, this.clock.currentTimeNanosUnsafe(), event.attributes)
-  }
-}
+const NO_EVENTS: RpcSemConv.MessageEvents = { sent: () => {}, received: () => {} }
 
 /** The part of a Node readable stream that `readStream` uses (grpc-js call streams are ones). */
 export interface Readable {

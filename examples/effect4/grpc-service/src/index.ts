@@ -1,0 +1,2 @@
+export * as Proto from "./Proto.js"
+export * as UserService from "./UserService.js"
