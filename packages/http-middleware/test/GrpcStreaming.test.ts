@@ -1,4 +1,4 @@
-import type * as Grpc from "@grpc/grpc-js"
+import * as Grpc from "@grpc/grpc-js"
 import { describe, expect, it } from "@effect/vitest"
 import { MetricsTest } from "@lingo-obs/metrics"
 import type { TracingTest } from "@lingo-obs/tracing"
@@ -45,12 +45,13 @@ class Exhausted extends Data.TaggedError("Exhausted")<{}> {}
 const startServer = Effect.gen(function*() {
   const hangInterrupted = yield* Deferred.make<void>()
   const hangStarted = yield* Deferred.make<void>()
+  const sumReceived = yield* Deferred.make<void>()
   const numbers = GrpcServer.service(NumbersDefinition, {
     sum: GrpcServer.clientStreaming((requests: Stream.Stream<N, GrpcStatus.GrpcStatusError>) =>
       Stream.runFoldEffect(requests, { sum: 0, count: 0 }, (acc, { n }) =>
-        n < 0
+        Deferred.succeed(sumReceived, void 0).pipe(Effect.zipRight(n < 0
           ? Effect.fail(GrpcStatus.invalidArgument(`negative: ${n}`))
-          : Effect.succeed({ sum: acc.sum + n, count: acc.count + 1 }))
+          : Effect.succeed({ sum: acc.sum + n, count: acc.count + 1 }))))
     ),
     double: GrpcServer.bidiStreaming((requests: Stream.Stream<N, GrpcStatus.GrpcStatusError>) =>
       Stream.mapEffect(requests, ({ n }) =>
@@ -59,8 +60,7 @@ const startServer = Effect.gen(function*() {
     count: GrpcServer.serverStreaming((request: { to: number }) => Stream.map(Stream.range(1, request.to), (n) => ({ n }))),
     hang: GrpcServer.bidiStreaming((_requests: Stream.Stream<N, GrpcStatus.GrpcStatusError>) =>
       Stream.fromEffect(Deferred.succeed(hangStarted, void 0)).pipe(
-        Stream.zipRight(Stream.never),
-        Stream.onDone(() => Effect.void),
+        Stream.flatMap(() => Stream.never),
         Stream.ensuring(Deferred.succeed(hangInterrupted, void 0))
       )
     ),
@@ -68,7 +68,7 @@ const startServer = Effect.gen(function*() {
   })
   const server = yield* GrpcServer.make([numbers])
   const client = yield* GrpcClient.dial<NumbersClient>(NumbersDefinition, server.address)
-  return { server, client, hangStarted, hangInterrupted }
+  return { server, client, hangStarted, hangInterrupted, sumReceived }
 })
 
 const kind = (spans: ReadonlyArray<TracingTest.FinishedSpan>, kind: TracingTest.FinishedSpan["kind"]) =>
@@ -166,9 +166,8 @@ describe("GrpcServer and GrpcClient: client-streaming and bidirectional calls", 
   it.scopedLive("a handler's status ends the call: client-streaming fails the Effect, bidi fails the Stream after what came", () =>
     Effect.gen(function*() {
       const { client } = yield* startServer
-      // The server answers after the bad request, long before the client would have sent it all.
-      const many = Stream.map(Stream.range(1, 100_000), (n) => ({ n: n === 3 ? -1 : n }))
-      const failure = yield* Effect.flip(client.sum(many))
+      // The client never finishes sending: the server's early answer alone ends the call.
+      const failure = yield* Effect.flip(client.sum(Stream.concat(Stream.make({ n: 1 }, { n: 2 }, { n: -1 }), Stream.never)))
       expect(failure).toMatchObject({ _tag: "GrpcStatusError", code: GrpcStatus.Code.INVALID_ARGUMENT, message: "negative: -1" })
 
       const received: Array<number> = []
@@ -188,14 +187,18 @@ describe("GrpcServer and GrpcClient: client-streaming and bidirectional calls", 
 
   it.scopedLive("a failing request stream cancels the call and fails with its own error", () =>
     Effect.gen(function*() {
-      const { client, hangInterrupted, hangStarted } = yield* startServer
-      const requests = Stream.concat(Stream.make({ n: 1 }, { n: 2 }), Stream.fail(new Exhausted()))
+      const { client, hangInterrupted, hangStarted, sumReceived } = yield* startServer
+      // The requests fail once the server has the call (before, the server would never hear of it).
+      const requests = Stream.concat(
+        Stream.make({ n: 1 }, { n: 2 }),
+        Stream.fromEffect(Deferred.await(sumReceived)).pipe(Stream.flatMap(() => Stream.fail(new Exhausted())))
+      )
       const failure = yield* Effect.flip(client.sum(requests))
       expect(failure).toBeInstanceOf(Exhausted)
 
       const bidi = Stream.concat(
         Stream.make({ n: 1 }),
-        Stream.fromEffect(Deferred.await(hangStarted)).pipe(Stream.zipRight(Stream.fail(new Exhausted())))
+        Stream.fromEffect(Deferred.await(hangStarted)).pipe(Stream.flatMap(() => Stream.fail(new Exhausted())))
       )
       const bidiExit = yield* Effect.exit(Stream.runDrain(client.hang(bidi)))
       expect(Exit.isFailure(bidiExit) && Cause.failureOption(bidiExit.cause)).toMatchObject({ _tag: "Some", value: new Exhausted() })
@@ -208,16 +211,17 @@ describe("GrpcServer and GrpcClient: client-streaming and bidirectional calls", 
         .toEqual([GrpcStatus.Code.CANCELLED, GrpcStatus.Code.CANCELLED])
     }).pipe(Effect.provide(ObservabilityTest)))
 
-  it.scopedLive("a consumer that stops early cancels a bidi call: the handler is interrupted, CANCELLED without error", () =>
+  it.scopedLive("a consumer that stops early cancels a bidi call: CANCELLED on both sides, no error on the client", () =>
     Effect.gen(function*() {
       const { client } = yield* startServer
       const firstTwo = yield* Stream.runCollect(
-        Stream.take(client.double(Stream.map(Stream.range(1, 100_000), (n) => ({ n: n === 13 ? 14 : n }))), 2)
+        Stream.take(client.double(Stream.concat(Stream.make({ n: 1 }, { n: 2 }, { n: 3 }), Stream.never)), 2)
       )
       expect([...firstTwo]).toEqual([{ n: 2 }, { n: 4 }])
       const spans = yield* waitForSpans((spans) => kind(spans, "server").length === 1 && kind(spans, "client").length === 1)
+      // Stopping early is the consumer's choice, not a failure of the call.
       expect(kind(spans, "client")[0]).toMatchObject({
-        status: "unset",
+        status: "ok",
         attributes: { "rpc.grpc.status_code": GrpcStatus.Code.CANCELLED }
       })
       expect(kind(spans, "server")[0]!.attributes["rpc.grpc.status_code"]).toBe(GrpcStatus.Code.CANCELLED)
@@ -251,5 +255,26 @@ describe("GrpcServer and GrpcClient: client-streaming and bidirectional calls", 
       expect(Exit.isFailure(exit2) && Cause.pretty(exit2.cause)).toMatch(
         /Double is bidirectional streaming; use GrpcServer.bidiStreaming/
       )
+    }).pipe(Effect.provide(ObservabilityTest)))
+
+  it.scopedLive("a request that cannot be deserialized answers INTERNAL, and the server keeps serving", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* startServer
+      const raw = new Grpc.Client(server.address, Grpc.credentials.createInsecure())
+      yield* Effect.addFinalizer(() => Effect.sync(() => raw.close()))
+      const failure = yield* Effect.async<Grpc.ServiceError>((resume) => {
+        const call = raw.makeClientStreamRequest(
+          "/test.stream.v1.Numbers/Sum",
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          new Grpc.Metadata(),
+          {},
+          (error) => resume(Effect.succeed(error!))
+        )
+        call.write(Buffer.from("{not json"))
+        call.end()
+      })
+      expect(failure).toMatchObject({ code: GrpcStatus.Code.INTERNAL, details: "Error deserializing request" })
+      expect(yield* client.sum(Stream.make({ n: 2 }))).toEqual({ sum: 2, count: 1 })
     }).pipe(Effect.provide(ObservabilityTest)))
 })

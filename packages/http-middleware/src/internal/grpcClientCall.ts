@@ -263,8 +263,9 @@ const streamingResponses = <E, R>(
         if (error.code === GrpcStatus.Code.CANCELLED && outcome === undefined) return undefined
         return outcome = toStatusError(error)
       },
-      end: () => {
+      end: (finish) => {
         outcome ??= "ended"
+        finish()
       }
     })
     if (requests === undefined) return responses

@@ -229,17 +229,23 @@ const encode = (method: Method, message: unknown, messages: RpcSemConv.MessageEv
   return bytes
 }
 
+const CLIENT_CANCELLED = GrpcStatus.make(GrpcStatus.Code.CANCELLED, "Cancelled by the client")
+
 /** The requests of a client- or bidirectional-streaming call, read once by the handler. */
 const requests = (
-  call: GrpcStreams.MessageReader,
+  call: GrpcStreams.MessageReader & { readonly cancelled: boolean },
   method: Method,
   messages: RpcSemConv.MessageEvents
 ): Stream.Stream<unknown, GrpcStatus.GrpcStatusError> =>
   GrpcStreams.read(call, {
     decode: (bytes: Buffer) => decode(method, bytes, messages),
     decodeError: () => GrpcStatus.internal(DESERIALIZE_FAILED),
-    // A client that goes away interrupts the handler through `cancelled`; nothing to fail here.
-    error: () => undefined
+    // The client went away (the handler is being interrupted through `cancelled` too): the
+    // requests must not look complete, or the handler could answer OK to nobody first.
+    error: () => CLIENT_CANCELLED,
+    // Node ends the request side of a stream the client reset too; grpc-js says `cancelled` a
+    // tick later. Only a real half-close ends the requests.
+    end: (finish) => setImmediate(() => finish(call.cancelled ? CLIENT_CANCELLED : undefined))
   })
 
 /** The same definition, with the streaming methods' requests and responses passed through as bytes. */

@@ -36,8 +36,11 @@ export interface ReadOptions<A, E> {
   readonly decodeError: (error: unknown) => E
   /** The failure an `error` event means; `undefined` to end the stream quietly instead. */
   readonly error: (error: any) => E | undefined
-  /** Called on the transport's `end`, before the stream ends. */
-  readonly end?: (() => void) | undefined
+  /**
+   * Called on the transport's `end`; the stream ends (or fails) when it calls `finish`. Default:
+   * at once.
+   */
+  readonly end?: ((finish: (failure?: E) => void) => void) | undefined
 }
 
 /** The messages of `call` as a Stream that ends with the call's `end` (read it once). */
@@ -62,10 +65,8 @@ export const read = <A, E>(call: MessageReader, options: ReadOptions<A, E>): Str
       const failure = options.error(error)
       void (failure === undefined ? emit.end() : emit.fail(failure))
     }
-    const onEnd = () => {
-      options.end?.()
-      void emit.end()
-    }
+    const finish = (failure?: E) => void (failure === undefined ? emit.end() : emit.fail(failure))
+    const onEnd = () => (options.end === undefined ? finish() : options.end(finish))
     call.on("data", onData)
     call.on("error", onError)
     call.on("end", onEnd)

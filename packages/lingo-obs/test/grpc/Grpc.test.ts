@@ -11,8 +11,10 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { Instrumentation, Observability, ObservabilityTest } from "../../src/index.js"
-import { GrpcStatus } from "../../src/grpc/index.js"
-import { startEcho } from "./echo.js"
+import * as Grpc from "@grpc/grpc-js"
+import * as Propagators from "@lingo-obs/otlp/Propagators"
+import { GrpcClient, GrpcStatus } from "../../src/grpc/index.js"
+import { type EchoClient, EchoDefinition, startEcho } from "./echo.js"
 import { messages, ofKind, points, size, waitForSpans } from "./support.js"
 
 const TestLive = Observability.layerTest()
@@ -295,5 +297,49 @@ describe("lingo-obs/grpc (Effect 4)", () => {
       })]))
       expect(Exit.isFailure(wrongKind) && String(Cause.squash(wrongKind.cause)))
         .toContain("/test.echo.v1.Echo/Chat is bidirectional; use GrpcServer.bidiStreaming for its handler")
+    }).pipe(Effect.provide(TestLive)))
+
+  it.live("a request that cannot be deserialized answers INTERNAL (unary and streaming) and the server keeps serving", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* startEcho()
+      // A raw client whose serializer sends bytes that are not JSON.
+      const raw = new Grpc.Client(server.address, Grpc.credentials.createInsecure())
+      yield* Effect.addFinalizer(() => Effect.sync(() => raw.close()))
+      const garbage = () => Buffer.from("{not json")
+      const unary = yield* Effect.callback<Grpc.ServiceError | null>((resume) => {
+        raw.makeUnaryRequest("/test.echo.v1.Echo/Get", garbage, (b: Buffer) => b, {}, (error) => resume(Effect.succeed(error)))
+      })
+      expect(unary).toMatchObject({ code: GrpcStatus.Code.INTERNAL, details: "Internal error" })
+      const streaming = yield* Effect.callback<Grpc.ServiceError | null>((resume) => {
+        const call = raw.makeClientStreamRequest("/test.echo.v1.Echo/Sum", garbage, (b: Buffer) => b, (error) =>
+          resume(Effect.succeed(error)))
+        call.write({})
+        call.end()
+      })
+      expect(streaming).toMatchObject({ code: GrpcStatus.Code.INTERNAL, details: "Internal error" })
+      expect(yield* client.get({ id: "still here" })).toEqual({ id: "still here" })
+      const spans = yield* waitForSpans((spans) => ofKind(spans, "server").length === 3)
+      expect(ofKind(spans, "server").map((span) => span.attributes["rpc.grpc.status_code"]).sort())
+        .toEqual([0, GrpcStatus.Code.INTERNAL, GrpcStatus.Code.INTERNAL])
+    }).pipe(Effect.provide(TestLive)))
+
+  it.live("a propagator given to the client and the server (B3 multi-header) carries the trace instead of the registered one", () =>
+    Effect.gen(function*() {
+      const b3 = Propagators.fromNames(["b3multi"])
+      const { server } = yield* startEcho({ propagator: b3 })
+      const client = yield* GrpcClient.dial<EchoClient>(EchoDefinition, server.address, { propagator: b3 })
+      yield* client.get({ id: "b3" }).pipe(Effect.withSpan("caller"))
+      const spans = yield* waitForSpans((spans) => ofKind(spans, "server").length === 1 && spans.length === 4)
+      const [clientSpan] = ofKind(spans, "client")
+      const [serverSpan] = ofKind(spans, "server")
+      expect(serverSpan!.parentSpanId).toBe(clientSpan!.spanId)
+      expect(serverSpan!.traceId).toBe(clientSpan!.traceId)
+      // A server reading only W3C headers sees no parent in the same B3 call.
+      const { server: w3cOnly } = yield* startEcho()
+      const b3Client = yield* GrpcClient.dial<EchoClient>(EchoDefinition, w3cOnly.address, { propagator: b3 })
+      yield* ObservabilityTest.reset
+      yield* b3Client.get({ id: "b3" })
+      const orphan = yield* waitForSpans((spans) => ofKind(spans, "server").length === 1)
+      expect(ofKind(orphan, "server")[0]!.parentSpanId).toBeUndefined()
     }).pipe(Effect.provide(TestLive)))
 })
