@@ -91,6 +91,17 @@ describe("HttpClientMiddleware (Effect 4)", () => {
       expect(spans.find((span) => span.kind === "server")!.parentSpanId).toBe(clientSpan.spanId)
     }).pipe(Effect.scoped, Effect.provide(Propagation.layer(Propagation.fromNames(["b3"]))), Effect.provide(Test)))
 
+  it.live("injects and extracts Jaeger's uber-trace-id when the config names jaeger", () =>
+    Effect.gen(function*() {
+      const base = yield* listen(HttpServerMiddleware.serve(Downstream, { disableListenLog: true, disableLogger: true }))
+      const headers = yield* getJson(`${base}/echo`).pipe(Effect.withSpan("outer"))
+      const spans = yield* waitForSpans((spans) => spans.some((span) => span.kind === "server"), "the server span")
+      const clientSpan = spans.find((span) => span.kind === "client")!
+      expect(headers["uber-trace-id"]).toBe(`${clientSpan.traceId}:${clientSpan.spanId}:0:01`)
+      expect(headers["traceparent"]).toBeUndefined()
+      expect(spans.find((span) => span.kind === "server")!.parentSpanId).toBe(clientSpan.spanId)
+    }).pipe(Effect.scoped, Effect.provide(Propagation.layer(Propagation.fromNames(["jaeger"]))), Effect.provide(Test)))
+
   it.live("forwards the incoming baggage, with entries added on the way, to the next service", () =>
     Effect.gen(function*() {
       const downstream = yield* listen(HttpServerMiddleware.serve(Downstream, { disableListenLog: true, disableLogger: true }))

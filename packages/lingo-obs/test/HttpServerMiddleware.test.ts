@@ -212,6 +212,23 @@ describe("HttpServerMiddleware (Effect 4)", () => {
       Effect.provide(Test)
     ))
 
+  it.live("an unsampled request records no span, and its metric still has the route template", () =>
+    Effect.gen(function*() {
+      const base = yield* serveRoutes()
+      expect((yield* send(`${base}/users/12`)).status).toBe(200)
+      const points = yield* Effect.gen(function*() {
+        const deadline = Date.now() + 10_000
+        while (Date.now() < deadline) {
+          const points = yield* metricPoints("http.server.request.duration")
+          if (points.length > 0) return points
+          yield* Effect.sleep("10 millis")
+        }
+        return []
+      })
+      expect(points.map((point) => point.attributes["http.route"])).toEqual(["/users/:id"])
+      expect(yield* ObservabilityTest.spans).toEqual([])
+    }).pipe(Effect.scoped, Effect.provide(ObservabilityTest.layer({ sampler: "traceidratio", samplingRatio: 0 }))))
+
   it.live("names the span of a prefixed router after the full template", () =>
     Effect.gen(function*() {
       const base = yield* serveRoutes()
