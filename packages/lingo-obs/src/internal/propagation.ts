@@ -2,8 +2,8 @@
  * Extraction and injection with an OpenTelemetry `TextMapPropagator`, bridged to Effect spans, for
  * the middleware of `lingo-obs/http` and `lingo-obs/grpc`: extraction yields an Effect
  * `ExternalSpan` to parent a server span on, and injection builds an OpenTelemetry context from an
- * Effect span plus the baggage the request brought in. The propagator is the one the Tracing layer
- * registered (`tracing.propagators`) unless a middleware is given its own.
+ * Effect span plus the baggage the request brought in. The middleware pass the configured
+ * propagator (`Propagation.Propagator`) unless given their own.
  */
 import {
   type Context as OtelContext,
@@ -28,16 +28,6 @@ import * as Tracer from "effect/Tracer"
 export const IncomingContext = Context.Reference<OtelContext>("lingo-obs/IncomingContext", {
   defaultValue: () => ROOT_CONTEXT
 })
-
-/**
- * The registered global propagator (the Tracing layer sets it from `tracing.propagators`); the
- * API's no-op one when no Tracing layer runs.
- */
-export const globalPropagator: TextMapPropagator = {
-  inject: (context, carrier, setter) => propagation.inject(context, carrier, setter),
-  extract: (context, carrier, getter) => propagation.extract(context, carrier, getter),
-  fields: () => propagation.fields()
-}
 
 export interface Extracted {
   /** Everything the propagator found: baggage, remote span context. */
