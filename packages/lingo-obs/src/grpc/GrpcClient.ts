@@ -122,13 +122,6 @@ const toStatusError = (error: unknown): GrpcStatus.GrpcStatusError => {
   return GrpcStatus.make(status.code, status.details, status.metadata)
 }
 
-const toMetadata = (input: CallOptions["metadata"]): Grpc.Metadata => {
-  if (input instanceof Grpc.Metadata) return input.clone()
-  const metadata = new Grpc.Metadata()
-  for (const [key, value] of Object.entries(input ?? {})) metadata.set(key, value)
-  return metadata
-}
-
 /**
  * The code a call ended with, from the exit of its Effect: its status, or CANCELLED when the
  * caller gave up on it (interruption, or a failing request stream that cancelled it).
@@ -170,7 +163,7 @@ const begin = (method: Method, callOptions: CallOptions | undefined, context: Cl
     const traced = !context.skipper(path)
     const measured = Skipper.isGrpcHealthCheck(path) ? settings.grpcIncludeHealth : traced
     const span = traced ? yield* startSpan(path, context) : undefined
-    const metadata = toMetadata(callOptions?.metadata)
+    const metadata = RpcSemConv.outgoingMetadata(callOptions?.metadata)
     yield* Effect.withFiber((fiber) => {
       const propagator = context.options.propagator ?? fiber.getRef(Propagation.Propagator)
       injectUnsafe(fiber, propagator, metadata, metadataSetter, span)
