@@ -9,20 +9,9 @@
  * # then, first line of the YAML config:  # yaml-language-server: $schema=./observability.schema.json
  * ```
  */
-import * as Fs from "node:fs"
-import * as Path from "node:path"
 import * as ConfigSchema from "@lingo-obs/core/ConfigSchema"
+import * as CommandLine from "@lingo-obs/otlp/CommandLine"
 import type { Output } from "./internal/output.js"
 
-export const run = (out: string | undefined, output: Output): number => {
-  const text = ConfigSchema.text()
-  if (out === undefined) {
-    output.stdout(text.trimEnd())
-    return 0
-  }
-  const path = Path.resolve(out)
-  Fs.mkdirSync(Path.dirname(path), { recursive: true })
-  Fs.writeFileSync(path, text)
-  output.stderr(`wrote ${out}`)
-  return 0
-}
+export const run = (out: string | undefined, output: Output): number =>
+  CommandLine.printOrWrite(ConfigSchema.text(), out, output)

@@ -43,7 +43,7 @@ import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { extract, headersGetter, IncomingContext } from "./internal/propagation.js"
-import { describe } from "./internal/requestAttributes.js"
+import { serverRequest } from "@lingo-obs/otlp/HttpRequestAttributes"
 import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 import * as Spans from "./internal/spans.js"
 import * as RequestMetrics from "./RequestMetrics.js"
@@ -134,6 +134,14 @@ const resolvedIn = (context: Context.Context<never>): Resolved => ({
   settings: Context.get(context, Instrumentation.Settings)
 })
 
+/** The HTTP version Node's incoming message reports (`network.protocol.version`). */
+const protocolVersion = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+  const source: unknown = request.source
+  return Predicate.hasProperty(source, "httpVersion") && typeof source.httpVersion === "string"
+    ? source.httpVersion
+    : undefined
+}
+
 /**
  * The request path: one fiber step opens the span (named by the method; the route hook renames it
  * once the router has matched, or the exit hook after the platform's router did), counts the request as active and provides the span, the incoming
@@ -151,7 +159,11 @@ const handle = <E, R>(
   const context = fiber.currentContext
   const startTime = Spans.nowNanos(fiber)
   const { context: incoming, parent } = extract(options.propagator ?? resolved.propagator, request.headers, headersGetter)
-  const { attributes, method, scheme } = describe(request)
+  const { attributes, method, scheme } = serverRequest(
+    request,
+    () => Option.getOrUndefined(HttpServerRequest.toURL(request)),
+    protocolVersion(request)
+  )
   const spanMethod = SemConv.methodForName(method)
   const span = Spans.unsafeStart(
     fiber,

@@ -10,32 +10,20 @@
  * if (settings.grpcMetrics) yield* Metric.update(rpcServerCallDuration, seconds)
  * ```
  */
+import * as InstrumentationSettings from "@lingo-obs/otlp/InstrumentationSettings"
 import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Config from "./config/Config.js"
 
-export interface SettingsShape {
-  /** Request metrics at all (`metrics.enabled` and an exporter other than `none`). */
-  readonly requestMetrics: boolean
-  /** gRPC server and client metrics (`metrics.grpcEnabled`). */
-  readonly grpcMetrics: boolean
-  /** Count `/grpc.health.v1.Health/Check` calls too (`metrics.grpcIncludeHealth`). */
-  readonly grpcIncludeHealth: boolean
-  /** Also the RPC metrics of semantic conventions 1.37 (`metrics.legacyRpcMetrics`). */
-  readonly legacyRpcMetrics?: boolean | undefined
-}
+/** The settings themselves (the engine's, shared with the Effect 3 line). */
+export type SettingsShape = InstrumentationSettings.Settings
 
 /** The settings a metrics config section describes. */
-export const fromConfig = (config: Config.MetricsConfig): SettingsShape => ({
-  requestMetrics: config.enabled && config.exporter !== "none",
-  grpcMetrics: config.grpcEnabled,
-  grpcIncludeHealth: config.grpcIncludeHealth,
-  legacyRpcMetrics: config.legacyRpcMetrics
-})
+export const fromConfig: (config: Config.MetricsConfig) => SettingsShape = InstrumentationSettings.fromMetrics
 
 export const Settings = Context.Reference<SettingsShape>("lingo-obs/Instrumentation/Settings", {
-  defaultValue: () => ({ requestMetrics: true, grpcMetrics: true, grpcIncludeHealth: false, legacyRpcMetrics: false })
+  defaultValue: () => InstrumentationSettings.DEFAULTS
 })
 
 /** Provides the settings of a metrics config section. */

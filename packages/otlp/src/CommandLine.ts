@@ -8,6 +8,8 @@
  * process.exitCode = await CommandLine.run(process.argv.slice(2), { configCheck, configSchema, doctor, dev })
  * ```
  */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { parseArgs } from "node:util"
 
 /** Where a command writes; tests capture it, the `lingo-obs` binary writes to the process's streams. */
@@ -48,6 +50,22 @@ export const callerDirectory = (): string =>
   process.env["npm_lifecycle_event"] !== undefined && process.env["INIT_CWD"] !== undefined
     ? process.env["INIT_CWD"]
     : process.cwd()
+
+/**
+ * What `config schema [--out file]` does with the document: print it, or write it to `out`
+ * (creating its directory) and say so on stderr, so stdout stays clean for a pipe.
+ */
+export const printOrWrite = (text: string, out: string | undefined, output: Output): number => {
+  if (out === undefined) {
+    output.stdout(text.trimEnd())
+    return 0
+  }
+  const path = Path.resolve(out)
+  Fs.mkdirSync(Path.dirname(path), { recursive: true })
+  Fs.writeFileSync(path, text)
+  output.stderr(`wrote ${out}`)
+  return 0
+}
 
 const usageError = (output: Output, message: string): number => {
   output.stderr(`lingo-obs: ${message}\n\n${USAGE}`)

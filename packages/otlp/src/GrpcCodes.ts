@@ -51,3 +51,46 @@ export const errorTypeOf = (error: unknown): string => {
   if (error instanceof Error) return error.name
   return typeof error
 }
+
+/** How a call's handler (or a client's Effect) ended, as each line reads it off its `Exit`. */
+export type Outcome =
+  | { readonly _tag: "Success" }
+  | { readonly _tag: "Failure"; readonly error: unknown }
+  | { readonly _tag: "Defect"; readonly defect: unknown }
+  | { readonly _tag: "Interrupted" }
+
+/** A status error of either line (`GrpcStatusError`): its tag, code, message, trailing metadata. */
+interface StatusError {
+  readonly _tag: "GrpcStatusError"
+  readonly code: Code
+  readonly message: string
+  readonly metadata?: Grpc.Metadata | undefined
+}
+
+const isStatusError = (u: unknown): u is StatusError =>
+  typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "GrpcStatusError"
+
+/**
+ * The status an outcome maps to: success is OK; a `GrpcStatusError` its own code and message; any
+ * other failure UNKNOWN; a defect INTERNAL; an interruption CANCELLED, or DEADLINE_EXCEEDED once
+ * `deadlinePassed` says so. Messages of unknown failures and defects stay on the server.
+ */
+export const statusOf = (outcome: Outcome, deadlinePassed: () => boolean): Status => {
+  switch (outcome._tag) {
+    case "Success":
+      return { code: Code.OK, details: "OK", kind: "ok", errorType: undefined }
+    case "Failure": {
+      const error = outcome.error
+      if (isStatusError(error)) {
+        return { code: error.code, details: error.message, metadata: error.metadata, kind: "status", errorType: codeName(error.code) }
+      }
+      return { code: Code.UNKNOWN, details: "Unknown error", kind: "failure", errorType: errorTypeOf(error) }
+    }
+    case "Defect":
+      return { code: Code.INTERNAL, details: "Internal error", kind: "defect", errorType: errorTypeOf(outcome.defect) }
+    case "Interrupted": {
+      const code = deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED
+      return { code, details: codeName(code), kind: "interrupted", errorType: codeName(code) }
+    }
+  }
+}

@@ -12,7 +12,7 @@
  * // { "rpc.system.name": "grpc", "rpc.method": "users.UserService/GetUser", "rpc.status_code": "NOT_FOUND", ... }
  * ```
  */
-import type * as Grpc from "@grpc/grpc-js"
+import * as Grpc from "@grpc/grpc-js"
 import { METRIC_RPC_CLIENT_CALL_DURATION, METRIC_RPC_SERVER_CALL_DURATION } from "@opentelemetry/semantic-conventions"
 import {
   ATTR_RPC_MESSAGE_ID,
@@ -364,4 +364,15 @@ export const metadataGetter = {
 /** A `TextMapSetter` over gRPC metadata. */
 export const metadataSetter = {
   set: (carrier: Grpc.Metadata, key: string, value: string): void => carrier.set(key.toLowerCase(), value)
+}
+
+/**
+ * The metadata a client call sends: a copy of the caller's (the call adds its trace context, the
+ * caller's object is left alone), or one built from a record of text values.
+ */
+export const outgoingMetadata = (input: Grpc.Metadata | Readonly<Record<string, string>> | undefined): Grpc.Metadata => {
+  if (input instanceof Grpc.Metadata) return input.clone()
+  const metadata = new Grpc.Metadata()
+  for (const [key, value] of Object.entries(input ?? {})) metadata.set(key, value)
+  return metadata
 }

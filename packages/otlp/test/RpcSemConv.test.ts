@@ -115,3 +115,19 @@ describe("RpcSemConv", () => {
     expect(RpcSemConv.deadlinePassed(new Date(Date.now() + 10), 1_000)).toBe(true)
   })
 })
+
+describe("RpcSemConv.outgoingMetadata", () => {
+  it("copies the caller's metadata (injecting into the copy leaves the caller's alone) or builds it from a record", () => {
+    const callers = new Grpc.Metadata()
+    callers.set("x-tenant", "acme")
+    const outgoing = RpcSemConv.outgoingMetadata(callers)
+    RpcSemConv.metadataSetter.set(outgoing, "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    expect(outgoing.getMap()).toEqual({
+      "x-tenant": "acme",
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    })
+    expect(callers.getMap()).toEqual({ "x-tenant": "acme" })
+    expect(RpcSemConv.outgoingMetadata({ "x-tenant": "acme" }).getMap()).toEqual({ "x-tenant": "acme" })
+    expect(RpcSemConv.outgoingMetadata(undefined).getMap()).toEqual({})
+  })
+})

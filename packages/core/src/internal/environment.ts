@@ -18,13 +18,19 @@ const readVariable = (name: string): Effect.Effect<string | undefined> =>
     Effect.map(Option.getOrUndefined)
   )
 
-/** Reads every supported variable; the result has the shape of the config input, sparse. */
-export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.gen(function*() {
+/** The value of every supported variable that is set, as the current `ConfigProvider` gives it. */
+export const readVariables: Effect.Effect<ReadonlyMap<string, string>> = Effect.gen(function*() {
   const values = new Map<string, string>()
   for (const name of Environment.VARIABLES) {
     const value = yield* readVariable(name)
     if (value !== undefined) values.set(name, value)
   }
+  return values
+})
+
+/** Reads every supported variable; the result has the shape of the config input, sparse. */
+export const readEnvironment: Effect.Effect<Record<string, unknown>> = Effect.gen(function*() {
+  const values = yield* readVariables
   const { input, warnings } = Environment.read((name) => values.get(name))
   for (const { message, variable } of warnings) {
     yield* Effect.logWarning(message).pipe(Diagnostics.annotate({ variable }))

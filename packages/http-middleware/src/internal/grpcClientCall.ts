@@ -5,7 +5,7 @@
  * ended with. Streaming calls get an `rpc.message` event per message with its size, taken from
  * the call's own (de)serializers, so no message is serialized twice.
  */
-import * as Grpc from "@grpc/grpc-js"
+import type * as Grpc from "@grpc/grpc-js"
 import { Instrumentation, Propagation } from "@lingo-obs/core"
 import * as SemConv from "@lingo-obs/otlp/HttpSemConv"
 import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
@@ -53,13 +53,6 @@ type Method = Grpc.MethodDefinition<unknown, unknown>
 const toStatusError = (error: unknown): GrpcStatus.GrpcStatusError => {
   const status = RpcSemConv.statusOfError(error)
   return GrpcStatus.make(status.code, status.details, status.metadata)
-}
-
-const toMetadata = (input: CallOptions["metadata"]): Grpc.Metadata => {
-  if (input instanceof Grpc.Metadata) return input.clone()
-  const metadata = new Grpc.Metadata()
-  for (const [key, value] of Object.entries(input ?? {})) metadata.set(key, value)
-  return metadata
 }
 
 /**
@@ -111,7 +104,7 @@ const unsafeBegin = (
       tracer: context.tracer
     }, Spans.nowNanos(fiber))
     : undefined
-  const metadata = toMetadata(callOptions?.metadata)
+  const metadata = RpcSemConv.outgoingMetadata(callOptions?.metadata)
   unsafeInject(fiber, propagator, metadata, metadataSetter, span)
   const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
   const messages = span !== undefined && RpcSemConv.hasMessageEvents(RpcSemConv.callKind(method))

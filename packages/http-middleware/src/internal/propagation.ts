@@ -1,21 +1,19 @@
 /**
  * Extraction and injection with an OpenTelemetry `TextMapPropagator`, bridged to Effect spans:
  * extraction yields an Effect `ExternalSpan` to parent the server span on, and injection builds
- * an OpenTelemetry context from an Effect span plus the baggage the request brought in.
+ * an OpenTelemetry context from an Effect span plus the baggage the request brought in. The rules
+ * are the engine's (`TraceContext`), shared with the Effect 4 line.
  */
 import type * as Grpc from "@grpc/grpc-js"
+import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
+import * as TraceContext from "@lingo-obs/otlp/TraceContext"
 import {
   type Context as OtelContext,
-  isSpanContextValid,
-  propagation,
   ROOT_CONTEXT,
   type TextMapGetter,
   type TextMapPropagator,
-  type TextMapSetter,
-  trace,
-  TraceFlags
+  type TextMapSetter
 } from "@opentelemetry/api"
-import * as RpcSemConv from "@lingo-obs/otlp/RpcSemConv"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -32,17 +30,7 @@ export class IncomingContext extends Context.Reference<IncomingContext>()(
   { defaultValue: (): OtelContext => ROOT_CONTEXT }
 ) {}
 
-/** Header records as `@effect/platform` keeps them: lower-case names. */
-export const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
-  keys: (carrier) => Object.keys(carrier),
-  get: (carrier, key) => carrier[key.toLowerCase()]
-}
-
-export const headersSetter: TextMapSetter<Record<string, string>> = {
-  set: (carrier, key, value) => {
-    carrier[key.toLowerCase()] = value
-  }
-}
+export { headersGetter, headersSetter } from "@lingo-obs/otlp/TraceContext"
 
 /** gRPC metadata as a carrier: the engine's getter and setter, shared with the grpc-js interceptors. */
 export const metadataGetter: TextMapGetter<Grpc.Metadata> = RpcSemConv.metadataGetter
@@ -55,54 +43,14 @@ export interface Extracted {
   readonly parent: Tracer.ExternalSpan | undefined
 }
 
-/**
- * Extracts with `propagator`. A carrier the propagator cannot read (malformed `traceparent`,
- * `baggage`, or a custom propagator that throws) yields an empty context: the request starts a
- * fresh trace instead of failing.
- */
+/** Extracts with `propagator` (an unreadable carrier yields an empty context, a fresh trace). */
 export const extract = <Carrier>(
   propagator: TextMapPropagator,
   carrier: Carrier,
   getter: TextMapGetter<Carrier>
 ): Extracted => {
-  let context: OtelContext
-  try {
-    context = propagator.extract(ROOT_CONTEXT, carrier, getter)
-  } catch {
-    context = ROOT_CONTEXT
-  }
-  const spanContext = trace.getSpanContext(context)
-  const parent = spanContext !== undefined && isSpanContextValid(spanContext)
-    ? Tracer.externalSpan({
-      traceId: spanContext.traceId,
-      spanId: spanContext.spanId,
-      sampled: (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
-    })
-    : undefined
-  return { context, parent }
-}
-
-/**
- * The OpenTelemetry context to inject for `span`: its ids and sampling flag, the incoming trace
- * state when the span continues the incoming trace, and the incoming baggage.
- */
-export const contextFor = (span: Tracer.AnySpan | undefined, incoming: OtelContext): OtelContext => {
-  const baggage = propagation.getBaggage(incoming)
-  let context = baggage === undefined ? ROOT_CONTEXT : propagation.setBaggage(ROOT_CONTEXT, baggage)
-  if (span !== undefined) {
-    const spanContext = {
-      traceId: span.traceId,
-      spanId: span.spanId,
-      traceFlags: span.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      isRemote: false
-    }
-    if (isSpanContextValid(spanContext)) {
-      const remote = trace.getSpanContext(incoming)
-      const traceState = remote !== undefined && remote.traceId === span.traceId ? remote.traceState : undefined
-      context = trace.setSpanContext(context, traceState === undefined ? spanContext : { ...spanContext, traceState })
-    }
-  }
-  return context
+  const { context, parent } = TraceContext.extract(propagator, carrier, getter)
+  return { context, parent: parent === undefined ? undefined : Tracer.externalSpan(parent) }
 }
 
 /**
@@ -121,11 +69,7 @@ export const unsafeInject = <Carrier>(
   const current = span ?? Context.getOption(context, Tracer.ParentSpan).pipe((parent) =>
     parent._tag === "Some" ? parent.value : undefined
   )
-  try {
-    propagator.inject(contextFor(current, Context.get(context, IncomingContext)), carrier, setter)
-  } catch {
-    // A broken custom propagator must not break the request it would annotate.
-  }
+  TraceContext.inject(propagator, current, Context.get(context, IncomingContext), carrier, setter)
 }
 
 /** `unsafeInject` as an Effect. */

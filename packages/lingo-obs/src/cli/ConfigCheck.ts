@@ -12,7 +12,6 @@
  * ```
  */
 import * as ConfigReport from "@lingo-obs/otlp/ConfigReport"
-import * as Effect from "effect/Effect"
 import * as ConfigFile from "./internal/configFile.js"
 import * as JsonSchema from "./internal/jsonSchema.js"
 import type { Output } from "@lingo-obs/otlp/CommandLine"
@@ -22,12 +21,9 @@ export const run = async (
   output: Output,
   variables: Readonly<Record<string, string | undefined>> = process.env
 ): Promise<number> => {
-  const loaded = await Effect.runPromise(Effect.result(ConfigFile.load(file, variables)))
-  if (loaded._tag === "Failure") {
-    output.stderr(loaded.failure.message)
-    return 1
-  }
-  const { source, explicit, encoded, warnings } = loaded.success
+  const loaded = await ConfigFile.loadOrReport(file, output, variables)
+  if (loaded === undefined) return 1
+  const { source, explicit, encoded, warnings } = loaded
   const sourceOf = ConfigReport.sources(explicit, (name) => variables[name])
   output.stdout(ConfigReport.format({ source, entries: ConfigReport.entries(JsonSchema.document(), encoded, sourceOf), warnings }))
   return 0

@@ -14,7 +14,6 @@
 import * as EngineDoctor from "@lingo-obs/otlp/Doctor"
 import * as Serializers from "@opentelemetry/otlp-transformer"
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import type * as Config from "../config/Config.js"
 import * as ServiceResource from "../ServiceResource.js"
 import * as ConfigFile from "./internal/configFile.js"
@@ -40,12 +39,9 @@ export const run = async (
   output: Output,
   variables: Readonly<Record<string, string | undefined>> = process.env
 ): Promise<number> => {
-  const loaded = await Effect.runPromise(Effect.result(ConfigFile.load(file, variables)))
-  if (loaded._tag === "Failure") {
-    output.stderr(loaded.failure.message)
-    return 1
-  }
-  const result = await check(loaded.success.config, { source: loaded.success.source })
+  const loaded = await ConfigFile.loadOrReport(file, output, variables)
+  if (loaded === undefined) return 1
+  const result = await check(loaded.config, { source: loaded.source })
   output.stdout(EngineDoctor.format(result))
   return result.ok ? 0 : 1
 }

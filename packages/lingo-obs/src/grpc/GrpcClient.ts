@@ -5,7 +5,8 @@
  * take their request messages as a Stream. Each call gets a client span `package.Service/Method`
  * with the `rpc.*` attributes, `rpc.grpc.status_code` and a `message` event per message sent and
  * received (with its size); the span's context and the current baggage are injected into the
- * metadata with the registered propagator, and `rpc.client.call.duration` is recorded.
+ * metadata with the configured propagator (`Propagation.Propagator`), and
+ * `rpc.client.call.duration` is recorded.
  *
  * A non-OK status fails with a `GrpcStatusError`. Interrupting the Effect (or stopping to consume
  * the Stream) cancels the call; a timeout (per call, or a default per client) becomes the call's
@@ -37,7 +38,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as Instrumentation from "../Instrumentation.js"
-import { globalPropagator, injectUnsafe } from "../internal/propagation.js"
+import { injectUnsafe } from "../internal/propagation.js"
+import * as Propagation from "../Propagation.js"
 import * as GrpcStatus from "./GrpcStatus.js"
 import {
   callKind,
@@ -98,7 +100,7 @@ export interface Options {
   readonly channelOptions?: Grpc.ChannelOptions | undefined
   /** The default deadline of every call, from its start; default: none. */
   readonly timeout?: Duration.Input | undefined
-  /** Replaces the registered propagator (`tracing.propagators`) for injection. */
+  /** Replaces the configured propagator (`Propagation.Propagator`) for injection. */
   readonly propagator?: TextMapPropagator | undefined
   /** Calls to make without a span and without metrics; replaces `Skipper.defaultGrpc`. */
   readonly skipper?: Skipper.GrpcSkipper | undefined
@@ -118,13 +120,6 @@ type Method = Grpc.MethodDefinition<unknown, unknown>
 const toStatusError = (error: unknown): GrpcStatus.GrpcStatusError => {
   const status = RpcSemConv.statusOfError(error)
   return GrpcStatus.make(status.code, status.details, status.metadata)
-}
-
-const toMetadata = (input: CallOptions["metadata"]): Grpc.Metadata => {
-  if (input instanceof Grpc.Metadata) return input.clone()
-  const metadata = new Grpc.Metadata()
-  for (const [key, value] of Object.entries(input ?? {})) metadata.set(key, value)
-  return metadata
 }
 
 /**
@@ -168,9 +163,9 @@ const begin = (method: Method, callOptions: CallOptions | undefined, context: Cl
     const traced = !context.skipper(path)
     const measured = Skipper.isGrpcHealthCheck(path) ? settings.grpcIncludeHealth : traced
     const span = traced ? yield* startSpan(path, context) : undefined
-    const metadata = toMetadata(callOptions?.metadata)
-    const propagator = context.options.propagator ?? globalPropagator
+    const metadata = RpcSemConv.outgoingMetadata(callOptions?.metadata)
     yield* Effect.withFiber((fiber) => {
+      const propagator = context.options.propagator ?? fiber.getRef(Propagation.Propagator)
       injectUnsafe(fiber, propagator, metadata, metadataSetter, span)
       return Effect.void
     })

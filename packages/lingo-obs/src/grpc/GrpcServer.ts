@@ -4,8 +4,8 @@
  * and all run on the program's runtime (its services, its tracer, its logger). Each call gets a
  * server span `package.Service/Method` with the `rpc.*` attributes, `rpc.grpc.status_code` and a
  * `message` event per message received and sent (with its size), parented on the context
- * extracted from the metadata with the registered propagator, and `rpc.server.call.duration` is
- * recorded.
+ * extracted from the metadata with the configured propagator (`Propagation.Propagator`), and
+ * `rpc.server.call.duration` is recorded.
  *
  * A handler chooses the status by failing with a `GrpcStatusError`; any other failure answers
  * UNKNOWN and a defect INTERNAL, with a message that reveals nothing, and the cause is logged.
@@ -160,7 +160,7 @@ export interface Options {
   /** Default: plaintext (`ServerCredentials.createInsecure()`). */
   readonly credentials?: Grpc.ServerCredentials | undefined
   readonly serverOptions?: Grpc.ServerOptions | undefined
-  /** Replaces the registered propagator (`tracing.propagators`) for extraction. */
+  /** Replaces the configured propagator (`Propagation.Propagator`) for extraction. */
   readonly propagator?: TextMapPropagator | undefined
   /** Calls to leave alone (no span, no metric); replaces `Skipper.defaultGrpc`. */
   readonly skipper?: Skipper.GrpcSkipper | undefined

@@ -16,7 +16,7 @@
  */
 import type * as Grpc from "@grpc/grpc-js"
 import * as GrpcCodes from "@lingo-obs/otlp/GrpcCodes"
-import { codeName, errorTypeOf, type Status } from "@lingo-obs/otlp/GrpcCodes"
+import { codeName, type Status, statusOf } from "@lingo-obs/otlp/GrpcCodes"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Exit from "effect/Exit"
@@ -65,28 +65,14 @@ export const internal = (message: string) => make(Code.INTERNAL, message)
 /**
  * The status an exit maps to: success is OK; a `GrpcStatusError` its own code and message; any
  * other failure UNKNOWN; a defect INTERNAL; an interruption CANCELLED, or DEADLINE_EXCEEDED once
- * `deadlinePassed` says so. Messages of unknown failures and defects stay on the server.
+ * `deadlinePassed` says so. Messages of unknown failures and defects stay on the server (the
+ * engine's `GrpcCodes.statusOf`, shared by both lines).
  */
 export const fromExit = (exit: Exit.Exit<unknown, unknown>, deadlinePassed: () => boolean = () => false): Status => {
-  if (Exit.isSuccess(exit)) return { code: Code.OK, details: "OK", kind: "ok", errorType: undefined }
+  if (Exit.isSuccess(exit)) return statusOf({ _tag: "Success" }, deadlinePassed)
   const failure = Cause.findError(exit.cause)
-  if (Result.isSuccess(failure)) {
-    const error = failure.success
-    if (isGrpcStatusError(error)) {
-      return {
-        code: error.code,
-        details: error.message,
-        metadata: error.metadata,
-        kind: "status",
-        errorType: codeName(error.code)
-      }
-    }
-    return { code: Code.UNKNOWN, details: "Unknown error", kind: "failure", errorType: errorTypeOf(error) }
-  }
+  if (Result.isSuccess(failure)) return statusOf({ _tag: "Failure", error: failure.success }, deadlinePassed)
   const defect = Cause.findDefect(exit.cause)
-  if (Result.isSuccess(defect)) {
-    return { code: Code.INTERNAL, details: "Internal error", kind: "defect", errorType: errorTypeOf(defect.success) }
-  }
-  const code = deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED
-  return { code, details: codeName(code), kind: "interrupted", errorType: codeName(code) }
+  if (Result.isSuccess(defect)) return statusOf({ _tag: "Defect", defect: defect.success }, deadlinePassed)
+  return statusOf({ _tag: "Interrupted" }, deadlinePassed)
 }

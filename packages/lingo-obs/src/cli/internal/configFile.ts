@@ -6,7 +6,7 @@
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { callerDirectory } from "@lingo-obs/otlp/CommandLine"
+import { callerDirectory, type Output } from "@lingo-obs/otlp/CommandLine"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
@@ -56,3 +56,15 @@ export const load = (
     )
     return { source, explicit, config, encoded: Schema.encodeSync(Config.ObservabilityConfig)(config), warnings }
   })
+
+/** `load` for a command: the loaded config, or `undefined` once the error is on stderr (exit 1). */
+export const loadOrReport = async (
+  argument: string | undefined,
+  output: Output,
+  variables: Readonly<Record<string, string | undefined>>
+): Promise<Loaded | undefined> => {
+  const loaded = await Effect.runPromise(Effect.result(load(argument, variables)))
+  if (loaded._tag === "Success") return loaded.success
+  output.stderr(loaded.failure.message)
+  return undefined
+}

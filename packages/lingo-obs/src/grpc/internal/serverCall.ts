@@ -17,7 +17,8 @@ import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as Instrumentation from "../../Instrumentation.js"
-import { extract, globalPropagator, IncomingContext } from "../../internal/propagation.js"
+import { extract, IncomingContext } from "../../internal/propagation.js"
+import * as Propagation from "../../Propagation.js"
 import * as GrpcStatus from "../GrpcStatus.js"
 import * as RpcMetrics from "../RpcMetrics.js"
 import { callKind, type CallKind, deadlinePassed, describePath, metadataGetter, rpcAttributes } from "./grpc.js"
@@ -118,7 +119,11 @@ const serveCall = <A, E, R>(
       const clock = yield* Clock.Clock
       const traced = !context.skipper(info.path)
       const measured = isGrpcHealthCheck(info.path) ? settings.grpcIncludeHealth : traced
-      const extracted = extract(context.options.propagator ?? globalPropagator, info.metadata, metadataGetter)
+      const extracted = extract(
+        context.options.propagator ?? (yield* Propagation.Propagator),
+        info.metadata,
+        metadataGetter
+      )
       const startTime = clock.currentTimeNanosUnsafe()
       const span = traced ? yield* startSpan(info, extracted.parent, context) : undefined
       const parent = span ?? extracted.parent
