@@ -2,10 +2,11 @@
  * Builds packages the way they are published: `tsc -b` (JavaScript, declarations, source maps to
  * `dist/`), then what tsc cannot write:
  *
- * - for a package with an `effect` peer, `dist/entry.js`, the module its `exports` load: it checks
+ * - for a package with an `effect` peer, `dist/entry.js`, the module its `exports` load (and each
+ *   subpath's `dist/<subpath>/entry.js`, as `lingo-obs/http` and `lingo-obs/grpc`): it checks
  *   the app's `effect` version against the package's line (Effect 3: `@lingo-obs/core/EffectVersion`;
- *   `lingo-obs`, Effect 4: `@lingo-obs/otlp/EffectVersion`) and only then imports
- *   `dist/index.js`, so a wrong Effect is one clear error instead of an `ERR_MODULE_NOT_FOUND` deep in
+ *   `lingo-obs`, Effect 4: `@lingo-obs/otlp/EffectVersion`) and only then imports the `index.js`
+ *   beside it, so a wrong Effect is one clear error instead of an `ERR_MODULE_NOT_FOUND` deep in
  *   `effect/dist` (an ES module graph is resolved whole before any of it runs);
  * - for `@lingo-obs/core`, `dist/config.schema.json` (the `@lingo-obs/core/config.schema.json` export);
  *   for `lingo-obs`, the same document copied from `schema/` (its `config schema` command prints it).
@@ -27,6 +28,7 @@ const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc")
 interface Manifest {
   readonly name: string
   readonly peerDependencies?: Readonly<Record<string, string>>
+  readonly exports?: Readonly<Record<string, unknown>>
 }
 
 /** The directories of the projects a `tsconfig.build.json` references. */
@@ -52,13 +54,13 @@ const buildOrder = (directory: string, seen = new Set<string>()): ReadonlyArray<
  * `@lingo-obs/core/EffectVersion` (its range is core's peer); `lingo-obs`, the Effect 4 line,
  * through the engine's, with its own peer range.
  */
-const entrySource = (manifest: Manifest, names: ReadonlyArray<string>): string => {
+const entrySource = (manifest: Manifest, loadedBy: string, names: ReadonlyArray<string>): string => {
   const range = manifest.peerDependencies!["effect"]!
   const check = range.startsWith("^3.")
     ? [
       `import { assertSupported, UnsupportedEffectError } from ${JSON.stringify(manifest.name === "@lingo-obs/core" ? "./EffectVersion.js" : "@lingo-obs/core/EffectVersion")}`,
       `try {`,
-      `  assertSupported(${JSON.stringify(manifest.name)})`,
+      `  assertSupported(${JSON.stringify(loadedBy)})`,
       `} catch (error) {`,
       `  if (!(error instanceof UnsupportedEffectError)) throw error`,
       `  process.stderr.write(\`\${error.message}\\n\`)`,
@@ -67,7 +69,7 @@ const entrySource = (manifest: Manifest, names: ReadonlyArray<string>): string =
     ]
     : [
       `import { exitUnlessSupported } from "@lingo-obs/otlp/EffectVersion"`,
-      `exitUnlessSupported(${JSON.stringify(manifest.name)}, ${JSON.stringify(range)}, import.meta.url)`
+      `exitUnlessSupported(${JSON.stringify(loadedBy)}, ${JSON.stringify(range)}, import.meta.url)`
     ]
   return [
     "// Written by scripts/build-package.ts. Checks the app's effect before loading any module that imports it.",
@@ -78,12 +80,27 @@ const entrySource = (manifest: Manifest, names: ReadonlyArray<string>): string =
   ].join("\n")
 }
 
+/**
+ * The guarded entries of a package: `dist/entry.js` (`.`) and every `exports` subpath whose module
+ * is a `dist/<subpath>/entry.js`, each with the name its check reports (`lingo-obs/http`).
+ */
+const guardedEntries = (manifest: Manifest): ReadonlyArray<{ readonly loadedBy: string; readonly directory: string }> => {
+  const subpaths = Object.entries(manifest.exports ?? {}).flatMap(([subpath, target]) => {
+    const file = typeof target === "object" && target !== null ? (target as { readonly default?: unknown }).default : undefined
+    const match = subpath === "." || typeof file !== "string" ? null : /^\.\/dist\/(.+)\/entry\.js$/.exec(file)
+    return match === null ? [] : [{ loadedBy: `${manifest.name}${subpath.slice(1)}`, directory: match[1]! }]
+  })
+  return [{ loadedBy: manifest.name, directory: "." }, ...subpaths]
+}
+
 const afterTsc = async (directory: string): Promise<void> => {
   const manifest = JSON.parse(Fs.readFileSync(Path.join(directory, "package.json"), "utf8")) as Manifest
   const dist = Path.join(directory, "dist")
   if (manifest.peerDependencies?.["effect"] !== undefined) {
-    const index = (await import(pathToFileURL(Path.join(dist, "index.js")).href)) as Record<string, unknown>
-    Fs.writeFileSync(Path.join(dist, "entry.js"), entrySource(manifest, Object.keys(index)))
+    for (const entry of guardedEntries(manifest)) {
+      const index = (await import(pathToFileURL(Path.join(dist, entry.directory, "index.js")).href)) as Record<string, unknown>
+      Fs.writeFileSync(Path.join(dist, entry.directory, "entry.js"), entrySource(manifest, entry.loadedBy, Object.keys(index)))
+    }
   }
   if (manifest.name === "@lingo-obs/core") {
     const ConfigSchema = (await import(pathToFileURL(Path.join(dist, "config", "ConfigSchema.js")).href)) as {

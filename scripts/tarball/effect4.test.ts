@@ -8,8 +8,8 @@
  * over OTLP/gRPC and OTLP/HTTP; an `ObservabilityTest` test runs under `@effect/vitest` 4 and
  * vitest 5; `npx lingo-obs config check`, `config schema` and `doctor` work there (doctor's test
  * items reach a real receiver, a header value never printed); `npx lingo-obs dev` lists the
- * service's trace; and on Effect 3, `lingo-obs` (the library and the command) stops at start-up with
- * one line naming the Effect 3 line's package.
+ * service's trace; and on Effect 3, `lingo-obs` (the library, its `lingo-obs/http` and `lingo-obs/grpc`
+ * subpaths, and the command) stops at start-up with one line naming the Effect 3 line's package.
  *
  * Needs the npm registry: `pnpm test:tarball` (a `.ci/run` step), not `pnpm test`.
  */
@@ -305,7 +305,7 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
     })
   }, 600_000)
 
-  it("on Effect 3, lingo-obs stops at start-up with one line naming the Effect 3 line's package", async () => {
+  it("on Effect 3, lingo-obs and its subpaths stop at start-up with one line naming the Effect 3 line's package", async () => {
     const effect3 = Path.join(workDirectory, "effect3")
     Fs.mkdirSync(effect3)
     Fs.writeFileSync(Path.join(effect3, "package.json"), JSON.stringify({ name: "effect3-app", private: true, type: "module" }))
@@ -321,6 +321,15 @@ describe("lingo-obs (the Effect 4 line) from its tarball, in a fresh npm project
     expect(started.stderr).toMatch(
       /^lingo-obs needs effect \^4\.1\.0, but this app has effect 3\.\d+\.\d+ \([^\n]*\): for Effect 3 use @lingo-obs\/observability instead \(npm install @lingo-obs\/observability effect@\^3\.22 [^\n]*\), or move the app to effect \^4\.1\.0\.\n$/
     )
+    // The subpaths too: the same line under their own name, not an error deep in effect/dist.
+    for (const subpath of ["lingo-obs/http", "lingo-obs/grpc"]) {
+      const file = `${subpath.replace("/", "-")}.js`
+      Fs.writeFileSync(Path.join(effect3, file), `import * as Module from "${subpath}"\nconsole.log(Object.keys(Module))\n`)
+      const loaded = await node24([file], effect3)
+      expect(loaded.code, subpath).toBe(1)
+      expect(loaded.stdout, subpath).toBe("")
+      expect(loaded.stderr, subpath).toBe(started.stderr.replace(/^lingo-obs /, `${subpath} `))
+    }
     // The command too: one line, before any module that imports effect is loaded.
     const command = await lingoObs24(["config", "check"], effect3)
     expect(command.code).toBe(1)

@@ -1,8 +1,8 @@
 /**
  * The gRPC user service.
  *
- *   pnpm example:grpc                                   # 127.0.0.1:50051, telemetry to OTEL_EXPORTER_OTLP_ENDPOINT
- *   GRPC_PORT=50052 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 pnpm example:grpc
+ *   pnpm example:grpc:effect3                           # 127.0.0.1:50051, telemetry to OTEL_EXPORTER_OTLP_ENDPOINT
+ *   GRPC_PORT=50052 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 pnpm example:grpc:effect3
  *
  * Prints one `listening on` line when ready; SIGTERM/SIGINT stop it cleanly, flushing telemetry.
  * Under a process manager that sends SIGTERM to the pid, run it as

@@ -1,7 +1,7 @@
 /**
- * The HTTP gateway; start the gRPC user service first (`pnpm example:grpc`).
+ * The HTTP gateway; start the gRPC user service first (`pnpm example:grpc:effect3`).
  *
- *   pnpm example:http                  # 127.0.0.1:8080, calls 127.0.0.1:50051
+ *   pnpm example:http:effect3          # 127.0.0.1:8080, calls 127.0.0.1:50051
  *   curl -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' http://127.0.0.1:8080/users/1
  *
  * HTTP_PORT, GRPC_TARGET and OTEL_EXPORTER_OTLP_ENDPOINT configure it. Prints one `listening on`

@@ -1,6 +1,6 @@
 /**
  * The examples as an operator runs them: two processes running the examples' `main.ts` (what
- * `pnpm example:grpc` and `pnpm example:http` start), configured by the environment only, a
+ * `pnpm example:grpc:effect3` and `pnpm example:http:effect3` start), configured by the environment only, a
  * curl-like request carrying a `traceparent`, then SIGTERM. The receiver must then hold one trace
  * across both processes.
  *

@@ -301,8 +301,10 @@ export const SENT: MessageType = RPC_MESSAGE_TYPE_VALUE_SENT
 export const RECEIVED: MessageType = RPC_MESSAGE_TYPE_VALUE_RECEIVED
 
 /**
- * Whether a call of this kind gets message events: the conventions want one per message of a
- * streaming call and none on unary calls.
+ * Whether a call of this kind gets message events: one per message of a streaming call, none on
+ * unary calls. The `rpc.message` event of `@opentelemetry/semantic-conventions` 1.45 (the names this
+ * toolkit follows) says "In case of unary calls message events SHOULD NOT be recorded"; 1.37 and
+ * earlier said a unary call would have one SENT and one RECEIVED event.
  */
 export const hasMessageEvents = (kind: CallKind): boolean => kind !== "unary"
 
