@@ -323,7 +323,7 @@ describe("lingo-obs/grpc (Effect 4)", () => {
         .toEqual([0, GrpcStatus.Code.INTERNAL, GrpcStatus.Code.INTERNAL])
     }).pipe(Effect.provide(TestLive)))
 
-  it.live("a propagator given to the client and the server (B3 multi-header) carries the trace instead of the registered one", () =>
+  it.live("a propagator given to the client and the server (B3 multi-header) carries the trace instead of the configured one", () =>
     Effect.gen(function*() {
       const b3 = Propagators.fromNames(["b3multi"])
       const { server } = yield* startEcho({ propagator: b3 })
