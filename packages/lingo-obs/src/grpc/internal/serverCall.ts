@@ -228,13 +228,16 @@ const run = <R>(
   call.on("cancelled", () => fiber.interruptUnsafe())
 }
 
-const unaryCall = <R>(method: Method, handler: UnaryHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
-(call: Grpc.ServerUnaryCall<Buffer, Buffer>, callback: Grpc.sendUnaryData<Buffer>): void => {
-  const info = callInfo(method.path, call)
-  const body = (messages: RpcSemConv.MessageEvents) =>
-    Effect.suspend(() => handler.handle(decodeWith(method, messages)(call.request), info)).pipe(
-      Effect.map(encodeWith(method, messages))
-    )
+/** Serves a call answered with one message (unary, client-streaming): the response, or the status. */
+const answerOnce = <R>(
+  method: Method,
+  call: Grpc.ServerUnaryCall<Buffer, Buffer> | Grpc.ServerReadableStream<Buffer, Buffer>,
+  callback: Grpc.sendUnaryData<Buffer>,
+  info: CallInfo,
+  body: (messages: RpcSemConv.MessageEvents) => Effect.Effect<Buffer, unknown, R>,
+  runFork: RunFork<R>,
+  context: ServeContext
+): void =>
   run(
     runFork,
     call,
@@ -244,6 +247,15 @@ const unaryCall = <R>(method: Method, handler: UnaryHandler<R>, runFork: RunFork
         else callback(statusObject(status))
       }))
   )
+
+const unaryCall = <R>(method: Method, handler: UnaryHandler<R>, runFork: RunFork<R>, context: ServeContext) =>
+(call: Grpc.ServerUnaryCall<Buffer, Buffer>, callback: Grpc.sendUnaryData<Buffer>): void => {
+  const info = callInfo(method.path, call)
+  const body = (messages: RpcSemConv.MessageEvents) =>
+    Effect.suspend(() => handler.handle(decodeWith(method, messages)(call.request), info)).pipe(
+      Effect.map(encodeWith(method, messages))
+    )
+  answerOnce(method, call, callback, info, body, runFork, context)
 }
 
 const clientStreamingCall =
@@ -254,15 +266,7 @@ const clientStreamingCall =
       Effect.suspend(() => handler.handle(requestsOf(call, decodeWith(method, messages)), info)).pipe(
         Effect.map(encodeWith(method, messages))
       )
-    run(
-      runFork,
-      call,
-      Effect.flatMap(serveCall(info, callKind(method), body, context, () => call.cancelled), ({ exit, status }) =>
-        Effect.sync(() => {
-          if (Exit.isSuccess(exit)) callback(null, exit.value)
-          else callback(statusObject(status))
-        }))
-    )
+    answerOnce(method, call, callback, info, body, runFork, context)
   }
 
 /** Ends a call whose responses are a stream: OK once the stream ended, else its status. */
