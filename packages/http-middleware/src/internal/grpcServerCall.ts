@@ -271,6 +271,19 @@ const endStream = (call: Grpc.ServerWritableStream<unknown, unknown>, exit: Exit
 }
 
 /** The grpc-js handler function serving `method` with `handler`. */
+/** Answers a call that has one response (unary, client-streaming): the response, or its status. */
+const answer = (callback: Grpc.sendUnaryData<unknown>, exit: Exit.Exit<unknown, unknown>, status: GrpcStatus.Status) =>
+  Effect.sync(() => {
+    if (Exit.isSuccess(exit)) callback(null, exit.value)
+    else callback(statusObject(status))
+  })
+
+/** Runs a call's fiber; the client's cancel interrupts it. */
+const runUntilCancelled = <R>(runFork: RunFork<R>, call: AnyServerCall, effect: Effect.Effect<void, never, R>): void => {
+  const fiber = runFork(effect)
+  call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
+}
+
 export const serve = <R>(
   method: Method,
   handler: Handler<R>,
@@ -282,14 +295,12 @@ export const serve = <R>(
     case "Unary":
       return (call: Grpc.ServerUnaryCall<unknown, unknown>, callback: Grpc.sendUnaryData<unknown>): void => {
         const info = callInfo(path, call)
-        const fiber = runFork(
+        runUntilCancelled(
+          runFork,
+          call,
           Effect.flatMap(serveCall(info, "unary", () => handler.handle(call.request, info), context), ({ exit, status }) =>
-            Effect.sync(() => {
-              if (Exit.isSuccess(exit)) callback(null, exit.value)
-              else callback(statusObject(status))
-            }))
+            answer(callback, exit, status))
         )
-        call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
       }
     case "ServerStreaming":
       return (call: Grpc.ServerWritableStream<Buffer, unknown>): void => {
@@ -302,11 +313,12 @@ export const serve = <R>(
             Stream.runForEach(handler.handle(request, info), (message) =>
               Effect.suspend(() => GrpcStreams.write(call, encode(method, message, messages))))
           ))
-        const fiber = runFork(
+        runUntilCancelled(
+          runFork,
+          call,
           Effect.flatMap(serveCall(info, "server_streaming", body, context), ({ exit, status }) =>
             Effect.sync(() => endStream(call, exit, status)))
         )
-        call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
       }
     case "ClientStreaming":
       return (call: Grpc.ServerReadableStream<Buffer, unknown>, callback: Grpc.sendUnaryData<unknown>): void => {
@@ -316,14 +328,12 @@ export const serve = <R>(
             handler.handle(requests(call, method, messages), info),
             (response) => Effect.sync(() => encode(method, response, messages))
           )
-        const fiber = runFork(
+        runUntilCancelled(
+          runFork,
+          call,
           Effect.flatMap(serveCall(info, "client_streaming", body, context), ({ exit, status }) =>
-            Effect.sync(() => {
-              if (Exit.isSuccess(exit)) callback(null, exit.value)
-              else callback(statusObject(status))
-            }))
+            answer(callback, exit, status))
         )
-        call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
       }
     case "BidiStreaming":
       return (call: Grpc.ServerDuplexStream<Buffer, unknown>): void => {
@@ -331,11 +341,12 @@ export const serve = <R>(
         const body = (messages: RpcSemConv.MessageEvents) =>
           Stream.runForEach(handler.handle(requests(call, method, messages), info), (message) =>
             Effect.suspend(() => GrpcStreams.write(call, encode(method, message, messages))))
-        const fiber = runFork(
+        runUntilCancelled(
+          runFork,
+          call,
           Effect.flatMap(serveCall(info, "bidi_streaming", body, context), ({ exit, status }) =>
             Effect.sync(() => endStream(call as unknown as Grpc.ServerWritableStream<unknown, unknown>, exit, status)))
         )
-        call.on("cancelled", () => fiber.unsafeInterruptAsFork(FiberId.none))
       }
   }
 }
